@@ -1,0 +1,49 @@
+//! One module per subcommand.
+
+pub mod maxcut;
+
+use crate::CommonArgs;
+use mathprog_solvers::core::{Common, StopToken};
+use std::io::Write;
+
+/// How a command failed.
+#[derive(Debug)]
+pub enum CliError {
+    /// Bad combination of arguments (exit 2).
+    Usage(String),
+    /// Input or solver error (exit 1).
+    Failed(String),
+    /// stdout was closed by the reader (exit 0, nothing more printed).
+    BrokenPipe,
+}
+
+impl<E: std::error::Error> From<E> for CliError {
+    fn from(e: E) -> Self {
+        CliError::Failed(e.to_string())
+    }
+}
+
+/// Map a stdout write error: broken pipes end the program quietly.
+pub fn out_err(e: std::io::Error) -> CliError {
+    if e.kind() == std::io::ErrorKind::BrokenPipe { CliError::BrokenPipe } else { CliError::Failed(e.to_string()) }
+}
+
+/// Shared settings from the common flags.
+pub fn common_settings(a: &CommonArgs, stop: StopToken) -> Result<Common, CliError> {
+    if let Some(t) = a.time_limit
+        && !(t.is_finite() && t >= 0.0)
+    {
+        return Err(CliError::Usage(format!("--time-limit must be a non-negative number of seconds, got {t}")));
+    }
+    let mut c = Common::default();
+    c.time_limit = a.time_limit;
+    c.seed = a.seed;
+    c.threads = a.threads;
+    c.stop = stop;
+    Ok(c)
+}
+
+/// Write one line of the human summary.
+pub fn kv(out: &mut dyn Write, key: &str, value: impl std::fmt::Display) -> Result<(), CliError> {
+    writeln!(out, "{key:<14}{value}").map_err(out_err)
+}

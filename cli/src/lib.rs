@@ -1,0 +1,112 @@
+//! The `solve` command line of mathprog, as a library so that tests can run it in-process.
+//!
+//! `solve maxcut FILE [--time-limit S] [--seed N] [--threads N] [--target V] [--json] [-q]
+//! [--output PARTITION_FILE]`
+//!
+//! Human summary on stdout, progress bar (terminal only) and an iteration table on stderr;
+//! `--json` prints one JSON report on stdout instead. Exit codes: 0 when a solution is returned
+//! (also after a time limit or Ctrl-C), 1 on input or solver errors, 2 on usage errors.
+#![deny(missing_docs)]
+
+mod commands;
+mod progress;
+
+use clap::{Args, Parser, Subcommand};
+use mathprog_solvers::core::StopToken;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Exit code: a solution was returned.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: bad input or a solver error.
+pub const EXIT_ERROR: i32 = 1;
+/// Exit code: bad command-line usage.
+pub const EXIT_USAGE: i32 = 2;
+
+/// Where the command writes, and how it is cancelled.
+pub struct Io<'a> {
+    /// Summary or JSON report.
+    pub stdout: &'a mut dyn Write,
+    /// Iteration table, progress, errors.
+    pub stderr: &'a mut dyn Write,
+    /// Whether stderr is an interactive terminal (enables the progress bar).
+    pub stderr_is_terminal: bool,
+    /// Set by the Ctrl-C handler of the binary; the solver then returns its best solution.
+    pub stop: StopToken,
+}
+
+#[derive(Parser, Debug)]
+#[command(name = "solve", version, about = "mathprog: state-of-the-art solvers for hard problem classes")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Maximum cut of a weighted graph (Gset/rudy format) by Monte Carlo policy gradient.
+    Maxcut(commands::maxcut::MaxcutArgs),
+}
+
+/// Flags shared by every subcommand.
+#[derive(Args, Debug, Clone)]
+pub struct CommonArgs {
+    /// Wall-clock limit in seconds.
+    #[arg(long, value_name = "S")]
+    pub time_limit: Option<f64>,
+    /// Seed of all randomness (same seed, same answer, at any thread count).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Print one JSON report on stdout (and nothing on stderr but errors).
+    #[arg(long)]
+    pub json: bool,
+    /// No progress bar and no iteration table.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Write the solution to this file (written atomically).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Run the command line `args` (including the program name) and return the exit code.
+pub fn run<I, T>(args: I, io: &mut Io<'_>) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            let text = e.render().to_string();
+            return match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                    let _ = io.stdout.write_all(text.as_bytes());
+                    EXIT_OK
+                }
+                _ => {
+                    let _ = io.stderr.write_all(text.as_bytes());
+                    EXIT_USAGE
+                }
+            };
+        }
+    };
+    let result = match cli.command {
+        Command::Maxcut(a) => commands::maxcut::run(&a, io),
+    };
+    match result {
+        Ok(()) => EXIT_OK,
+        Err(commands::CliError::Usage(m)) => {
+            let _ = writeln!(io.stderr, "error: {m}");
+            EXIT_USAGE
+        }
+        Err(commands::CliError::BrokenPipe) => EXIT_OK,
+        Err(commands::CliError::Failed(m)) => {
+            let _ = writeln!(io.stderr, "error: {m}");
+            EXIT_ERROR
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! The `solve` binary: installs the Ctrl-C handler and runs [`mathprog_cli::run`].
+
+use mathprog_cli::{run, Io};
+use mathprog_solvers::core::StopToken;
+use std::io::IsTerminal;
+
+fn main() {
+    let stop = StopToken::new();
+    let handler_stop = stop.clone();
+    // First Ctrl-C: ask the solver to return its best solution. Second: exit at once.
+    let _ = ctrlc::set_handler(move || {
+        if handler_stop.is_stopped() {
+            std::process::exit(130);
+        }
+        handler_stop.stop();
+    });
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let stderr_is_terminal = stderr.is_terminal();
+    let mut out = stdout.lock();
+    let mut err = stderr.lock();
+    let code = run(
+        std::env::args_os(),
+        &mut Io { stdout: &mut out, stderr: &mut err, stderr_is_terminal, stop },
+    );
+    std::process::exit(code);
+}

@@ -1,0 +1,5 @@
+//! Exact reference solvers for small instances, used by the tests of every heuristic.
+
+mod maxcut;
+
+pub use maxcut::{maxcut_brute_force, MAXCUT_BRUTE_FORCE_MAX_N};

@@ -1,0 +1,28 @@
+//! # mathprog-problems
+//!
+//! Problem types, capability traits, file readers/writers, seeded instance generators and exact
+//! reference solvers (for small instances) of the `mathprog` suite.
+//!
+//! Everything here is data: the algorithms live in `mathprog-solvers`, which depends on this
+//! crate through capability traits such as [`binary::BinaryObjective`].
+//!
+//! ```
+//! use mathprog_problems::{graph::Graph, maxcut::MaxCut};
+//! // A triangle: the best cut separates one vertex and cuts 2 edges.
+//! let g = Graph::from_edges(3, &[(0, 1, 1.0), (1, 2, 1.0), (0, 2, 1.0)]).unwrap();
+//! let p = MaxCut::new(g);
+//! assert_eq!(p.cut_value(&[1, -1, -1]), 2.0);
+//! let (best, _x) = mathprog_problems::exact::maxcut_brute_force(&p).unwrap();
+//! assert_eq!(best, 2.0);
+//! ```
+#![deny(missing_docs)]
+
+pub mod binary;
+pub mod error;
+pub mod exact;
+pub mod generators;
+pub mod graph;
+pub mod io;
+pub mod maxcut;
+
+pub use error::{ProblemError, ReadError};

@@ -1,0 +1,604 @@
+//! Monte Carlo policy gradient (MCPG) for binary optimisation.
+//!
+//! C. Chen, R. Chen, T. Li, R. Ao, Z. Wen, *Monte Carlo policy gradient method for binary
+//! optimization*, arXiv 2307.00783 (Math. Programming 2025). Written from the paper's equations.
+//!
+//! ## Method
+//! Minimise `f(x)` over `x ∈ {−1, 1}ⁿ`. A mean-field Bernoulli policy
+//! `p_θ(x) = Π_i μ_iᶻⁱ (1 − μ_i)¹⁻ᶻⁱ`, `z = (1 + x)/2`, with
+//! `μ_i = ½ + s (σ(θ_i) − ½)` (`s` = [`McpgSettings::mu_spread`], so `μ_i ∈ (0.2, 0.8)` by
+//! default), is trained to put its mass on good solutions:
+//!
+//! 1. **Sampling.** `G` groups of `C` parallel Metropolis chains. Every chain of a group starts
+//!    from the group's current solution and proposes single flips of uniformly chosen
+//!    coordinates, accepted with probability `min(1, (1 − μ_cur)/μ_cur)` (the Metropolis rule
+//!    for the target `p_θ`), until `⌈αn⌉` flips are accepted or `βn` steps are made
+//!    (`α = 0.1`, `β = 0.5`). The end states `x_k` are the gradient samples. In round 0 the
+//!    samples are uniform random vectors (or the warm start).
+//! 2. **Filter.** Each sample is improved by a local search `T` ([`Filter`]); its value is
+//!    `f(T(x_k))`. A group's next start is the best of its `C` filtered samples; every group
+//!    keeps its all-time best, and the group whose all-time best is worst restarts from the
+//!    global best.
+//! 3. **Policy gradient.** With the baseline `b = mean_k f(T(x_k))` and `a_k = f(T(x_k)) − b`,
+//!    `∇_θ L = (1/K) Σ_k a_k ∇_θ log p_θ(x_k)`, where
+//!    `∂ log p/∂θ_i = (z_i − μ_i) · s σ(θ_i)(1 − σ(θ_i)) / (μ_i (1 − μ_i))`.
+//!    Because `Σ_k a_k = 0`, this equals `S_i · s σ(1 − σ)/(μ_i(1 − μ_i))` with the fixed
+//!    `S_i = (1/K) Σ_k a_k z_ik`, so the samples are reduced once per round to `S` and the
+//!    [`McpgSettings::adam_steps`] Adam steps (gradient norm clipped) only re-evaluate the
+//!    factor. `θ` is re-randomised every [`McpgSettings::reset_every`] rounds.
+//! 4. **Symmetry.** When `f(x) = f(−x)` (MaxCut) every sample is multiplied by its value at the
+//!    problem's pivot variable before it enters the gradient.
+//!
+//! ## CPU design
+//! Each chain keeps the problem's incremental state (MaxCut: local fields), so a proposal costs
+//! O(1) and an accepted flip O(degree). Groups run in parallel on a rayon pool; all buffers are
+//! allocated once, before the first round. Chain `k` of round `r` draws from its own random
+//! stream `(seed, r, k)` and all reductions run in group order, so the result depends on the
+//! seed only, not on the number of threads. The final answer is polished to a 1-flip local
+//! optimum and its objective is recomputed from scratch.
+
+use crate::binary::local_search::{apply_filter, descend_to_local_optimum, Filter};
+use crate::core::{
+    stream_rng, Common, Control, IterRecord, Observer, Report, RngStream, RunInfo, SolveError, Status,
+};
+use mathprog_problems::binary::{BinaryObjective, Spin};
+use rand::Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+/// Where the samples of a round come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Sampler {
+    /// MCPG: Metropolis chains on the learned policy, started from the groups' solutions.
+    PolicyChains,
+    /// Ablation: uniform random restarts followed by the same filter (no policy, no chains).
+    RandomRestarts,
+}
+
+/// Settings of [`solve`]. `Default` gives the CPU defaults; every field may be changed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct McpgSettings {
+    /// Budget, seed, threads, target, cancellation. `max_iter` counts rounds.
+    pub common: Common,
+    /// Number of groups `G` (each with its own current and all-time best solution).
+    pub groups: usize,
+    /// Chains per group `C`; `K = G·C` samples per round.
+    pub copies: usize,
+    /// Local-search filter `T`.
+    pub filter: Filter,
+    /// Sample source (MCPG, or the random-restart ablation).
+    pub sampler: Sampler,
+    /// Adam learning rate.
+    pub learning_rate: f64,
+    /// Adam steps per round (per batch of samples).
+    pub adam_steps: usize,
+    /// Re-randomise `θ` every this many rounds (`None`: never).
+    pub reset_every: Option<u64>,
+    /// Chains stop after `⌈accept_fraction · n⌉` accepted flips ...
+    pub accept_fraction: f64,
+    /// ... or after `⌈max_steps_fraction · n⌉` proposals.
+    pub max_steps_fraction: f64,
+    /// `μ_i = ½ + mu_spread (σ(θ_i) − ½)`; must lie in (0, 1).
+    pub mu_spread: f64,
+    /// Gradient-norm clipping threshold.
+    pub grad_clip: f64,
+    /// Stop with [`Status::Stalled`] after this many rounds without improvement.
+    pub stall_rounds: Option<u64>,
+    /// Optional warm start: every group starts from this assignment in round 0.
+    pub initial: Option<Vec<Spin>>,
+}
+
+impl Default for McpgSettings {
+    fn default() -> Self {
+        McpgSettings {
+            common: Common::default(),
+            groups: 32,
+            copies: 16,
+            filter: Filter::Greedy { sweeps: 3 },
+            sampler: Sampler::PolicyChains,
+            learning_rate: 0.25,
+            adam_steps: 8,
+            reset_every: Some(10),
+            accept_fraction: 0.1,
+            max_steps_fraction: 0.5,
+            mu_spread: 0.6,
+            grad_clip: 1.0,
+            stall_rounds: None,
+            initial: None,
+        }
+    }
+}
+
+impl McpgSettings {
+    /// Check every field; [`solve`] calls this.
+    pub fn validate(&self, n: usize) -> Result<(), SolveError> {
+        self.common.validate()?;
+        let bad = |m: String| Err(SolveError::InvalidInput(m));
+        if self.groups == 0 || self.copies == 0 {
+            return bad(format!("groups and copies must be positive (got {} x {})", self.groups, self.copies));
+        }
+        if !(self.mu_spread > 0.0 && self.mu_spread < 1.0) {
+            return bad(format!("mu_spread must lie in (0, 1), got {}", self.mu_spread));
+        }
+        for (name, v) in [
+            ("learning_rate", self.learning_rate),
+            ("accept_fraction", self.accept_fraction),
+            ("max_steps_fraction", self.max_steps_fraction),
+            ("grad_clip", self.grad_clip),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return bad(format!("{name} must be a non-negative number, got {v}"));
+            }
+        }
+        if let Some(x) = &self.initial {
+            if x.len() != n {
+                return Err(SolveError::DimensionMismatch {
+                    what: "initial assignment".into(),
+                    expected: n,
+                    found: x.len(),
+                });
+            }
+            if let Some(v) = x.iter().position(|&s| s != 1 && s != -1) {
+                return bad(format!("initial assignment: entry {v} is {}, expected +1 or -1", x[v]));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One group: its current solution (chains start here), the best filtered sample of the round
+/// in progress, its all-time best, and scratch buffers. All allocated once.
+struct Group<St> {
+    start_x: Vec<Spin>,
+    start_st: St,
+    start_e: f64,
+    cand_x: Vec<Spin>,
+    cand_st: St,
+    cand_e: f64,
+    best_x: Vec<Spin>,
+    best_e: f64,
+    work_x: Vec<Spin>,
+    work_st: St,
+    /// Filtered energies of this round's samples (NaN where a sample was skipped).
+    energies: Vec<f64>,
+    /// Accepted Metropolis flips this round.
+    accepted: u64,
+}
+
+/// Per-round constants shared by the chains.
+struct RoundCtx<'a> {
+    round: u64,
+    seed: u64,
+    n: usize,
+    words: usize,
+    mu: &'a [f64],
+    order: &'a [usize],
+    pivot: Option<usize>,
+    filter: Filter,
+    fresh: bool,
+    initial: Option<&'a [Spin]>,
+    accept_target: u64,
+    max_steps: u64,
+    deadline: Option<Instant>,
+    stop: &'a crate::core::StopToken,
+}
+
+#[inline]
+fn uniform01<R: Rng>(rng: &mut R) -> f64 {
+    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+#[inline]
+fn index_below<R: Rng>(rng: &mut R, n: usize) -> usize {
+    ((u128::from(rng.next_u64()) * n as u128) >> 64) as usize
+}
+
+fn random_spins<R: Rng>(rng: &mut R, x: &mut [Spin]) {
+    for chunk in x.chunks_mut(64) {
+        let mut bits = rng.next_u64();
+        for s in chunk {
+            *s = if bits & 1 == 1 { 1 } else { -1 };
+            bits >>= 1;
+        }
+    }
+}
+
+/// Run the `C` chains of group `g` for one round; writes their gradient samples into `z`
+/// (`C` rows of `words` bit-words) and leaves the best filtered sample in `cand_*`.
+fn run_group<P: BinaryObjective>(p: &P, ctx: &RoundCtx<'_>, g: usize, grp: &mut Group<P::State>, z: &mut [u64]) {
+    let copies = grp.energies.len();
+    grp.cand_e = f64::INFINITY;
+    grp.accepted = 0;
+    for c in 0..copies {
+        let row = &mut z[c * ctx.words..(c + 1) * ctx.words];
+        if ctx.stop.is_stopped() || ctx.deadline.is_some_and(|d| Instant::now() >= d) {
+            grp.energies[c] = f64::NAN;
+            row.fill(0);
+            continue;
+        }
+        let mut rng: RngStream = stream_rng(ctx.seed, ctx.round, (g * copies + c) as u64);
+        let x = &mut grp.work_x;
+        let st = &mut grp.work_st;
+        let mut e;
+        if ctx.fresh {
+            match ctx.initial {
+                Some(x0) => x.copy_from_slice(x0),
+                None => random_spins(&mut rng, x),
+            }
+            *st = p.init_state(x);
+            e = p.energy(x);
+        } else {
+            x.copy_from_slice(&grp.start_x);
+            st.clone_from(&grp.start_st);
+            e = grp.start_e;
+            // Metropolis chain on p_θ. In the start's frame the probability of x_v = +1 is μ_v
+            // when the start has x_pivot = +1 and 1 − μ_v otherwise.
+            let sign = ctx.pivot.map_or(1, |q| x[q]);
+            let mut accepted = 0u64;
+            let mut steps = 0u64;
+            while accepted < ctx.accept_target && steps < ctx.max_steps {
+                steps += 1;
+                let v = index_below(&mut rng, ctx.n);
+                let mu = ctx.mu[v];
+                let p_cur = if x[v] * sign > 0 { mu } else { 1.0 - mu };
+                let ratio = (1.0 - p_cur) / p_cur;
+                if ratio >= 1.0 || uniform01(&mut rng) < ratio {
+                    e += p.flip_delta(st, x, v);
+                    p.flip(st, x, v);
+                    accepted += 1;
+                }
+            }
+            grp.accepted += accepted;
+        }
+        // Gradient sample z = (1 + s·x)/2 with s = x_pivot.
+        let s = ctx.pivot.map_or(1, |q| x[q]);
+        for (w, chunk) in row.iter_mut().zip(x.chunks(64)) {
+            let mut bits = 0u64;
+            for (b, &xi) in chunk.iter().enumerate() {
+                bits |= u64::from(xi * s > 0) << b;
+            }
+            *w = bits;
+        }
+        e = apply_filter(p, ctx.filter, x, st, e, ctx.order, &mut rng);
+        grp.energies[c] = e;
+        if e < grp.cand_e {
+            grp.cand_e = e;
+            grp.cand_x.copy_from_slice(x);
+            grp.cand_st.clone_from(st);
+        }
+    }
+}
+
+/// Adam state for θ.
+struct Adam {
+    m: Vec<f64>,
+    v: Vec<f64>,
+    t: i32,
+}
+
+impl Adam {
+    const B1: f64 = 0.9;
+    const B2: f64 = 0.999;
+    const EPS: f64 = 1e-8;
+    fn reset(&mut self) {
+        self.m.fill(0.0);
+        self.v.fill(0.0);
+        self.t = 0;
+    }
+    fn step(&mut self, theta: &mut [f64], grad: &[f64], lr: f64) {
+        self.t += 1;
+        let c1 = 1.0 - Self::B1.powi(self.t);
+        let c2 = 1.0 - Self::B2.powi(self.t);
+        for i in 0..theta.len() {
+            let g = grad[i];
+            self.m[i] = Self::B1 * self.m[i] + (1.0 - Self::B1) * g;
+            self.v[i] = Self::B2 * self.v[i] + (1.0 - Self::B2) * g * g;
+            theta[i] -= lr * (self.m[i] / c1) / ((self.v[i] / c2).sqrt() + Self::EPS);
+        }
+    }
+}
+
+fn sigmoid(t: f64) -> f64 {
+    1.0 / (1.0 + (-t).exp())
+}
+
+fn randomize_theta(theta: &mut [f64], seed: u64, round: u64) {
+    let mut rng = stream_rng(seed, round, u64::MAX);
+    for t in theta.iter_mut() {
+        *t = (2.0 * uniform01(&mut rng) - 1.0) + (2.0 * uniform01(&mut rng) - 1.0);
+    }
+}
+
+/// Run MCPG on `problem`.
+///
+/// Returns the best solution found (polished to a 1-flip local optimum) with its objective
+/// recomputed from scratch, in the problem's own sense (MaxCut: the cut). Stops at the time or
+/// round limit, at the target, after `stall_rounds` rounds without improvement, or when the
+/// stop token / observer asks; with no limit at all it runs 100 rounds (the paper's default).
+pub fn solve<P: BinaryObjective>(
+    problem: &P,
+    settings: &McpgSettings,
+    observer: &mut dyn Observer,
+) -> Result<Report<Vec<Spin>>, SolveError> {
+    let n = problem.num_vars();
+    settings.validate(n)?;
+    let common = &settings.common;
+    let threads = common.resolved_threads();
+    let pool = common.thread_pool()?;
+    let t0 = Instant::now();
+    let deadline = common.time_limit.map(|s| t0 + std::time::Duration::from_secs_f64(s));
+    let max_rounds = match (common.max_iter, common.time_limit, settings.stall_rounds) {
+        (Some(m), _, _) => Some(m),
+        (None, None, None) => Some(100),
+        _ => None,
+    };
+    observer.on_start(&RunInfo {
+        algorithm: "mcpg",
+        problem: problem.name(),
+        num_vars: n,
+        time_limit: common.time_limit,
+        max_iter: max_rounds,
+        threads,
+        seed: common.seed,
+    });
+
+    let (groups_n, copies) = (settings.groups, settings.copies);
+    let order = problem.sweep_order();
+    let pivot = problem.symmetry_pivot();
+    let words = n.div_ceil(64);
+    let k_total = groups_n * copies;
+    let target_e = common.target.map(|t| problem.energy_of_objective(t));
+
+    // Allocate everything once.
+    let x0: Vec<Spin> = settings.initial.clone().unwrap_or_else(|| vec![1; n]);
+    let st0 = problem.init_state(&x0);
+    let e0 = problem.energy(&x0);
+    let mut groups: Vec<Group<P::State>> = (0..groups_n)
+        .map(|_| Group {
+            start_x: x0.clone(),
+            start_st: st0.clone(),
+            start_e: e0,
+            cand_x: x0.clone(),
+            cand_st: st0.clone(),
+            cand_e: e0,
+            best_x: x0.clone(),
+            best_e: f64::INFINITY,
+            work_x: x0.clone(),
+            work_st: st0.clone(),
+            energies: vec![0.0; copies],
+            accepted: 0,
+        })
+        .collect();
+    let mut z = vec![0u64; k_total * words];
+    let mut theta = vec![0.0; n];
+    let mut mu = vec![0.5; n];
+    let mut s_acc = vec![0.0; words * 64];
+    let mut grad = vec![0.0; n];
+    let mut adam = Adam { m: vec![0.0; n], v: vec![0.0; n], t: 0 };
+    randomize_theta(&mut theta, common.seed, 0);
+
+    let mut best_x = x0.clone();
+    let mut best_e = f64::INFINITY;
+    let mut time_to_best = 0.0;
+    let mut last_improve_round = 0u64;
+    let mut round = 0u64;
+    let mut samples = 0u64;
+    let mut accepted_total = 0u64;
+    let accept_target = ((settings.accept_fraction * n as f64).ceil() as u64).max(1);
+    let max_steps = ((settings.max_steps_fraction * n as f64).ceil() as u64).max(accept_target);
+    let spread = settings.mu_spread;
+
+    let status = loop {
+        // Policy probabilities for this round.
+        for i in 0..n {
+            mu[i] = 0.5 + spread * (sigmoid(theta[i]) - 0.5);
+        }
+        let fresh = round == 0 || settings.sampler == Sampler::RandomRestarts;
+        let ctx = RoundCtx {
+            round,
+            seed: common.seed,
+            n,
+            words,
+            mu: &mu,
+            order: &order,
+            pivot,
+            filter: settings.filter,
+            fresh,
+            initial: if round == 0 { settings.initial.as_deref() } else { None },
+            accept_target,
+            max_steps,
+            deadline,
+            stop: &common.stop,
+        };
+        pool.install(|| {
+            groups
+                .par_iter_mut()
+                .zip(z.par_chunks_mut(copies * words))
+                .enumerate()
+                .with_max_len(1)
+                .for_each(|(g, (grp, zg))| run_group(problem, &ctx, g, grp, zg));
+        });
+
+        // Sequential reduction in group order.
+        let mut complete = true;
+        let mut sum_e = 0.0;
+        let mut round_best = f64::INFINITY;
+        let mut improved = false;
+        for grp in groups.iter_mut() {
+            for &e in &grp.energies {
+                if e.is_nan() {
+                    complete = false;
+                } else {
+                    sum_e += e;
+                    samples += 1;
+                }
+            }
+            accepted_total += grp.accepted;
+            if grp.cand_e.is_finite() {
+                std::mem::swap(&mut grp.start_x, &mut grp.cand_x);
+                std::mem::swap(&mut grp.start_st, &mut grp.cand_st);
+                grp.start_e = grp.cand_e;
+                round_best = round_best.min(grp.start_e);
+                if grp.start_e < grp.best_e {
+                    grp.best_e = grp.start_e;
+                    grp.best_x.copy_from_slice(&grp.start_x);
+                }
+                if grp.start_e < best_e {
+                    best_e = grp.start_e;
+                    best_x.copy_from_slice(&grp.start_x);
+                    improved = true;
+                }
+            }
+        }
+        if improved {
+            time_to_best = t0.elapsed().as_secs_f64();
+            last_improve_round = round;
+        }
+        // The group with the worst all-time best restarts from the global best.
+        if settings.sampler == Sampler::PolicyChains
+            && groups_n > 1
+            && let Some((w, _)) = groups
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.best_e.total_cmp(&b.1.best_e).then(b.0.cmp(&a.0)))
+            && groups[w].best_e > best_e
+        {
+            let grp = &mut groups[w];
+            grp.start_x.copy_from_slice(&best_x);
+            grp.start_st = problem.init_state(&best_x);
+            grp.start_e = best_e;
+            grp.best_x.copy_from_slice(&best_x);
+            grp.best_e = best_e;
+        }
+
+        // Policy-gradient update (skipped for an incomplete or ablation round).
+        if complete && settings.sampler == Sampler::PolicyChains && k_total > 1 {
+            let mean = sum_e / k_total as f64;
+            let a: Vec<f64> = groups.iter().flat_map(|g| g.energies.iter().map(move |&e| e - mean)).collect();
+            let inv_k = 1.0 / k_total as f64;
+            let zr = &z;
+            pool.install(|| {
+                s_acc.par_chunks_mut(64).enumerate().for_each(|(w, out)| {
+                    out.fill(0.0);
+                    for (k, &ak) in a.iter().enumerate() {
+                        let mut bits = zr[k * words + w];
+                        while bits != 0 {
+                            let b = bits.trailing_zeros() as usize;
+                            out[b] += ak;
+                            bits &= bits - 1;
+                        }
+                    }
+                    for o in out.iter_mut() {
+                        *o *= inv_k;
+                    }
+                });
+            });
+            for _ in 0..settings.adam_steps {
+                let mut norm2 = 0.0;
+                for i in 0..n {
+                    let sg = sigmoid(theta[i]);
+                    let m = 0.5 + spread * (sg - 0.5);
+                    grad[i] = s_acc[i] * spread * sg * (1.0 - sg) / (m * (1.0 - m));
+                    norm2 += grad[i] * grad[i];
+                }
+                let norm = norm2.sqrt();
+                if norm > settings.grad_clip && norm > 0.0 {
+                    let scale = settings.grad_clip / norm;
+                    grad.iter_mut().for_each(|g| *g *= scale);
+                }
+                adam.step(&mut theta, &grad, settings.learning_rate);
+            }
+        }
+        round += 1;
+        if let Some(r) = settings.reset_every
+            && r > 0
+            && round % r == 0
+        {
+            randomize_theta(&mut theta, common.seed, round);
+            adam.reset();
+        }
+
+        let elapsed = t0.elapsed().as_secs_f64();
+        let extra = [
+            ("samples", samples as f64),
+            ("mean", problem.objective(if samples > 0 { sum_e / k_total as f64 } else { f64::NAN })),
+        ];
+        let ctl = observer.on_iter(&IterRecord {
+            iteration: round,
+            elapsed,
+            best: problem.objective(best_e),
+            current: problem.objective(round_best),
+            bound: None,
+            improved,
+            extra: &extra,
+        });
+        if target_e.is_some_and(|t| best_e <= t) {
+            break Status::TargetReached;
+        }
+        if common.stop.is_stopped() || ctl == Control::Stop {
+            break Status::Interrupted;
+        }
+        if !complete || deadline.is_some_and(|d| Instant::now() >= d) {
+            break Status::TimeLimit;
+        }
+        if max_rounds.is_some_and(|m| round >= m) {
+            break Status::IterationLimit;
+        }
+        if settings.stall_rounds.is_some_and(|s| round - last_improve_round > s) {
+            break Status::Stalled;
+        }
+    };
+
+    // Polish the best solution to a 1-flip local optimum and recompute its value exactly.
+    let mut st = problem.init_state(&best_x);
+    let polish = descend_to_local_optimum(problem, &mut best_x, &mut st, &order);
+    if polish < 0.0 {
+        time_to_best = t0.elapsed().as_secs_f64();
+    }
+    let energy = problem.energy(&best_x);
+    let objective = problem.objective(energy);
+    let status = match (status, target_e) {
+        (Status::TimeLimit | Status::IterationLimit | Status::Stalled, Some(t)) if energy <= t => {
+            Status::TargetReached
+        }
+        (s, _) => s,
+    };
+    let elapsed = t0.elapsed().as_secs_f64();
+    observer.on_finish(status, objective, elapsed);
+    let mut stats = BTreeMap::new();
+    stats.insert("groups".into(), groups_n.into());
+    stats.insert("copies".into(), copies.into());
+    stats.insert("samples".into(), samples.into());
+    stats.insert("filter".into(), settings.filter.describe().into());
+    stats.insert(
+        "sampler".into(),
+        match settings.sampler {
+            Sampler::PolicyChains => "policy_chains",
+            Sampler::RandomRestarts => "random_restarts",
+        }
+        .into(),
+    );
+    stats.insert("accepted_flips".into(), accepted_total.into());
+    stats.insert("polish_gain".into(), (-polish).into());
+    Ok(Report {
+        algorithm: "mcpg".into(),
+        problem: problem.name().into(),
+        status,
+        solution: best_x,
+        objective,
+        sense: problem.sense(),
+        bound: None,
+        residuals: BTreeMap::new(),
+        iterations: round,
+        elapsed,
+        time_to_best: Some(time_to_best),
+        seed: common.seed,
+        threads,
+        stats,
+    })
+}

@@ -1,0 +1,6 @@
+//! Binary optimisation `min f(x)` over `x ∈ {−1, 1}ⁿ` for any
+//! [`mathprog_problems::binary::BinaryObjective`]: Monte Carlo policy gradient ([`mcpg`]) and the
+//! local-search operators it uses as filters ([`local_search`]).
+
+pub mod local_search;
+pub mod mcpg;

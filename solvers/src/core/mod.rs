@@ -1,0 +1,18 @@
+//! Types shared by every solver family: settings, reports, statuses, observers, cancellation,
+//! seeding and errors.
+
+mod control;
+mod error;
+mod observer;
+mod report;
+mod seed;
+mod settings;
+mod status;
+
+pub use control::{Control, StopToken};
+pub use error::SolveError;
+pub use observer::{IterRecord, NoObserver, Observer, RunInfo};
+pub use report::Report;
+pub use seed::{stream_rng, RngStream};
+pub use settings::{Common, Verbosity};
+pub use status::Status;

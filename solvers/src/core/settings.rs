@@ -1,0 +1,85 @@
+//! Settings shared by every solver.
+
+use crate::core::{SolveError, StopToken};
+use serde::{Deserialize, Serialize};
+
+/// How much a solver prints (solvers themselves print nothing; observers use this).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verbosity {
+    /// Nothing.
+    Quiet,
+    /// A summary.
+    #[default]
+    Normal,
+    /// Every iteration.
+    Verbose,
+}
+
+/// Budget, seed, parallelism and cancellation, embedded in every solver's settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Common {
+    /// Wall-clock limit in seconds (`None`: no limit).
+    pub time_limit: Option<f64>,
+    /// Limit on outer iterations (`None`: no limit).
+    pub max_iter: Option<u64>,
+    /// Seed of all randomness; the same seed gives the same result at any thread count.
+    pub seed: u64,
+    /// Worker threads (`None` or `Some(0)`: all cores).
+    pub threads: Option<usize>,
+    /// Verbosity for observers.
+    pub verbosity: Verbosity,
+    /// Stop as soon as the best objective is at least this good (in the problem's sense).
+    pub target: Option<f64>,
+    /// Cancellation token (not serialised).
+    #[serde(skip)]
+    pub stop: StopToken,
+}
+
+impl Default for Common {
+    fn default() -> Self {
+        Common {
+            time_limit: None,
+            max_iter: None,
+            seed: 1,
+            threads: None,
+            verbosity: Verbosity::Normal,
+            target: None,
+            stop: StopToken::new(),
+        }
+    }
+}
+
+impl Common {
+    /// Check the values (finite, positive time limit).
+    pub fn validate(&self) -> Result<(), SolveError> {
+        if let Some(t) = self.time_limit
+            && !(t.is_finite() && t >= 0.0)
+        {
+            return Err(SolveError::InvalidInput(format!("time limit must be a non-negative number of seconds, got {t}")));
+        }
+        if let Some(t) = self.target
+            && !t.is_finite()
+        {
+            return Err(SolveError::InvalidInput(format!("target must be finite, got {t}")));
+        }
+        Ok(())
+    }
+
+    /// Number of worker threads this run will use.
+    pub fn resolved_threads(&self) -> usize {
+        match self.threads {
+            Some(t) if t > 0 => t,
+            _ => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        }
+    }
+
+    /// A rayon pool with [`Common::resolved_threads`] threads.
+    pub fn thread_pool(&self) -> Result<rayon::ThreadPool, SolveError> {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(self.resolved_threads())
+            .build()
+            .map_err(|e| SolveError::Unavailable(format!("thread pool: {e}")))
+    }
+}

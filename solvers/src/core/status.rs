@@ -1,0 +1,51 @@
+//! Why a solver stopped.
+
+use serde::{Deserialize, Serialize};
+
+/// Termination status carried by every [`crate::core::Report`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Status {
+    /// Proven optimal (e.g. a bound certificate closes the gap).
+    Optimal,
+    /// The method's convergence test passed (tolerance reached).
+    Converged,
+    /// A user-given target objective value was reached.
+    TargetReached,
+    /// The time limit was reached.
+    TimeLimit,
+    /// The iteration limit was reached.
+    IterationLimit,
+    /// No improvement for the configured number of iterations.
+    Stalled,
+    /// Cancelled through a [`crate::core::StopToken`] or an observer.
+    Interrupted,
+    /// The problem was found infeasible.
+    Infeasible,
+    /// The method broke down numerically.
+    NumericalError,
+}
+
+impl Status {
+    /// Short human-readable name (`"time limit"`, ...).
+    pub fn describe(self) -> &'static str {
+        match self {
+            Status::Optimal => "optimal",
+            Status::Converged => "converged",
+            Status::TargetReached => "target reached",
+            Status::TimeLimit => "time limit",
+            Status::IterationLimit => "iteration limit",
+            Status::Stalled => "stalled",
+            Status::Interrupted => "interrupted",
+            Status::Infeasible => "infeasible",
+            Status::NumericalError => "numerical error",
+        }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.describe())
+    }
+}
