@@ -36,7 +36,12 @@ pub struct Io<'a> {
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "solve", version, about = "mathprog: state-of-the-art solvers for hard problem classes")]
+#[command(
+    name = "solve",
+    version,
+    about = "mathprog: state-of-the-art solvers for hard problem classes",
+    args_override_self = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -63,6 +63,18 @@ pub trait BinaryObjective: Sync {
         (0..self.num_vars()).collect()
     }
 
+    /// The variables (other than `v`) whose flip delta can change when `x_v` flips, when that
+    /// set is small (MaxCut: the neighbours of `v`). `None` means "possibly all", and local
+    /// searches then re-evaluate every variable.
+    fn coupled(&self, _v: usize) -> Option<&[usize]> {
+        None
+    }
+
+    /// Typical magnitude of a flip delta, used to make temperatures scale-free (default 1).
+    fn delta_scale(&self) -> f64 {
+        1.0
+    }
+
     /// Sense of the user-facing objective.
     fn sense(&self) -> Sense {
         Sense::Minimize

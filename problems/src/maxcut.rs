@@ -111,6 +111,18 @@ impl BinaryObjective for MaxCut {
         }
     }
 
+    #[inline]
+    fn coupled(&self, v: usize) -> Option<&[usize]> {
+        let (p, idx, _) = self.graph.csr();
+        Some(&idx[p[v]..p[v + 1]])
+    }
+
+    /// Mean absolute edge weight (1 for the Gset graphs).
+    fn delta_scale(&self) -> f64 {
+        let w = self.graph.adjacency().data();
+        if w.is_empty() { 1.0 } else { (w.iter().map(|v| v.abs()).sum::<f64>() / w.len() as f64).max(f64::MIN_POSITIVE) }
+    }
+
     fn symmetry_pivot(&self) -> Option<usize> {
         self.order.first().copied()
     }

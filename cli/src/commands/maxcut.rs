@@ -22,6 +22,10 @@ enum FilterKind {
     Greedy,
     /// Greedy sweeps until a 1-flip local optimum.
     LocalOpt,
+    /// Short simulated annealing (see --sweeps, --beta-start, --beta-end), then local-opt.
+    Anneal,
+    /// Tabu search (see --moves, --patience, --tenure).
+    Tabu,
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum)]
@@ -55,12 +59,36 @@ pub struct MaxcutArgs {
     /// Chains per group.
     #[arg(long, value_name = "C")]
     copies: Option<usize>,
-    /// Local-search filter.
-    #[arg(long, value_enum, default_value = "greedy")]
-    filter: FilterKind,
-    /// Sweeps of the greedy filter.
+    /// Local-search filter (default: anneal).
+    #[arg(long, value_enum)]
+    filter: Option<FilterKind>,
+    /// Sweeps of the greedy or anneal filter (defaults: 3 and 100).
     #[arg(long, value_name = "S")]
     sweeps: Option<usize>,
+    /// Initial inverse temperature of the anneal filter, in units of the mean |weight| (default 1.5).
+    #[arg(long, value_name = "B")]
+    beta_start: Option<f64>,
+    /// Final inverse temperature of the anneal filter (default 5).
+    #[arg(long, value_name = "B")]
+    beta_end: Option<f64>,
+    /// Maximum moves of the tabu filter per sample.
+    #[arg(long, value_name = "N", default_value_t = 4000)]
+    moves: usize,
+    /// Moves without improvement before a tabu walk stops.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    patience: usize,
+    /// Base tabu tenure (0: max(5, n/100)).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    tenure: usize,
+    /// Metropolis chains stop after this fraction of n accepted flips (perturbation size).
+    #[arg(long, value_name = "F")]
+    accept_fraction: Option<f64>,
+    /// Adam learning rate of the policy.
+    #[arg(long, value_name = "LR")]
+    learning_rate: Option<f64>,
+    /// Re-randomise the policy every N rounds (0: never).
+    #[arg(long, value_name = "N")]
+    reset_every: Option<u64>,
     /// Sample source (the `restarts` ablation drops the policy).
     #[arg(long, value_enum, default_value = "mcpg")]
     sampler: SamplerKind,
@@ -88,13 +116,30 @@ pub fn run(a: &MaxcutArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     if let Some(c) = a.copies {
         s.copies = c;
     }
-    let sweeps = a.sweeps.unwrap_or(match s.filter {
-        Filter::Greedy { sweeps } => sweeps,
-        _ => 3,
-    });
-    s.filter = match a.filter {
-        FilterKind::Greedy => Filter::Greedy { sweeps },
-        FilterKind::LocalOpt => Filter::LocalOpt { max_sweeps: 1000 },
+    if let Some(f) = a.accept_fraction {
+        s.accept_fraction = f;
+    }
+    if let Some(lr) = a.learning_rate {
+        s.learning_rate = lr;
+    }
+    if let Some(r) = a.reset_every {
+        s.reset_every = (r > 0).then_some(r);
+    }
+    s.filter = match (a.filter, s.filter) {
+        (None, Filter::Anneal { sweeps, beta_start, beta_end }) | (Some(FilterKind::Anneal), Filter::Anneal { sweeps, beta_start, beta_end }) => Filter::Anneal {
+            sweeps: a.sweeps.unwrap_or(sweeps),
+            beta_start: a.beta_start.unwrap_or(beta_start),
+            beta_end: a.beta_end.unwrap_or(beta_end),
+        },
+        (None, f) => f,
+        (Some(FilterKind::Anneal), _) => Filter::Anneal {
+            sweeps: a.sweeps.unwrap_or(100),
+            beta_start: a.beta_start.unwrap_or(1.5),
+            beta_end: a.beta_end.unwrap_or(5.0),
+        },
+        (Some(FilterKind::Greedy), _) => Filter::Greedy { sweeps: a.sweeps.unwrap_or(3) },
+        (Some(FilterKind::LocalOpt), _) => Filter::LocalOpt { max_sweeps: 1000 },
+        (Some(FilterKind::Tabu), _) => Filter::Tabu { moves: a.moves, patience: a.patience, tenure: a.tenure },
     };
     s.sampler = match a.sampler {
         SamplerKind::Mcpg => Sampler::PolicyChains,

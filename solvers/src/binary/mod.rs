@@ -4,3 +4,4 @@
 
 pub mod local_search;
 pub mod mcpg;
+pub mod tabu;
