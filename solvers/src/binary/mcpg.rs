@@ -369,6 +369,26 @@ pub fn solve<P: BinaryObjective>(
     });
 
     let (groups_n, copies) = (settings.groups, settings.copies);
+    if n == 0 {
+        let e = problem.energy(&[]);
+        observer.on_finish(Status::Optimal, problem.objective(e), 0.0);
+        return Ok(Report {
+            algorithm: "mcpg".into(),
+            problem: problem.name().into(),
+            status: Status::Optimal,
+            solution: Vec::new(),
+            objective: problem.objective(e),
+            sense: problem.sense(),
+            bound: Some(problem.objective(e)),
+            residuals: BTreeMap::new(),
+            iterations: 0,
+            elapsed: t0.elapsed().as_secs_f64(),
+            time_to_best: Some(0.0),
+            seed: common.seed,
+            threads,
+            stats: BTreeMap::new(),
+        });
+    }
     let order = problem.sweep_order();
     let pivot = problem.symmetry_pivot();
     let words = n.div_ceil(64);

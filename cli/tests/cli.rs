@@ -1,0 +1,170 @@
+//! Process-level tests of the `solve` binary: output, JSON schema, exit codes, files, signals.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn solve() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_solve"))
+}
+
+fn root(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
+}
+
+fn run(args: &[&str]) -> Output {
+    solve().args(args).output().expect("run solve")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+const SMALL: &str = "data/maxcut/er_n24_p30_unit_s3.txt";
+
+#[test]
+fn human_summary_on_stdout_and_exit_zero() {
+    let f = root(SMALL);
+    let out = run(&[ "maxcut", f.to_str().unwrap(), "--max-rounds", "30", "--seed", "5"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.contains("cut           70"), "{s}");
+    assert!(s.contains("status        iteration limit"), "{s}");
+    assert!(s.contains("seed          5"), "{s}");
+    // The iteration table goes to stderr, not stdout.
+    assert!(text(&out.stderr).contains("round"), "{}", text(&out.stderr));
+    let q = run(&["maxcut", f.to_str().unwrap(), "--max-rounds", "5", "-q"]);
+    assert_eq!(q.status.code(), Some(0));
+    assert!(q.stderr.is_empty(), "-q keeps stderr silent: {}", text(&q.stderr));
+}
+
+#[test]
+fn json_report_schema() {
+    let f = root(SMALL);
+    let out = run(&["maxcut", f.to_str().unwrap(), "--target", "70", "--json", "--threads", "2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(out.stderr.is_empty(), "--json keeps stderr silent");
+    let s = text(&out.stdout);
+    assert_eq!(s.lines().count(), 1, "one JSON document on one line");
+    let v: serde_json::Value = serde_json::from_str(&s).unwrap();
+    assert_eq!(v["algorithm"], "mcpg");
+    assert_eq!(v["problem"], "maxcut");
+    assert_eq!(v["status"], "target_reached");
+    assert_eq!(v["sense"], "maximize");
+    assert_eq!(v["objective"], 70.0);
+    assert_eq!(v["seed"], 1);
+    assert_eq!(v["threads"], 2);
+    assert!(v["bound"].is_null());
+    for key in ["iterations", "elapsed", "time_to_best"] {
+        assert!(v[key].is_number(), "{key}");
+    }
+    let sol = v["solution"].as_array().unwrap();
+    assert_eq!(sol.len(), 24);
+    assert!(sol.iter().all(|x| x == 1 || x == -1));
+    assert_eq!(v["stats"]["vertices"], 24);
+    assert_eq!(v["stats"]["file"], f.display().to_string());
+}
+
+#[test]
+fn output_partition_file_matches_reported_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let part = dir.path().join("part.txt");
+    let g = root("../shared/data/maxcut_small/torus_6x6_pm1.txt");
+    let out = run(&["maxcut", g.to_str().unwrap(), "--max-rounds", "40", "--json", "-o", part.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(v["objective"], 24.0, "proven optimum of the 6x6 torus");
+    let sides: Vec<i64> = std::fs::read_to_string(&part).unwrap().lines().map(|l| l.parse().unwrap()).collect();
+    let sol: Vec<i64> = v["solution"].as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect();
+    assert_eq!(sides.len(), 36);
+    assert!(sides.iter().zip(&sol).all(|(&s, &x)| (s == 1) == (x == 1)));
+}
+
+#[test]
+fn malformed_input_exits_one_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.txt");
+    std::fs::write(&bad, "3 2\n1 2 1\n2 x 1\n").unwrap();
+    let out = run(&["maxcut", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let e = text(&out.stderr);
+    assert!(e.contains("bad.txt:3: expected the second end"), "{e}");
+    assert!(out.stdout.is_empty());
+    let out = run(&["maxcut", dir.path().join("missing.txt").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("missing.txt"));
+    // An unwritable output path is an error too, and nothing is left half-written.
+    let f = root(SMALL);
+    let out = run(&["maxcut", f.to_str().unwrap(), "--max-rounds", "2", "-o", "/nonexistent-dir/p.txt"]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn usage_errors_exit_two_and_help_exits_zero() {
+    for args in [
+        vec!["maxcut"],
+        vec!["maxcut", "x.txt", "--bogus"],
+        vec!["maxcut", "x.txt", "--time-limit", "soon"],
+        vec!["nosuchproblem", "x.txt"],
+        vec![],
+    ] {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
+    }
+    let f = root(SMALL);
+    let out = run(&["maxcut", f.to_str().unwrap(), "--time-limit", "-1"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("maxcut"));
+    let out = run(&["maxcut", "--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("--time-limit"));
+}
+
+#[test]
+fn same_seed_same_json_answer_across_thread_counts() {
+    let g = root("../shared/data/gset/G14.txt");
+    let answer = |threads: &str| {
+        let out = run(&["maxcut", g.to_str().unwrap(), "--max-rounds", "4", "--threads", threads, "--json"]);
+        assert_eq!(out.status.code(), Some(0));
+        let v: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+        (v["objective"].clone(), v["solution"].clone())
+    };
+    assert_eq!(answer("1"), answer("2"));
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_returns_the_best_cut_with_status_interrupted() {
+    let g = root("../shared/data/gset/G22.txt");
+    let child = solve()
+        .args(["maxcut", g.to_str().unwrap(), "--time-limit", "120", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let ok = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(ok.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(v["status"], "interrupted");
+    assert!(v["objective"].as_f64().unwrap() > 12000.0);
+    assert!(v["elapsed"].as_f64().unwrap() < 60.0);
+}
+
+#[cfg(unix)]
+#[test]
+fn closed_stdout_is_not_an_error() {
+    let f = root(SMALL);
+    let mut child = solve()
+        .args(["maxcut", f.to_str().unwrap(), "--max-rounds", "3", "-q"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
