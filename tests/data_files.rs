@@ -34,6 +34,7 @@ fn bundled_maxcut_instances_match_generators_and_optima() {
     if regenerate {
         std::fs::write(&json, serde_json::to_string_pretty(&optima).unwrap() + "\n").unwrap();
     }
-    let stored: BTreeMap<String, f64> = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let stored: BTreeMap<String, f64> =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(stored, optima);
 }

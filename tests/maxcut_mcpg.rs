@@ -7,7 +7,7 @@ use mathprog::problems::exact::maxcut_brute_force;
 use mathprog::problems::graph::{Edge, Graph};
 use mathprog::problems::io::{gset::read_gset, partition::read_partition};
 use mathprog::problems::maxcut::MaxCut;
-use mathprog::solvers::binary::local_search::{is_local_optimum, Filter};
+use mathprog::solvers::binary::local_search::{Filter, is_local_optimum};
 use mathprog::solvers::binary::mcpg::{self, McpgSettings, Sampler};
 use mathprog::solvers::core::{Control, IterRecord, NoObserver, Observer, Status};
 use proptest::prelude::*;
@@ -15,7 +15,9 @@ use proptest::prelude::*;
 /// Random graphs with n <= 16 and mixed-sign integer weights in [-3, 3].
 fn arb_graph() -> impl Strategy<Value = Graph> {
     (2usize..=16, 0.15f64..0.9).prop_flat_map(|(n, p)| {
-        let pairs: Vec<(usize, usize)> = (0..n).flat_map(|u| (u + 1..n).map(move |v| (u, v))).collect();
+        let pairs: Vec<(usize, usize)> = (0..n)
+            .flat_map(|u| (u + 1..n).map(move |v| (u, v)))
+            .collect();
         let np = pairs.len();
         proptest::collection::vec((0.0f64..1.0, -3i32..=3), np).prop_map(move |draws| {
             let edges: Vec<Edge> = pairs
@@ -40,8 +42,15 @@ fn settings(rounds: u64, seed: u64) -> McpgSettings {
 fn check_report(p: &MaxCut, r: &mathprog::solvers::core::Report<Vec<Spin>>) {
     assert_eq!(r.solution.len(), p.graph().num_vertices());
     assert!(r.solution.iter().all(|&s| s == 1 || s == -1));
-    assert_eq!(p.cut_value(&r.solution), r.objective, "reported cut must be the partition's cut");
-    assert!(is_local_optimum(p, &r.solution), "answers are polished to 1-flip local optima");
+    assert_eq!(
+        p.cut_value(&r.solution),
+        r.objective,
+        "reported cut must be the partition's cut"
+    );
+    assert!(
+        is_local_optimum(p, &r.solution),
+        "answers are polished to 1-flip local optima"
+    );
 }
 
 proptest! {
@@ -90,15 +99,22 @@ proptest! {
 
 #[test]
 fn bundled_and_shared_small_instances_reach_their_proven_optima() {
-    let bundled: std::collections::BTreeMap<String, f64> =
-        serde_json::from_str(&std::fs::read_to_string(common::repo("data/maxcut/optimal.json")).unwrap()).unwrap();
-    let shared: std::collections::BTreeMap<String, f64> =
-        serde_json::from_str(&std::fs::read_to_string(common::shared_data("maxcut_small/optimal.json")).unwrap())
-            .unwrap();
+    let bundled: std::collections::BTreeMap<String, f64> = serde_json::from_str(
+        &std::fs::read_to_string(common::repo("data/maxcut/optimal.json")).unwrap(),
+    )
+    .unwrap();
+    let shared: std::collections::BTreeMap<String, f64> = serde_json::from_str(
+        &std::fs::read_to_string(common::shared_data("maxcut_small/optimal.json")).unwrap(),
+    )
+    .unwrap();
     let cases = bundled
         .iter()
         .map(|(k, v)| (common::repo(&format!("data/maxcut/{k}.txt")), *v))
-        .chain(shared.iter().map(|(k, v)| (common::shared_data(&format!("maxcut_small/{k}.txt")), *v)));
+        .chain(
+            shared
+                .iter()
+                .map(|(k, v)| (common::shared_data(&format!("maxcut_small/{k}.txt")), *v)),
+        );
     for (path, opt) in cases {
         let p = MaxCut::new(read_gset(&path).unwrap());
         let r = mcpg::solve(&p, &settings(60, 1), &mut NoObserver).unwrap();
@@ -123,7 +139,10 @@ fn same_seed_gives_the_same_answer_with_one_and_two_threads() {
     let mut s = settings(6, 43);
     s.common.threads = Some(2);
     let other = mcpg::solve(&p, &s, &mut NoObserver).unwrap();
-    assert_ne!(other.solution, runs[0].1, "a different seed explores differently");
+    assert_ne!(
+        other.solution, runs[0].1,
+        "a different seed explores differently"
+    );
 }
 
 #[test]
@@ -138,14 +157,23 @@ fn policy_beats_random_restarts_at_equal_samples() {
     s.sampler = Sampler::RandomRestarts;
     let restarts = mcpg::solve(&p, &s, &mut NoObserver).unwrap();
     assert_eq!(mcpg.stats["samples"], restarts.stats["samples"]);
-    assert!(mcpg.objective > restarts.objective, "mcpg {} vs restarts {}", mcpg.objective, restarts.objective);
+    assert!(
+        mcpg.objective > restarts.objective,
+        "mcpg {} vs restarts {}",
+        mcpg.objective,
+        restarts.objective
+    );
 }
 
 #[test]
 fn published_mcpg_partitions_evaluate_to_their_cuts() {
     for (g, cut) in [("G14", 3064.0), ("G15", 3050.0)] {
         let p = MaxCut::new(read_gset(common::shared_data(&format!("gset/{g}.txt"))).unwrap());
-        let x = read_partition(common::shared_data(&format!("gset/mcpg_solutions/{g}_{cut}.txt")), 800).unwrap();
+        let x = read_partition(
+            common::shared_data(&format!("gset/mcpg_solutions/{g}_{cut}.txt")),
+            800,
+        )
+        .unwrap();
         assert_eq!(p.cut_value(&x), cut);
     }
 }
@@ -154,7 +182,11 @@ struct StopAfter(u64, Vec<f64>);
 impl Observer for StopAfter {
     fn on_iter(&mut self, rec: &IterRecord<'_>) -> Control {
         self.1.push(rec.best);
-        if rec.iteration >= self.0 { Control::Stop } else { Control::Continue }
+        if rec.iteration >= self.0 {
+            Control::Stop
+        } else {
+            Control::Continue
+        }
     }
 }
 
@@ -166,7 +198,11 @@ fn observer_and_stop_token_interrupt_with_the_best_solution() {
     assert_eq!(r.status, Status::Interrupted);
     assert_eq!(r.iterations, 3);
     check_report(&p, &r);
-    assert!(obs.1.windows(2).all(|w| w[1] >= w[0]), "best never decreases: {:?}", obs.1);
+    assert!(
+        obs.1.windows(2).all(|w| w[1] >= w[0]),
+        "best never decreases: {:?}",
+        obs.1
+    );
     assert!(r.objective >= *obs.1.last().unwrap());
 
     let s = settings(1000, 1);
@@ -184,7 +220,11 @@ fn time_limit_is_a_status_not_an_error() {
     let r = mcpg::solve(&p, &s, &mut NoObserver).unwrap();
     assert_eq!(r.status, Status::TimeLimit);
     check_report(&p, &r);
-    assert!(r.objective > 12000.0, "even 0.3 s gives a good cut on G22: {}", r.objective);
+    assert!(
+        r.objective > 12000.0,
+        "even 0.3 s gives a good cut on G22: {}",
+        r.objective
+    );
 }
 
 #[test]
@@ -192,7 +232,12 @@ fn invalid_settings_are_errors() {
     let p = MaxCut::new(Graph::from_edges(3, &[(0, 1, 1.0)]).unwrap());
     let mut s = settings(5, 1);
     s.initial = Some(vec![1, -1]);
-    assert!(mcpg::solve(&p, &s, &mut NoObserver).unwrap_err().to_string().contains("dimension mismatch"));
+    assert!(
+        mcpg::solve(&p, &s, &mut NoObserver)
+            .unwrap_err()
+            .to_string()
+            .contains("dimension mismatch")
+    );
     s.initial = Some(vec![1, 0, 1]);
     assert!(mcpg::solve(&p, &s, &mut NoObserver).is_err());
     let mut s = settings(5, 1);

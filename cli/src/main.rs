@@ -1,6 +1,6 @@
 //! The `solve` binary: installs the Ctrl-C handler and runs [`mathprog_cli::run`].
 
-use mathprog_cli::{run, Io};
+use mathprog_cli::{Io, run};
 use mathprog_solvers::core::StopToken;
 use std::io::IsTerminal;
 
@@ -21,7 +21,12 @@ fn main() {
     let mut err = stderr.lock();
     let code = run(
         std::env::args_os(),
-        &mut Io { stdout: &mut out, stderr: &mut err, stderr_is_terminal, stop },
+        &mut Io {
+            stdout: &mut out,
+            stderr: &mut err,
+            stderr_is_terminal,
+            stop,
+        },
     );
     std::process::exit(code);
 }

@@ -54,7 +54,11 @@ impl<'a> CliObserver<'a> {
 }
 
 fn fmt_num(v: f64) -> String {
-    if v.is_finite() && v == v.trunc() && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v:.6}") }
+    if v.is_finite() && v == v.trunc() && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v:.6}")
+    }
 }
 
 impl Observer for CliObserver<'_> {
@@ -81,20 +85,36 @@ impl Observer for CliObserver<'_> {
 
     fn on_iter(&mut self, rec: &IterRecord<'_>) -> Control {
         if let Some(pb) = &self.bar {
-            pb.set_position(if self.by_time { (rec.elapsed * 1000.0) as u64 } else { rec.iteration });
-            pb.set_message(format!("best {}  round {}", fmt_num(rec.best), rec.iteration));
+            pb.set_position(if self.by_time {
+                (rec.elapsed * 1000.0) as u64
+            } else {
+                rec.iteration
+            });
+            pb.set_message(format!(
+                "best {}  round {}",
+                fmt_num(rec.best),
+                rec.iteration
+            ));
         }
         if self.table.is_some() {
             if !self.header_done {
                 self.header_done = true;
-                let mut h = format!("{:>8} {:>9} {:>14} {:>14}", "round", "time s", "best", "round best");
+                let mut h = format!(
+                    "{:>8} {:>9} {:>14} {:>14}",
+                    "round", "time s", "best", "round best"
+                );
                 for (name, _) in rec.extra {
                     h.push_str(&format!(" {name:>14}"));
                 }
                 self.emit(&h);
             }
-            let mut row =
-                format!("{:>8} {:>9.2} {:>14} {:>14}", rec.iteration, rec.elapsed, fmt_num(rec.best), fmt_num(rec.current));
+            let mut row = format!(
+                "{:>8} {:>9.2} {:>14} {:>14}",
+                rec.iteration,
+                rec.elapsed,
+                fmt_num(rec.best),
+                fmt_num(rec.current)
+            );
             for (_, v) in rec.extra {
                 row.push_str(&format!(" {:>14}", fmt_num(*v)));
             }
@@ -117,7 +137,10 @@ impl Observer for CliObserver<'_> {
         if let Some(pb) = self.bar.take() {
             pb.finish_and_clear();
         }
-        let line = format!("finished: {status}, best {} after {elapsed:.2} s", fmt_num(best));
+        let line = format!(
+            "finished: {status}, best {} after {elapsed:.2} s",
+            fmt_num(best)
+        );
         self.emit(&line);
     }
 }

@@ -24,7 +24,14 @@ const SMALL: &str = "data/maxcut/er_n24_p30_unit_s3.txt";
 #[test]
 fn human_summary_on_stdout_and_exit_zero() {
     let f = root(SMALL);
-    let out = run(&[ "maxcut", f.to_str().unwrap(), "--max-rounds", "30", "--seed", "5"]);
+    let out = run(&[
+        "maxcut",
+        f.to_str().unwrap(),
+        "--max-rounds",
+        "30",
+        "--seed",
+        "5",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let s = text(&out.stdout);
     assert!(s.contains("cut           70"), "{s}");
@@ -34,13 +41,25 @@ fn human_summary_on_stdout_and_exit_zero() {
     assert!(text(&out.stderr).contains("round"), "{}", text(&out.stderr));
     let q = run(&["maxcut", f.to_str().unwrap(), "--max-rounds", "5", "-q"]);
     assert_eq!(q.status.code(), Some(0));
-    assert!(q.stderr.is_empty(), "-q keeps stderr silent: {}", text(&q.stderr));
+    assert!(
+        q.stderr.is_empty(),
+        "-q keeps stderr silent: {}",
+        text(&q.stderr)
+    );
 }
 
 #[test]
 fn json_report_schema() {
     let f = root(SMALL);
-    let out = run(&["maxcut", f.to_str().unwrap(), "--target", "70", "--json", "--threads", "2"]);
+    let out = run(&[
+        "maxcut",
+        f.to_str().unwrap(),
+        "--target",
+        "70",
+        "--json",
+        "--threads",
+        "2",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(out.stderr.is_empty(), "--json keeps stderr silent");
     let s = text(&out.stdout);
@@ -69,12 +88,29 @@ fn output_partition_file_matches_reported_cut() {
     let dir = tempfile::tempdir().unwrap();
     let part = dir.path().join("part.txt");
     let g = root("../shared/data/maxcut_small/torus_6x6_pm1.txt");
-    let out = run(&["maxcut", g.to_str().unwrap(), "--max-rounds", "40", "--json", "-o", part.to_str().unwrap()]);
+    let out = run(&[
+        "maxcut",
+        g.to_str().unwrap(),
+        "--max-rounds",
+        "40",
+        "--json",
+        "-o",
+        part.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
     assert_eq!(v["objective"], 24.0, "proven optimum of the 6x6 torus");
-    let sides: Vec<i64> = std::fs::read_to_string(&part).unwrap().lines().map(|l| l.parse().unwrap()).collect();
-    let sol: Vec<i64> = v["solution"].as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect();
+    let sides: Vec<i64> = std::fs::read_to_string(&part)
+        .unwrap()
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect();
+    let sol: Vec<i64> = v["solution"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_i64().unwrap())
+        .collect();
     assert_eq!(sides.len(), 36);
     assert!(sides.iter().zip(&sol).all(|(&s, &x)| (s == 1) == (x == 1)));
 }
@@ -94,7 +130,14 @@ fn malformed_input_exits_one_naming_file_and_line() {
     assert!(text(&out.stderr).contains("missing.txt"));
     // An unwritable output path is an error too, and nothing is left half-written.
     let f = root(SMALL);
-    let out = run(&["maxcut", f.to_str().unwrap(), "--max-rounds", "2", "-o", "/nonexistent-dir/p.txt"]);
+    let out = run(&[
+        "maxcut",
+        f.to_str().unwrap(),
+        "--max-rounds",
+        "2",
+        "-o",
+        "/nonexistent-dir/p.txt",
+    ]);
     assert_eq!(out.status.code(), Some(1));
 }
 
@@ -108,7 +151,12 @@ fn usage_errors_exit_two_and_help_exits_zero() {
         vec![],
     ] {
         let out = run(&args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
     }
     let f = root(SMALL);
     let out = run(&["maxcut", f.to_str().unwrap(), "--time-limit", "-1"]);
@@ -125,7 +173,15 @@ fn usage_errors_exit_two_and_help_exits_zero() {
 fn same_seed_same_json_answer_across_thread_counts() {
     let g = root("../shared/data/gset/G14.txt");
     let answer = |threads: &str| {
-        let out = run(&["maxcut", g.to_str().unwrap(), "--max-rounds", "4", "--threads", threads, "--json"]);
+        let out = run(&[
+            "maxcut",
+            g.to_str().unwrap(),
+            "--max-rounds",
+            "4",
+            "--threads",
+            threads,
+            "--json",
+        ]);
         assert_eq!(out.status.code(), Some(0));
         let v: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
         (v["objective"].clone(), v["solution"].clone())
@@ -138,13 +194,22 @@ fn same_seed_same_json_answer_across_thread_counts() {
 fn ctrl_c_returns_the_best_cut_with_status_interrupted() {
     let g = root("../shared/data/gset/G22.txt");
     let child = solve()
-        .args(["maxcut", g.to_str().unwrap(), "--time-limit", "120", "--json"])
+        .args([
+            "maxcut",
+            g.to_str().unwrap(),
+            "--time-limit",
+            "120",
+            "--json",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1500));
-    let ok = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let ok = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(ok.success());
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));

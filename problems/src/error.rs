@@ -32,11 +32,18 @@ pub enum ReadError {
 impl ReadError {
     /// A parse error at `line` of `path`.
     pub fn parse(path: impl Into<PathBuf>, line: usize, message: impl Into<String>) -> Self {
-        ReadError::Parse { path: path.into(), line, message: message.into() }
+        ReadError::Parse {
+            path: path.into(),
+            line,
+            message: message.into(),
+        }
     }
     /// An I/O error on `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        ReadError::Io { path: path.into(), source }
+        ReadError::Io {
+            path: path.into(),
+            source,
+        }
     }
 }
 
@@ -55,7 +62,9 @@ pub enum ProblemError {
         n: usize,
     },
     /// An edge joins a vertex to itself.
-    #[error("edge {edge}: self-loop at vertex {vertex} (self-loops do not change any cut and are rejected)")]
+    #[error(
+        "edge {edge}: self-loop at vertex {vertex} (self-loops do not change any cut and are rejected)"
+    )]
     SelfLoop {
         /// 0-based edge position.
         edge: usize,
@@ -63,7 +72,9 @@ pub enum ProblemError {
         vertex: usize,
     },
     /// The same unordered pair appears twice.
-    #[error("edge {edge}: duplicate edge {{{u}, {v}}} (first given as edge {first}); merge the weights or use Graph::from_edges_summed")]
+    #[error(
+        "edge {edge}: duplicate edge {{{u}, {v}}} (first given as edge {first}); merge the weights or use Graph::from_edges_summed"
+    )]
     DuplicateEdge {
         /// 0-based position of the repetition.
         edge: usize,

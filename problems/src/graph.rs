@@ -44,7 +44,11 @@ impl Graph {
         for (k, &(u, v, w)) in edges.iter().enumerate() {
             for x in [u, v] {
                 if x >= n {
-                    return Err(ProblemError::VertexOutOfRange { edge: k, vertex: x, n });
+                    return Err(ProblemError::VertexOutOfRange {
+                        edge: k,
+                        vertex: x,
+                        n,
+                    });
                 }
             }
             if u == v {
@@ -110,9 +114,13 @@ impl Graph {
             data[fill[a]] = w;
             fill[a] += 1;
         }
-        let adj = CsMat::try_new((n, n), indptr, indices, data)
-            .map_err(|e| ProblemError::Invalid(format!("internal CSR construction failed: {:?}", e.3)))?;
-        Ok(Graph { adj, num_edges: merged.len() })
+        let adj = CsMat::try_new((n, n), indptr, indices, data).map_err(|e| {
+            ProblemError::Invalid(format!("internal CSR construction failed: {:?}", e.3))
+        })?;
+        Ok(Graph {
+            adj,
+            num_edges: merged.len(),
+        })
     }
 
     /// Number of vertices `n`.
@@ -134,7 +142,11 @@ impl Graph {
     /// `indices[indptr[v]..indptr[v + 1]]` with weights `weights[..]` at the same positions.
     #[inline]
     pub fn csr(&self) -> (&[usize], &[usize], &[f64]) {
-        (self.adj.indptr().into_raw_storage(), self.adj.indices(), self.adj.data())
+        (
+            self.adj.indptr().into_raw_storage(),
+            self.adj.indices(),
+            self.adj.data(),
+        )
     }
 
     /// Neighbours of `v` with their weights.
@@ -145,13 +157,18 @@ impl Graph {
 
     /// Each undirected edge once, as `(u, v, w)` with `u < v`, in row order.
     pub fn edges(&self) -> impl Iterator<Item = Edge> + '_ {
-        (0..self.num_vertices())
-            .flat_map(move |u| self.neighbors(u).filter(move |&(v, _)| v > u).map(move |(v, w)| (u, v, w)))
+        (0..self.num_vertices()).flat_map(move |u| {
+            self.neighbors(u)
+                .filter(move |&(v, _)| v > u)
+                .map(move |(v, w)| (u, v, w))
+        })
     }
 
     /// Weighted degree `d_v = Σ_u w_uv` of every vertex.
     pub fn weighted_degrees(&self) -> Vec<f64> {
-        (0..self.num_vertices()).map(|v| self.neighbors(v).map(|(_, w)| w).sum()).collect()
+        (0..self.num_vertices())
+            .map(|v| self.neighbors(v).map(|(_, w)| w).sum())
+            .collect()
     }
 
     /// Sum of all edge weights `Σ_{u<v} w_uv`.

@@ -30,7 +30,11 @@ impl MaxCut {
         let mut order: Vec<usize> = (0..graph.num_vertices()).collect();
         order.sort_by(|&a, &b| deg[b].abs().total_cmp(&deg[a].abs()).then(a.cmp(&b)));
         let total_weight = graph.total_weight();
-        MaxCut { graph, total_weight, order }
+        MaxCut {
+            graph,
+            total_weight,
+            order,
+        }
     }
 
     /// The graph.
@@ -120,7 +124,11 @@ impl BinaryObjective for MaxCut {
     /// Mean absolute edge weight (1 for the Gset graphs).
     fn delta_scale(&self) -> f64 {
         let w = self.graph.adjacency().data();
-        if w.is_empty() { 1.0 } else { (w.iter().map(|v| v.abs()).sum::<f64>() / w.len() as f64).max(f64::MIN_POSITIVE) }
+        if w.is_empty() {
+            1.0
+        } else {
+            (w.iter().map(|v| v.abs()).sum::<f64>() / w.len() as f64).max(f64::MIN_POSITIVE)
+        }
     }
 
     fn symmetry_pivot(&self) -> Option<usize> {
@@ -161,8 +169,9 @@ mod tests {
 
     fn arb_graph() -> impl Strategy<Value = (Graph, Vec<Spin>)> {
         (2usize..12).prop_flat_map(|n| {
-            let pairs: Vec<(usize, usize)> =
-                (0..n).flat_map(|u| (u + 1..n).map(move |v| (u, v))).collect();
+            let pairs: Vec<(usize, usize)> = (0..n)
+                .flat_map(|u| (u + 1..n).map(move |v| (u, v)))
+                .collect();
             let np = pairs.len();
             (
                 proptest::collection::vec(proptest::option::of(-3i32..=3), np),

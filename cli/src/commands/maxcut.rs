@@ -1,6 +1,6 @@
 //! `solve maxcut FILE`: best cut of a Gset/rudy graph by MCPG.
 
-use super::{common_settings, kv, out_err, CliError};
+use super::{CliError, common_settings, kv, out_err};
 use crate::progress::CliObserver;
 use crate::{CommonArgs, Io};
 use clap::{Args, ValueEnum};
@@ -126,7 +126,22 @@ pub fn run(a: &MaxcutArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         s.reset_every = (r > 0).then_some(r);
     }
     s.filter = match (a.filter, s.filter) {
-        (None, Filter::Anneal { sweeps, beta_start, beta_end }) | (Some(FilterKind::Anneal), Filter::Anneal { sweeps, beta_start, beta_end }) => Filter::Anneal {
+        (
+            None,
+            Filter::Anneal {
+                sweeps,
+                beta_start,
+                beta_end,
+            },
+        )
+        | (
+            Some(FilterKind::Anneal),
+            Filter::Anneal {
+                sweeps,
+                beta_start,
+                beta_end,
+            },
+        ) => Filter::Anneal {
             sweeps: a.sweeps.unwrap_or(sweeps),
             beta_start: a.beta_start.unwrap_or(beta_start),
             beta_end: a.beta_end.unwrap_or(beta_end),
@@ -137,9 +152,15 @@ pub fn run(a: &MaxcutArgs, io: &mut Io<'_>) -> Result<(), CliError> {
             beta_start: a.beta_start.unwrap_or(1.5),
             beta_end: a.beta_end.unwrap_or(5.0),
         },
-        (Some(FilterKind::Greedy), _) => Filter::Greedy { sweeps: a.sweeps.unwrap_or(3) },
+        (Some(FilterKind::Greedy), _) => Filter::Greedy {
+            sweeps: a.sweeps.unwrap_or(3),
+        },
         (Some(FilterKind::LocalOpt), _) => Filter::LocalOpt { max_sweeps: 1000 },
-        (Some(FilterKind::Tabu), _) => Filter::Tabu { moves: a.moves, patience: a.patience, tenure: a.tenure },
+        (Some(FilterKind::Tabu), _) => Filter::Tabu {
+            moves: a.moves,
+            patience: a.patience,
+            tenure: a.tenure,
+        },
     };
     s.sampler = match a.sampler {
         SamplerKind::Mcpg => Sampler::PolicyChains,
@@ -155,14 +176,21 @@ pub fn run(a: &MaxcutArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     // Independent check: the reported cut is the cut of the returned partition.
     let cut = problem.cut_value(&report.solution);
     if cut != report.objective {
-        return Err(CliError::Failed(format!("internal error: reported cut {} but partition cuts {cut}", report.objective)));
+        return Err(CliError::Failed(format!(
+            "internal error: reported cut {} but partition cuts {cut}",
+            report.objective
+        )));
     }
     let file = a.file.display().to_string();
     report.stats.insert("file".into(), file.clone().into());
     report.stats.insert("vertices".into(), n.into());
     report.stats.insert("edges".into(), m.into());
-    report.stats.insert("total_weight".into(), problem.total_weight().into());
-    report.stats.insert("read_seconds".into(), read_seconds.into());
+    report
+        .stats
+        .insert("total_weight".into(), problem.total_weight().into());
+    report
+        .stats
+        .insert("read_seconds".into(), read_seconds.into());
 
     if let Some(path) = &a.common.output {
         partition::write_partition(path, &report.solution)?;
@@ -172,18 +200,33 @@ pub fn run(a: &MaxcutArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         writeln!(io.stdout, "{text}").map_err(out_err)?;
     } else {
         let out = &mut *io.stdout;
-        kv(out, "problem", format!("maxcut {file} ({n} vertices, {m} edges)"))?;
+        kv(
+            out,
+            "problem",
+            format!("maxcut {file} ({n} vertices, {m} edges)"),
+        )?;
         kv(out, "cut", fmt_value(report.objective))?;
         kv(out, "status", report.status)?;
         kv(
             out,
             "time",
-            format!("{:.2} s (best found at {:.2} s)", report.elapsed, report.time_to_best.unwrap_or(0.0)),
+            format!(
+                "{:.2} s (best found at {:.2} s)",
+                report.elapsed,
+                report.time_to_best.unwrap_or(0.0)
+            ),
         )?;
         kv(
             out,
             "rounds",
-            format!("{} ({} samples)", report.iterations, report.stats.get("samples").map_or(0, |v| v.as_u64().unwrap_or(0))),
+            format!(
+                "{} ({} samples)",
+                report.iterations,
+                report
+                    .stats
+                    .get("samples")
+                    .map_or(0, |v| v.as_u64().unwrap_or(0))
+            ),
         )?;
         kv(out, "seed", report.seed)?;
         kv(out, "threads", report.threads)?;
@@ -196,5 +239,9 @@ pub fn run(a: &MaxcutArgs, io: &mut Io<'_>) -> Result<(), CliError> {
 }
 
 fn fmt_value(v: f64) -> String {
-    if v == v.trunc() && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v}") }
+    if v == v.trunc() && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
 }

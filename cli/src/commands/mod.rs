@@ -25,7 +25,11 @@ impl<E: std::error::Error> From<E> for CliError {
 
 /// Map a stdout write error: broken pipes end the program quietly.
 pub fn out_err(e: std::io::Error) -> CliError {
-    if e.kind() == std::io::ErrorKind::BrokenPipe { CliError::BrokenPipe } else { CliError::Failed(e.to_string()) }
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        CliError::BrokenPipe
+    } else {
+        CliError::Failed(e.to_string())
+    }
 }
 
 /// Shared settings from the common flags.
@@ -33,7 +37,9 @@ pub fn common_settings(a: &CommonArgs, stop: StopToken) -> Result<Common, CliErr
     if let Some(t) = a.time_limit
         && !(t.is_finite() && t >= 0.0)
     {
-        return Err(CliError::Usage(format!("--time-limit must be a non-negative number of seconds, got {t}")));
+        return Err(CliError::Usage(format!(
+            "--time-limit must be a non-negative number of seconds, got {t}"
+        )));
     }
     let mut c = Common::default();
     c.time_limit = a.time_limit;

@@ -46,7 +46,15 @@ pub fn maxcut_brute_force(p: &MaxCut) -> Result<(f64, Vec<Spin>), ProblemError> 
             best_code = code;
         }
     }
-    let xbest: Vec<Spin> = (0..n).map(|v| if v < 64 && best_code >> v & 1 == 1 { -1 } else { 1 }).collect();
+    let xbest: Vec<Spin> = (0..n)
+        .map(|v| {
+            if v < 64 && best_code >> v & 1 == 1 {
+                -1
+            } else {
+                1
+            }
+        })
+        .collect();
     // Re-evaluate from scratch so that no rounding drift of the incremental sum leaks out.
     Ok((p.cut_value(&xbest), xbest))
 }
@@ -59,12 +67,22 @@ mod tests {
     #[test]
     fn known_small_cases() {
         // Triangle: 2. 4-cycle: 4. K4: 4. Negative edge: never cut.
-        let tri = MaxCut::new(Graph::from_edges(3, &[(0, 1, 1.0), (1, 2, 1.0), (0, 2, 1.0)]).unwrap());
+        let tri =
+            MaxCut::new(Graph::from_edges(3, &[(0, 1, 1.0), (1, 2, 1.0), (0, 2, 1.0)]).unwrap());
         assert_eq!(maxcut_brute_force(&tri).unwrap().0, 2.0);
-        let c4 = MaxCut::new(Graph::from_edges(4, &[(0, 1, 1.0), (1, 2, 1.0), (2, 3, 1.0), (0, 3, 1.0)]).unwrap());
+        let c4 = MaxCut::new(
+            Graph::from_edges(4, &[(0, 1, 1.0), (1, 2, 1.0), (2, 3, 1.0), (0, 3, 1.0)]).unwrap(),
+        );
         assert_eq!(maxcut_brute_force(&c4).unwrap().0, 4.0);
-        let k4: Vec<_> = (0..4).flat_map(|u| (u + 1..4).map(move |v| (u, v, 1.0))).collect();
-        assert_eq!(maxcut_brute_force(&MaxCut::new(Graph::from_edges(4, &k4).unwrap())).unwrap().0, 4.0);
+        let k4: Vec<_> = (0..4)
+            .flat_map(|u| (u + 1..4).map(move |v| (u, v, 1.0)))
+            .collect();
+        assert_eq!(
+            maxcut_brute_force(&MaxCut::new(Graph::from_edges(4, &k4).unwrap()))
+                .unwrap()
+                .0,
+            4.0
+        );
         let neg = MaxCut::new(Graph::from_edges(3, &[(0, 1, -1.0), (1, 2, 2.0)]).unwrap());
         let (c, x) = maxcut_brute_force(&neg).unwrap();
         assert_eq!(c, 2.0);

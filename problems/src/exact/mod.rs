@@ -2,4 +2,4 @@
 
 mod maxcut;
 
-pub use maxcut::{maxcut_brute_force, MAXCUT_BRUTE_FORCE_MAX_N};
+pub use maxcut::{MAXCUT_BRUTE_FORCE_MAX_N, maxcut_brute_force};

@@ -10,10 +10,10 @@
 //! reported as `file:line: message`. Self-loops, repeated pairs and edge-count mismatches are
 //! errors (a repeated pair names both lines).
 
+use crate::ProblemError;
 use crate::error::ReadError;
 use crate::graph::{Edge, Graph};
 use crate::io::{read_text, write_atomic};
-use crate::ProblemError;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
@@ -45,15 +45,27 @@ pub fn parse_gset(text: &str, path: &Path) -> Result<Graph, ReadError> {
         }
         let second = t.next();
         if second.is_none() || t.next().is_some() {
-            return Err(err(ln, format!("expected a header `n m` (two integers), found `{}`", line.trim())));
+            return Err(err(
+                ln,
+                format!(
+                    "expected a header `n m` (two integers), found `{}`",
+                    line.trim()
+                ),
+            ));
         }
-        let n: usize = first
-            .parse()
-            .map_err(|_| err(ln, format!("expected the vertex count n (a non-negative integer), found `{first}`")))?;
+        let n: usize = first.parse().map_err(|_| {
+            err(
+                ln,
+                format!("expected the vertex count n (a non-negative integer), found `{first}`"),
+            )
+        })?;
         let s = second.unwrap_or_default();
-        let m: usize = s
-            .parse()
-            .map_err(|_| err(ln, format!("expected the edge count m (a non-negative integer), found `{s}`")))?;
+        let m: usize = s.parse().map_err(|_| {
+            err(
+                ln,
+                format!("expected the edge count m (a non-negative integer), found `{s}`"),
+            )
+        })?;
         break (n, m);
     };
     let mut edges: Vec<Edge> = Vec::with_capacity(m.min(1 << 26));
@@ -65,18 +77,32 @@ pub fn parse_gset(text: &str, path: &Path) -> Result<Graph, ReadError> {
             continue;
         }
         let Some(b) = t.next() else {
-            return Err(err(ln, format!("expected an edge `i j w`, found only `{a}`")));
+            return Err(err(
+                ln,
+                format!("expected an edge `i j w`, found only `{a}`"),
+            ));
         };
         let c = t.next();
         if let Some(extra) = t.next() {
-            return Err(err(ln, format!("expected an edge `i j w` (3 fields), found extra field `{extra}`")));
+            return Err(err(
+                ln,
+                format!("expected an edge `i j w` (3 fields), found extra field `{extra}`"),
+            ));
         }
         let vertex = |s: &str, which: &str| -> Result<usize, ReadError> {
             let v: usize = s.parse().map_err(|_| {
-                err(ln, format!("expected the {which} end of the edge (an integer in 1..={n}), found `{s}`"))
+                err(
+                    ln,
+                    format!(
+                        "expected the {which} end of the edge (an integer in 1..={n}), found `{s}`"
+                    ),
+                )
             })?;
             if v == 0 || v > n {
-                return Err(err(ln, format!("vertex {v} out of range: expected 1..={n} (ids are 1-based)")));
+                return Err(err(
+                    ln,
+                    format!("vertex {v} out of range: expected 1..={n} (ids are 1-based)"),
+                ));
             }
             Ok(v - 1)
         };
@@ -85,7 +111,9 @@ pub fn parse_gset(text: &str, path: &Path) -> Result<Graph, ReadError> {
         let w = match c {
             None => 1.0,
             Some(s) => {
-                let w: f64 = s.parse().map_err(|_| err(ln, format!("expected a numeric weight, found `{s}`")))?;
+                let w: f64 = s
+                    .parse()
+                    .map_err(|_| err(ln, format!("expected a numeric weight, found `{s}`")))?;
                 if !w.is_finite() {
                     return Err(err(ln, format!("expected a finite weight, found `{s}`")));
                 }
@@ -93,10 +121,19 @@ pub fn parse_gset(text: &str, path: &Path) -> Result<Graph, ReadError> {
             }
         };
         if u == v {
-            return Err(err(ln, format!("self-loop at vertex {}: an edge needs two distinct ends", u + 1)));
+            return Err(err(
+                ln,
+                format!(
+                    "self-loop at vertex {}: an edge needs two distinct ends",
+                    u + 1
+                ),
+            ));
         }
         if edges.len() == m {
-            return Err(err(ln, format!("more edges than the {m} announced in the header")));
+            return Err(err(
+                ln,
+                format!("more edges than the {m} announced in the header"),
+            ));
         }
         edges.push((u, v, w));
         line_of.push(ln);
@@ -104,7 +141,10 @@ pub fn parse_gset(text: &str, path: &Path) -> Result<Graph, ReadError> {
     if edges.len() != m {
         return Err(err(
             text.lines().count(),
-            format!("the header announces {m} edges but the file has {}", edges.len()),
+            format!(
+                "the header announces {m} edges but the file has {}",
+                edges.len()
+            ),
         ));
     }
     Graph::from_edges(n, &edges).map_err(|e| match e {
@@ -132,7 +172,11 @@ pub fn parse_gset(text: &str, path: &Path) -> Result<Graph, ReadError> {
 
 /// Format a weight: integers without a decimal point, others in shortest round-trip form.
 fn fmt_weight(w: f64) -> String {
-    if w == w.trunc() && w.abs() < 1e15 { format!("{}", w as i64) } else { format!("{w}") }
+    if w == w.trunc() && w.abs() < 1e15 {
+        format!("{}", w as i64)
+    } else {
+        format!("{w}")
+    }
 }
 
 /// Write a graph in Gset format (each edge once, `u < v`, 1-based), atomically.
@@ -191,7 +235,10 @@ mod tests {
         assert!(msg("3 1\n1 2 1\n2 3 1\n").starts_with("g.txt:3: more edges than the 1 announced"));
         assert!(msg("3 3\n1 2 1\n2 3 1\n").contains("announces 3 edges but the file has 2"));
         let m = msg("3 3\n1 2 1\n2 3 1\n2 1 5\n");
-        assert_eq!(m, "g.txt:4: duplicate edge {1, 2} (already given on line 2); each pair must appear once");
+        assert_eq!(
+            m,
+            "g.txt:4: duplicate edge {1, 2} (already given on line 2); each pair must appear once"
+        );
     }
 
     #[test]
@@ -200,19 +247,29 @@ mod tests {
         let p = dir.path().join("bad.txt");
         std::fs::write(&p, b"2 1\n1 2 \xff\n").unwrap();
         let e = read_gset(&p).unwrap_err().to_string();
-        assert!(e.ends_with("bad.txt:2: invalid UTF-8; expected a plain-text file"), "{e}");
-        let e = read_gset(dir.path().join("missing.txt")).unwrap_err().to_string();
+        assert!(
+            e.ends_with("bad.txt:2: invalid UTF-8; expected a plain-text file"),
+            "{e}"
+        );
+        let e = read_gset(dir.path().join("missing.txt"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("missing.txt"), "{e}");
     }
 
     #[test]
     fn write_then_read_round_trips() {
-        let g = Graph::from_edges(5, &[(0, 4, 1.0), (3, 1, -2.0), (2, 1, 0.1), (0, 1, 7.0)]).unwrap();
+        let g =
+            Graph::from_edges(5, &[(0, 4, 1.0), (3, 1, -2.0), (2, 1, 0.1), (0, 1, 7.0)]).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("g.txt");
         write_gset(&p, &g).unwrap();
         let h = read_gset(&p).unwrap();
         assert_eq!(g.edges().collect::<Vec<_>>(), h.edges().collect::<Vec<_>>());
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
     }
 }

@@ -21,15 +21,29 @@ pub fn read_partition(path: impl AsRef<Path>, n: usize) -> Result<Vec<Spin>, Rea
         let s = match t {
             "0" | "-1" => -1,
             "1" | "+1" => 1,
-            _ => return Err(ReadError::parse(path, i + 1, format!("expected a side `0` or `1`, found `{t}`"))),
+            _ => {
+                return Err(ReadError::parse(
+                    path,
+                    i + 1,
+                    format!("expected a side `0` or `1`, found `{t}`"),
+                ));
+            }
         };
         if x.len() == n {
-            return Err(ReadError::parse(path, i + 1, format!("more than {n} sides: the graph has {n} vertices")));
+            return Err(ReadError::parse(
+                path,
+                i + 1,
+                format!("more than {n} sides: the graph has {n} vertices"),
+            ));
         }
         x.push(s);
     }
     if x.len() != n {
-        return Err(ReadError::parse(path, 0, format!("expected {n} sides (one per vertex), found {}", x.len())));
+        return Err(ReadError::parse(
+            path,
+            0,
+            format!("expected {n} sides (one per vertex), found {}", x.len()),
+        ));
     }
     Ok(x)
 }
@@ -55,11 +69,20 @@ mod tests {
         write_partition(&p, &[1, -1, 1]).unwrap();
         assert_eq!(read_partition(&p, 3).unwrap(), vec![1, -1, 1]);
         let e = read_partition(&p, 2).unwrap_err().to_string();
-        assert!(e.ends_with("p.txt:3: more than 2 sides: the graph has 2 vertices"), "{e}");
+        assert!(
+            e.ends_with("p.txt:3: more than 2 sides: the graph has 2 vertices"),
+            "{e}"
+        );
         let e = read_partition(&p, 4).unwrap_err().to_string();
-        assert!(e.ends_with("p.txt:0: expected 4 sides (one per vertex), found 3"), "{e}");
+        assert!(
+            e.ends_with("p.txt:0: expected 4 sides (one per vertex), found 3"),
+            "{e}"
+        );
         std::fs::write(&p, "1\n2\n").unwrap();
         let e = read_partition(&p, 2).unwrap_err().to_string();
-        assert!(e.ends_with("p.txt:2: expected a side `0` or `1`, found `2`"), "{e}");
+        assert!(
+            e.ends_with("p.txt:2: expected a side `0` or `1`, found `2`"),
+            "{e}"
+        );
     }
 }

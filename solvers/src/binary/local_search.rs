@@ -5,7 +5,7 @@
 //! (`flip if Δf < 0`, flip with probability ½ if `Δf = 0`), and a descent to a 1-flip local
 //! optimum used to polish final answers.
 
-use crate::binary::tabu::{tabu_walk, TabuParams, TabuScratch};
+use crate::binary::tabu::{TabuParams, TabuScratch, tabu_walk};
 use mathprog_problems::binary::{BinaryObjective, Spin};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -57,10 +57,18 @@ impl Filter {
         match self {
             Filter::Greedy { sweeps } => format!("greedy x{sweeps}"),
             Filter::LocalOpt { max_sweeps } => format!("local-opt (<= {max_sweeps} sweeps)"),
-            Filter::Anneal { sweeps, beta_start, beta_end } => {
+            Filter::Anneal {
+                sweeps,
+                beta_start,
+                beta_end,
+            } => {
                 format!("anneal x{sweeps} (beta {beta_start} -> {beta_end}) + local-opt")
             }
-            Filter::Tabu { moves, patience, tenure } => {
+            Filter::Tabu {
+                moves,
+                patience,
+                tenure,
+            } => {
                 format!("tabu (<= {moves} moves, patience {patience}, tenure {tenure})")
             }
         }
@@ -76,7 +84,11 @@ struct Coin<'a, R: Rng> {
 
 impl<'a, R: Rng> Coin<'a, R> {
     fn new(rng: &'a mut R) -> Self {
-        Coin { rng, bits: 0, left: 0 }
+        Coin {
+            rng,
+            bits: 0,
+            left: 0,
+        }
     }
     #[inline]
     fn flip(&mut self) -> bool {
@@ -136,9 +148,17 @@ pub fn apply_filter<P: BinaryObjective, R: Rng>(
             }
         }
         Filter::LocalOpt { max_sweeps } => e += local_opt(p, x, st, order, rng, max_sweeps),
-        Filter::Anneal { sweeps, beta_start, beta_end } => {
+        Filter::Anneal {
+            sweeps,
+            beta_start,
+            beta_end,
+        } => {
             let inv_scale = 1.0 / p.delta_scale();
-            let ratio = if sweeps > 1 { (beta_end / beta_start).powf(1.0 / (sweeps - 1) as f64) } else { 1.0 };
+            let ratio = if sweeps > 1 {
+                (beta_end / beta_start).powf(1.0 / (sweeps - 1) as f64)
+            } else {
+                1.0
+            };
             let mut beta = beta_start * inv_scale;
             for _ in 0..sweeps {
                 e += metropolis_sweep(p, x, st, order, rng, beta);
@@ -146,10 +166,30 @@ pub fn apply_filter<P: BinaryObjective, R: Rng>(
             }
             e += local_opt(p, x, st, order, rng, LOCAL_OPT_MAX_SWEEPS);
         }
-        Filter::Tabu { moves, patience, tenure } => {
-            let tenure = if tenure == 0 { (x.len() / 100).max(5) } else { tenure };
+        Filter::Tabu {
+            moves,
+            patience,
+            tenure,
+        } => {
+            let tenure = if tenure == 0 {
+                (x.len() / 100).max(5)
+            } else {
+                tenure
+            };
             e += local_opt(p, x, st, order, rng, LOCAL_OPT_MAX_SWEEPS);
-            e = tabu_walk(p, x, st, e, TabuParams { moves, patience, tenure }, scratch, rng);
+            e = tabu_walk(
+                p,
+                x,
+                st,
+                e,
+                TabuParams {
+                    moves,
+                    patience,
+                    tenure,
+                },
+                scratch,
+                rng,
+            );
         }
     }
     e
@@ -192,7 +232,9 @@ pub fn metropolis_sweep<P: BinaryObjective, R: Rng>(
     let mut change = 0.0;
     for &v in order {
         let d = p.flip_delta(st, x, v);
-        if d <= 0.0 || ((rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)) < (-beta * d).exp() {
+        if d <= 0.0
+            || ((rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)) < (-beta * d).exp()
+        {
             change += d;
             p.flip(st, x, v);
         }

@@ -37,10 +37,11 @@
 //! seed only, not on the number of threads. The final answer is polished to a 1-flip local
 //! optimum and its objective is recomputed from scratch.
 
-use crate::binary::local_search::{apply_filter, descend_to_local_optimum, Filter};
+use crate::binary::local_search::{Filter, apply_filter, descend_to_local_optimum};
 use crate::binary::tabu::TabuScratch;
 use crate::core::{
-    stream_rng, Common, Control, IterRecord, Observer, Report, RngStream, RunInfo, SolveError, Status,
+    Common, Control, IterRecord, Observer, Report, RngStream, RunInfo, SolveError, Status,
+    stream_rng,
 };
 use mathprog_problems::binary::{BinaryObjective, Spin};
 use rand::Rng;
@@ -103,7 +104,11 @@ impl Default for McpgSettings {
             common: Common::default(),
             groups: 32,
             copies: 2,
-            filter: Filter::Anneal { sweeps: 100, beta_start: 1.5, beta_end: 5.0 },
+            filter: Filter::Anneal {
+                sweeps: 100,
+                beta_start: 1.5,
+                beta_end: 5.0,
+            },
             sampler: Sampler::PolicyChains,
             learning_rate: 0.25,
             adam_steps: 8,
@@ -139,10 +144,16 @@ impl McpgSettings {
         self.common.validate()?;
         let bad = |m: String| Err(SolveError::InvalidInput(m));
         if self.groups == 0 || self.copies == 0 {
-            return bad(format!("groups and copies must be positive (got {} x {})", self.groups, self.copies));
+            return bad(format!(
+                "groups and copies must be positive (got {} x {})",
+                self.groups, self.copies
+            ));
         }
         if !(self.mu_spread > 0.0 && self.mu_spread < 1.0) {
-            return bad(format!("mu_spread must lie in (0, 1), got {}", self.mu_spread));
+            return bad(format!(
+                "mu_spread must lie in (0, 1), got {}",
+                self.mu_spread
+            ));
         }
         for (name, v) in [
             ("learning_rate", self.learning_rate),
@@ -163,7 +174,10 @@ impl McpgSettings {
                 });
             }
             if let Some(v) = x.iter().position(|&s| s != 1 && s != -1) {
-                return bad(format!("initial assignment: entry {v} is {}, expected +1 or -1", x[v]));
+                return bad(format!(
+                    "initial assignment: entry {v} is {}, expected +1 or -1",
+                    x[v]
+                ));
             }
         }
         Ok(())
@@ -231,7 +245,13 @@ fn random_spins<R: Rng>(rng: &mut R, x: &mut [Spin]) {
 
 /// Run the `C` chains of group `g` for one round; writes their gradient samples into `z`
 /// (`C` rows of `words` bit-words) and leaves the best filtered sample in `cand_*`.
-fn run_group<P: BinaryObjective>(p: &P, ctx: &RoundCtx<'_>, g: usize, grp: &mut Group<P::State>, z: &mut [u64]) {
+fn run_group<P: BinaryObjective>(
+    p: &P,
+    ctx: &RoundCtx<'_>,
+    g: usize,
+    grp: &mut Group<P::State>,
+    z: &mut [u64],
+) {
     let copies = grp.energies.len();
     grp.cand_e = f64::INFINITY;
     grp.accepted = 0;
@@ -285,7 +305,16 @@ fn run_group<P: BinaryObjective>(p: &P, ctx: &RoundCtx<'_>, g: usize, grp: &mut 
             }
             *w = bits;
         }
-        e = apply_filter(p, ctx.filter, x, st, e, ctx.order, &mut rng, &mut grp.scratch);
+        e = apply_filter(
+            p,
+            ctx.filter,
+            x,
+            st,
+            e,
+            ctx.order,
+            &mut rng,
+            &mut grp.scratch,
+        );
         grp.energies[c] = e;
         if e < grp.cand_e {
             grp.cand_e = e;
@@ -352,7 +381,9 @@ pub fn solve<P: BinaryObjective>(
     let threads = common.resolved_threads();
     let pool = common.thread_pool()?;
     let t0 = Instant::now();
-    let deadline = common.time_limit.map(|s| t0 + std::time::Duration::from_secs_f64(s));
+    let deadline = common
+        .time_limit
+        .map(|s| t0 + std::time::Duration::from_secs_f64(s));
     let max_rounds = match (common.max_iter, common.time_limit, settings.stall_rounds) {
         (Some(m), _, _) => Some(m),
         (None, None, None) => Some(100),
@@ -413,7 +444,11 @@ pub fn solve<P: BinaryObjective>(
             work_st: st0.clone(),
             energies: vec![0.0; copies],
             accepted: 0,
-            scratch: if matches!(settings.filter, Filter::Tabu { .. }) { TabuScratch::new(n) } else { TabuScratch::default() },
+            scratch: if matches!(settings.filter, Filter::Tabu { .. }) {
+                TabuScratch::new(n)
+            } else {
+                TabuScratch::default()
+            },
         })
         .collect();
     let mut z = vec![0u64; k_total * words];
@@ -421,7 +456,11 @@ pub fn solve<P: BinaryObjective>(
     let mut mu = vec![0.5; n];
     let mut s_acc = vec![0.0; words * 64];
     let mut grad = vec![0.0; n];
-    let mut adam = Adam { m: vec![0.0; n], v: vec![0.0; n], t: 0 };
+    let mut adam = Adam {
+        m: vec![0.0; n],
+        v: vec![0.0; n],
+        t: 0,
+    };
     randomize_theta(&mut theta, common.seed, 0);
 
     let mut best_x = x0.clone();
@@ -451,7 +490,11 @@ pub fn solve<P: BinaryObjective>(
             pivot,
             filter: settings.filter,
             fresh,
-            initial: if round == 0 { settings.initial.as_deref() } else { None },
+            initial: if round == 0 {
+                settings.initial.as_deref()
+            } else {
+                None
+            },
             accept_target,
             max_steps,
             deadline,
@@ -523,7 +566,10 @@ pub fn solve<P: BinaryObjective>(
         // Policy-gradient update (skipped for an incomplete or ablation round).
         if complete && settings.sampler == Sampler::PolicyChains && k_total > 1 {
             let mean = sum_e / k_total as f64;
-            let a: Vec<f64> = groups.iter().flat_map(|g| g.energies.iter().map(move |&e| e - mean)).collect();
+            let a: Vec<f64> = groups
+                .iter()
+                .flat_map(|g| g.energies.iter().map(move |&e| e - mean))
+                .collect();
             let inv_k = 1.0 / k_total as f64;
             let zr = &z;
             pool.install(|| {
@@ -561,7 +607,7 @@ pub fn solve<P: BinaryObjective>(
         round += 1;
         if let Some(r) = settings.reset_every
             && r > 0
-            && round % r == 0
+            && round.is_multiple_of(r)
         {
             randomize_theta(&mut theta, common.seed, round);
             adam.reset();
@@ -570,7 +616,14 @@ pub fn solve<P: BinaryObjective>(
         let elapsed = t0.elapsed().as_secs_f64();
         let extra = [
             ("samples", samples as f64),
-            ("mean", problem.objective(if round_samples > 0 { sum_e / round_samples as f64 } else { f64::NAN })),
+            (
+                "mean",
+                problem.objective(if round_samples > 0 {
+                    sum_e / round_samples as f64
+                } else {
+                    f64::NAN
+                }),
+            ),
         ];
         let ctl = observer.on_iter(&IterRecord {
             iteration: round,
@@ -593,7 +646,10 @@ pub fn solve<P: BinaryObjective>(
         if max_rounds.is_some_and(|m| round >= m) {
             break Status::IterationLimit;
         }
-        if settings.stall_rounds.is_some_and(|s| round - last_improve_round > s) {
+        if settings
+            .stall_rounds
+            .is_some_and(|s| round - last_improve_round > s)
+        {
             break Status::Stalled;
         }
     };

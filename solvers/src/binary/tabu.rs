@@ -122,7 +122,11 @@ impl TabuScratch {
     /// Buffers for `n` variables.
     pub fn new(n: usize) -> Self {
         TabuScratch {
-            heap: IndexedMaxHeap { heap: Vec::with_capacity(n), pos: Vec::with_capacity(n), key: Vec::with_capacity(n) },
+            heap: IndexedMaxHeap {
+                heap: Vec::with_capacity(n),
+                pos: Vec::with_capacity(n),
+                key: Vec::with_capacity(n),
+            },
             frontier: BinaryHeap::with_capacity(n.min(1 << 16) + 1),
             tabu_until: vec![0; n],
             clock: 0,
@@ -157,7 +161,13 @@ pub fn tabu_walk<P: BinaryObjective, R: Rng>(
     if n == 0 {
         return e;
     }
-    let TabuScratch { heap, frontier, tabu_until, clock, log } = scratch;
+    let TabuScratch {
+        heap,
+        frontier,
+        tabu_until,
+        clock,
+        log,
+    } = scratch;
     if tabu_until.len() != n {
         tabu_until.clear();
         tabu_until.resize(n, 0);
@@ -256,7 +266,11 @@ mod tests {
         let mut st = p.init_state(&x);
         let e0 = p.energy(&x);
         let mut scratch = TabuScratch::new(60);
-        let params = TabuParams { moves: 500, patience: 200, tenure: 5 };
+        let params = TabuParams {
+            moves: 500,
+            patience: 200,
+            tenure: 5,
+        };
         let e = tabu_walk(&p, &mut x, &mut st, e0, params, &mut scratch, &mut rng);
         assert!(e <= e0);
         assert_eq!(e, p.energy(&x));

@@ -1,7 +1,7 @@
 //! Cancellation: a cloneable flag polled by solvers once per iteration.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What an observer wants after an iteration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

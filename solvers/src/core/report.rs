@@ -40,6 +40,7 @@ pub struct Report<S> {
 impl<S> Report<S> {
     /// Relative gap `|bound − objective| / max(1, |bound|)` when a bound exists.
     pub fn relative_gap(&self) -> Option<f64> {
-        self.bound.map(|b| (b - self.objective).abs() / b.abs().max(1.0))
+        self.bound
+            .map(|b| (b - self.objective).abs() / b.abs().max(1.0))
     }
 }

@@ -57,12 +57,16 @@ impl Common {
         if let Some(t) = self.time_limit
             && !(t.is_finite() && t >= 0.0)
         {
-            return Err(SolveError::InvalidInput(format!("time limit must be a non-negative number of seconds, got {t}")));
+            return Err(SolveError::InvalidInput(format!(
+                "time limit must be a non-negative number of seconds, got {t}"
+            )));
         }
         if let Some(t) = self.target
             && !t.is_finite()
         {
-            return Err(SolveError::InvalidInput(format!("target must be finite, got {t}")));
+            return Err(SolveError::InvalidInput(format!(
+                "target must be finite, got {t}"
+            )));
         }
         Ok(())
     }
@@ -71,7 +75,9 @@ impl Common {
     pub fn resolved_threads(&self) -> usize {
         match self.threads {
             Some(t) if t > 0 => t,
-            _ => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            _ => std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
         }
     }
 
