@@ -33,7 +33,7 @@ SOLVE = ROOT / "target" / "release" / "solve"
 
 def run_ours(path, limit, threads, seed, extra=()):
     cmd = [str(SOLVE), "maxcut", str(path), "--time-limit", str(limit), "--threads", str(threads),
-           "--seed", str(seed), "--json", *extra]
+           "--seed", str(seed), "--stall-rounds", "0", "--json", *extra]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout

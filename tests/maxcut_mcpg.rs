@@ -264,3 +264,18 @@ fn warm_start_is_never_lost_and_edge_cases_work() {
         assert_eq!(r.solution.len(), n);
     }
 }
+
+#[test]
+fn restarts_keep_the_overall_best() {
+    let p = MaxCut::new(read_gset(common::repo("data/maxcut/er_n24_p30_unit_s3.txt")).unwrap());
+    let (opt, _) = maxcut_brute_force(&p).unwrap();
+    let mut s = settings(40, 4);
+    s.restart_after = Some(1);
+    let r = mcpg::solve(&p, &s, &mut NoObserver).unwrap();
+    check_report(&p, &r);
+    assert!(r.stats["restarts"].as_u64().unwrap() > 3, "{:?}", r.stats);
+    assert_eq!(r.objective, opt);
+    s.restart_after = None;
+    let r = mcpg::solve(&p, &s, &mut NoObserver).unwrap();
+    assert_eq!(r.stats["restarts"], 0);
+}

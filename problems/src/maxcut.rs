@@ -121,14 +121,18 @@ impl BinaryObjective for MaxCut {
         Some(&idx[p[v]..p[v + 1]])
     }
 
-    /// Mean absolute edge weight (1 for the Gset graphs).
+    /// Root-mean-square local field under uniformly random spins, `sqrt(mean_v Σ_u w_uv²)`
+    /// (`sqrt(average degree)` for unit weights): the typical size of a flip gain, so that
+    /// temperatures mean the same on sparse and dense graphs.
     fn delta_scale(&self) -> f64 {
         let w = self.graph.adjacency().data();
-        if w.is_empty() {
-            1.0
-        } else {
-            (w.iter().map(|v| v.abs()).sum::<f64>() / w.len() as f64).max(f64::MIN_POSITIVE)
+        let n = self.graph.num_vertices();
+        if w.is_empty() || n == 0 {
+            return 1.0;
         }
+        (w.iter().map(|v| v * v).sum::<f64>() / n as f64)
+            .sqrt()
+            .max(f64::MIN_POSITIVE)
     }
 
     fn symmetry_pivot(&self) -> Option<usize> {
@@ -212,6 +216,17 @@ mod tests {
             let neg: Vec<Spin> = x.iter().map(|&s| -s).collect();
             prop_assert_eq!(p.cut_value(&x), p.cut_value(&neg));
         }
+    }
+
+    #[test]
+    fn delta_scale_is_the_rms_local_field() {
+        // Unit-weight 4-cycle: every degree is 2, so the scale is sqrt(2).
+        let c4 = Graph::from_edges(4, &[(0, 1, 1.0), (1, 2, 1.0), (2, 3, 1.0), (0, 3, 1.0)]).unwrap();
+        assert!((MaxCut::new(c4).delta_scale() - 2f64.sqrt()).abs() < 1e-12);
+        // Weights -2 and 2 on a path of 3: sum of squares 16 over 3 vertices.
+        let p3 = Graph::from_edges(3, &[(0, 1, -2.0), (1, 2, 2.0)]).unwrap();
+        assert!((MaxCut::new(p3).delta_scale() - (16.0f64 / 3.0).sqrt()).abs() < 1e-12);
+        assert_eq!(MaxCut::new(Graph::from_edges(2, &[]).unwrap()).delta_scale(), 1.0);
     }
 
     #[test]

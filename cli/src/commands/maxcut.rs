@@ -65,10 +65,10 @@ pub struct MaxcutArgs {
     /// Sweeps of the greedy or anneal filter (defaults: 3 and 100).
     #[arg(long, value_name = "S")]
     sweeps: Option<usize>,
-    /// Initial inverse temperature of the anneal filter, in units of the mean |weight| (default 1.5).
+    /// Initial inverse temperature of the anneal filter, in units of the RMS local field sqrt(mean_v sum_u w_uv^2) (default 4.5).
     #[arg(long, value_name = "B")]
     beta_start: Option<f64>,
-    /// Final inverse temperature of the anneal filter (default 5).
+    /// Final inverse temperature of the anneal filter (default 15).
     #[arg(long, value_name = "B")]
     beta_end: Option<f64>,
     /// Maximum moves of the tabu filter per sample.
@@ -86,6 +86,10 @@ pub struct MaxcutArgs {
     /// Adam learning rate of the policy.
     #[arg(long, value_name = "LR")]
     learning_rate: Option<f64>,
+    /// Restart (fresh policy and groups, best kept) after N rounds without improving the
+    /// current epoch's best (0: never; default 100).
+    #[arg(long, value_name = "N")]
+    restart_after: Option<u64>,
     /// Re-randomise the policy every N rounds (0: never).
     #[arg(long, value_name = "N")]
     reset_every: Option<u64>,
@@ -122,6 +126,9 @@ pub fn run(a: &MaxcutArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     if let Some(lr) = a.learning_rate {
         s.learning_rate = lr;
     }
+    if let Some(r) = a.restart_after {
+        s.restart_after = (r > 0).then_some(r);
+    }
     if let Some(r) = a.reset_every {
         s.reset_every = (r > 0).then_some(r);
     }
@@ -149,8 +156,8 @@ pub fn run(a: &MaxcutArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         (None, f) => f,
         (Some(FilterKind::Anneal), _) => Filter::Anneal {
             sweeps: a.sweeps.unwrap_or(100),
-            beta_start: a.beta_start.unwrap_or(1.5),
-            beta_end: a.beta_end.unwrap_or(5.0),
+            beta_start: a.beta_start.unwrap_or(4.5),
+            beta_end: a.beta_end.unwrap_or(15.0),
         },
         (Some(FilterKind::Greedy), _) => Filter::Greedy {
             sweeps: a.sweeps.unwrap_or(3),

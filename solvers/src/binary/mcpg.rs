@@ -91,6 +91,10 @@ pub struct McpgSettings {
     pub grad_clip: f64,
     /// Stop with [`Status::Stalled`] after this many rounds without improvement.
     pub stall_rounds: Option<u64>,
+    /// Restart after this many rounds without improving the best of the current epoch: θ and
+    /// every group are re-randomised (round-0 sampling), so that long runs explore several
+    /// basins instead of collapsing onto one. The overall best is kept. `None`: never.
+    pub restart_after: Option<u64>,
     /// Optional warm start: every group starts from this assignment in round 0.
     pub initial: Option<Vec<Spin>>,
 }
@@ -106,8 +110,8 @@ impl Default for McpgSettings {
             copies: 2,
             filter: Filter::Anneal {
                 sweeps: 100,
-                beta_start: 1.5,
-                beta_end: 5.0,
+                beta_start: 4.5,
+                beta_end: 15.0,
             },
             sampler: Sampler::PolicyChains,
             learning_rate: 0.25,
@@ -118,6 +122,7 @@ impl Default for McpgSettings {
             mu_spread: 0.6,
             grad_clip: 1.0,
             stall_rounds: None,
+            restart_after: Some(100),
             initial: None,
         }
     }
@@ -133,6 +138,7 @@ impl McpgSettings {
             filter: Filter::Greedy { sweeps: 3 },
             reset_every: Some(10),
             accept_fraction: 0.1,
+            restart_after: None,
             ..Self::default()
         }
     }
@@ -217,6 +223,7 @@ struct RoundCtx<'a> {
     filter: Filter,
     fresh: bool,
     initial: Option<&'a [Spin]>,
+    epoch: u64,
     accept_target: u64,
     max_steps: u64,
     deadline: Option<Instant>,
@@ -262,7 +269,11 @@ fn run_group<P: BinaryObjective>(
             row.fill(0);
             continue;
         }
-        let mut rng: RngStream = stream_rng(ctx.seed, ctx.round, (g * copies + c) as u64);
+        let mut rng: RngStream = stream_rng(
+            ctx.seed ^ ctx.epoch.rotate_left(32),
+            ctx.round,
+            (g * copies + c) as u64,
+        );
         let x = &mut grp.work_x;
         let st = &mut grp.work_st;
         let mut e;
@@ -467,6 +478,10 @@ pub fn solve<P: BinaryObjective>(
     let mut best_e = f64::INFINITY;
     let mut time_to_best = 0.0;
     let mut last_improve_round = 0u64;
+    let mut epoch_best = f64::INFINITY;
+    let mut epoch_improve_round = 0u64;
+    let mut epoch_start = 0u64;
+    let mut restarts = 0u64;
     let mut round = 0u64;
     let mut samples = 0u64;
     let mut accepted_total = 0u64;
@@ -479,7 +494,7 @@ pub fn solve<P: BinaryObjective>(
         for i in 0..n {
             mu[i] = 0.5 + spread * (sigmoid(theta[i]) - 0.5);
         }
-        let fresh = round == 0 || settings.sampler == Sampler::RandomRestarts;
+        let fresh = round == epoch_start || settings.sampler == Sampler::RandomRestarts;
         let ctx = RoundCtx {
             round,
             seed: common.seed,
@@ -495,6 +510,7 @@ pub fn solve<P: BinaryObjective>(
             } else {
                 None
             },
+            epoch: restarts,
             accept_target,
             max_steps,
             deadline,
@@ -545,6 +561,10 @@ pub fn solve<P: BinaryObjective>(
         if improved {
             time_to_best = t0.elapsed().as_secs_f64();
             last_improve_round = round;
+        }
+        if round_best < epoch_best {
+            epoch_best = round_best;
+            epoch_improve_round = round;
         }
         // The group with the worst all-time best restarts from the global best.
         if settings.sampler == Sampler::PolicyChains
@@ -605,6 +625,22 @@ pub fn solve<P: BinaryObjective>(
             }
         }
         round += 1;
+        if settings.sampler == Sampler::PolicyChains
+            && settings
+                .restart_after
+                .is_some_and(|k| round - epoch_improve_round > k)
+        {
+            // New epoch: fresh random groups and policy; the overall best is kept.
+            restarts += 1;
+            epoch_start = round;
+            epoch_best = f64::INFINITY;
+            epoch_improve_round = round;
+            for grp in groups.iter_mut() {
+                grp.best_e = f64::INFINITY;
+            }
+            randomize_theta(&mut theta, common.seed ^ restarts.rotate_left(32), round);
+            adam.reset();
+        }
         if let Some(r) = settings.reset_every
             && r > 0
             && round.is_multiple_of(r)
@@ -684,6 +720,7 @@ pub fn solve<P: BinaryObjective>(
         .into(),
     );
     stats.insert("accepted_flips".into(), accepted_total.into());
+    stats.insert("restarts".into(), restarts.into());
     stats.insert("polish_gain".into(), (-polish).into());
     Ok(Report {
         algorithm: "mcpg".into(),
