@@ -221,12 +221,16 @@ mod tests {
     #[test]
     fn delta_scale_is_the_rms_local_field() {
         // Unit-weight 4-cycle: every degree is 2, so the scale is sqrt(2).
-        let c4 = Graph::from_edges(4, &[(0, 1, 1.0), (1, 2, 1.0), (2, 3, 1.0), (0, 3, 1.0)]).unwrap();
+        let c4 =
+            Graph::from_edges(4, &[(0, 1, 1.0), (1, 2, 1.0), (2, 3, 1.0), (0, 3, 1.0)]).unwrap();
         assert!((MaxCut::new(c4).delta_scale() - 2f64.sqrt()).abs() < 1e-12);
         // Weights -2 and 2 on a path of 3: sum of squares 16 over 3 vertices.
         let p3 = Graph::from_edges(3, &[(0, 1, -2.0), (1, 2, 2.0)]).unwrap();
         assert!((MaxCut::new(p3).delta_scale() - (16.0f64 / 3.0).sqrt()).abs() < 1e-12);
-        assert_eq!(MaxCut::new(Graph::from_edges(2, &[]).unwrap()).delta_scale(), 1.0);
+        assert_eq!(
+            MaxCut::new(Graph::from_edges(2, &[]).unwrap()).delta_scale(),
+            1.0
+        );
     }
 
     #[test]
