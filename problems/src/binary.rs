@@ -46,6 +46,12 @@ pub trait BinaryObjective: Sync {
     /// Build the incremental state for `x`.
     fn init_state(&self, x: &[Spin]) -> Self::State;
 
+    /// Recompute `state` for `x` in place, reusing its memory (default: a fresh
+    /// [`BinaryObjective::init_state`]).
+    fn reset_state(&self, state: &mut Self::State, x: &[Spin]) {
+        *state = self.init_state(x);
+    }
+
     /// `f(x with x_v negated) − f(x)`, in O(1) or O(degree) from the state.
     fn flip_delta(&self, state: &Self::State, x: &[Spin], v: usize) -> f64;
 

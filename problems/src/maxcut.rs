@@ -67,10 +67,17 @@ impl MaxCut {
 
     /// Local fields `h_v = Σ_u w_uv x_u`.
     pub fn local_fields(&self, x: &[Spin]) -> Vec<f64> {
+        let mut h = vec![0.0; x.len()];
+        self.local_fields_into(x, &mut h);
+        h
+    }
+
+    /// Local fields written into `h` (same length as `x`).
+    pub fn local_fields_into(&self, x: &[Spin], h: &mut [f64]) {
         let (p, idx, w) = self.graph.csr();
-        (0..x.len())
-            .map(|v| (p[v]..p[v + 1]).map(|k| w[k] * f64::from(x[idx[k]])).sum())
-            .collect()
+        for (v, hv) in h.iter_mut().enumerate() {
+            *hv = (p[v]..p[v + 1]).map(|k| w[k] * f64::from(x[idx[k]])).sum();
+        }
     }
 
     /// Change of the cut when `x_v` flips: `x_v h_v`.
@@ -97,6 +104,11 @@ impl BinaryObjective for MaxCut {
 
     fn init_state(&self, x: &[Spin]) -> Vec<f64> {
         self.local_fields(x)
+    }
+
+    fn reset_state(&self, h: &mut Vec<f64>, x: &[Spin]) {
+        h.resize(x.len(), 0.0);
+        self.local_fields_into(x, h);
     }
 
     #[inline]

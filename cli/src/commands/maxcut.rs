@@ -62,7 +62,7 @@ pub struct MaxcutArgs {
     /// Local-search filter (default: anneal).
     #[arg(long, value_enum)]
     filter: Option<FilterKind>,
-    /// Sweeps of the greedy or anneal filter (defaults: 3 and 100).
+    /// Sweeps of the greedy or anneal filter (defaults: 3 and 200).
     #[arg(long, value_name = "S")]
     sweeps: Option<usize>,
     /// Initial inverse temperature of the anneal filter, in units of the RMS local field sqrt(mean_v sum_u w_uv^2) (default 4.5).
@@ -155,7 +155,7 @@ pub fn run(a: &MaxcutArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         },
         (None, f) => f,
         (Some(FilterKind::Anneal), _) => Filter::Anneal {
-            sweeps: a.sweeps.unwrap_or(100),
+            sweeps: a.sweeps.unwrap_or(200),
             beta_start: a.beta_start.unwrap_or(4.5),
             beta_end: a.beta_end.unwrap_or(15.0),
         },

@@ -109,7 +109,7 @@ impl Default for McpgSettings {
             groups: 32,
             copies: 2,
             filter: Filter::Anneal {
-                sweeps: 100,
+                sweeps: 200,
                 beta_start: 4.5,
                 beta_end: 15.0,
             },
@@ -282,7 +282,7 @@ fn run_group<P: BinaryObjective>(
                 Some(x0) => x.copy_from_slice(x0),
                 None => random_spins(&mut rng, x),
             }
-            *st = p.init_state(x);
+            p.reset_state(st, x);
             e = p.energy(x);
         } else {
             x.copy_from_slice(&grp.start_x);
@@ -475,6 +475,11 @@ pub fn solve<P: BinaryObjective>(
     randomize_theta(&mut theta, common.seed, 0);
 
     let mut best_x = x0.clone();
+    // Best of the current epoch (since the last restart), with its state: the worst group
+    // restarts from it, so epochs stay independent of each other.
+    let mut epoch_x = x0.clone();
+    let mut epoch_st = st0.clone();
+    let mut adv = vec![0.0; k_total];
     let mut best_e = f64::INFINITY;
     let mut time_to_best = 0.0;
     let mut last_improve_round = 0u64;
@@ -555,6 +560,12 @@ pub fn solve<P: BinaryObjective>(
                     best_x.copy_from_slice(&grp.start_x);
                     improved = true;
                 }
+                if grp.start_e < epoch_best {
+                    epoch_best = grp.start_e;
+                    epoch_improve_round = round;
+                    epoch_x.copy_from_slice(&grp.start_x);
+                    epoch_st.clone_from(&grp.start_st);
+                }
             }
         }
         samples += round_samples;
@@ -562,34 +573,33 @@ pub fn solve<P: BinaryObjective>(
             time_to_best = t0.elapsed().as_secs_f64();
             last_improve_round = round;
         }
-        if round_best < epoch_best {
-            epoch_best = round_best;
-            epoch_improve_round = round;
-        }
-        // The group with the worst all-time best restarts from the global best.
+        // The group with the worst all-time best restarts from the best of the epoch.
         if settings.sampler == Sampler::PolicyChains
             && groups_n > 1
             && let Some((w, _)) = groups
                 .iter()
                 .enumerate()
                 .max_by(|a, b| a.1.best_e.total_cmp(&b.1.best_e).then(b.0.cmp(&a.0)))
-            && groups[w].best_e > best_e
+            && groups[w].best_e > epoch_best
         {
             let grp = &mut groups[w];
-            grp.start_x.copy_from_slice(&best_x);
-            grp.start_st = problem.init_state(&best_x);
-            grp.start_e = best_e;
-            grp.best_x.copy_from_slice(&best_x);
-            grp.best_e = best_e;
+            grp.start_x.copy_from_slice(&epoch_x);
+            grp.start_st.clone_from(&epoch_st);
+            grp.start_e = epoch_best;
+            grp.best_x.copy_from_slice(&epoch_x);
+            grp.best_e = epoch_best;
         }
 
         // Policy-gradient update (skipped for an incomplete or ablation round).
         if complete && settings.sampler == Sampler::PolicyChains && k_total > 1 {
             let mean = sum_e / k_total as f64;
-            let a: Vec<f64> = groups
-                .iter()
-                .flat_map(|g| g.energies.iter().map(move |&e| e - mean))
-                .collect();
+            for (a, &e) in adv
+                .iter_mut()
+                .zip(groups.iter().flat_map(|g| g.energies.iter()))
+            {
+                *a = e - mean;
+            }
+            let a = &adv;
             let inv_k = 1.0 / k_total as f64;
             let zr = &z;
             pool.install(|| {
