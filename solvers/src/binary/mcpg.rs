@@ -191,7 +191,8 @@ impl McpgSettings {
 }
 
 /// One group: its current solution (chains start here), the best filtered sample of the round
-/// in progress, its all-time best, and scratch buffers. All allocated once.
+/// in progress, the value of its best solution in this epoch, and scratch buffers. All
+/// allocated once.
 struct Group<St> {
     start_x: Vec<Spin>,
     start_st: St,
@@ -199,7 +200,7 @@ struct Group<St> {
     cand_x: Vec<Spin>,
     cand_st: St,
     cand_e: f64,
-    best_x: Vec<Spin>,
+    /// Best energy of the group in the current epoch (decides which group is overwritten).
     best_e: f64,
     work_x: Vec<Spin>,
     work_st: St,
@@ -449,7 +450,6 @@ pub fn solve<P: BinaryObjective>(
             cand_x: x0.clone(),
             cand_st: st0.clone(),
             cand_e: e0,
-            best_x: x0.clone(),
             best_e: f64::INFINITY,
             work_x: x0.clone(),
             work_st: st0.clone(),
@@ -551,10 +551,7 @@ pub fn solve<P: BinaryObjective>(
                 std::mem::swap(&mut grp.start_st, &mut grp.cand_st);
                 grp.start_e = grp.cand_e;
                 round_best = round_best.min(grp.start_e);
-                if grp.start_e < grp.best_e {
-                    grp.best_e = grp.start_e;
-                    grp.best_x.copy_from_slice(&grp.start_x);
-                }
+                grp.best_e = grp.best_e.min(grp.start_e);
                 if grp.start_e < best_e {
                     best_e = grp.start_e;
                     best_x.copy_from_slice(&grp.start_x);
@@ -586,7 +583,6 @@ pub fn solve<P: BinaryObjective>(
             grp.start_x.copy_from_slice(&epoch_x);
             grp.start_st.clone_from(&epoch_st);
             grp.start_e = epoch_best;
-            grp.best_x.copy_from_slice(&epoch_x);
             grp.best_e = epoch_best;
         }
 
