@@ -176,3 +176,44 @@ impl Graph {
         self.adj.data().iter().sum::<f64>() / 2.0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicates_are_summed_or_rejected_and_rows_are_sorted() {
+        let edges = [(2, 0, 1.5), (0, 1, 1.0), (0, 2, -0.5), (1, 2, 2.0)];
+        let e = Graph::from_edges(3, &edges).unwrap_err();
+        assert_eq!(
+            e,
+            ProblemError::DuplicateEdge {
+                edge: 2,
+                u: 0,
+                v: 2,
+                first: 0
+            }
+        );
+        let g = Graph::from_edges_summed(3, &edges).unwrap();
+        assert_eq!(g.num_edges(), 3);
+        assert_eq!(
+            g.edges().collect::<Vec<_>>(),
+            vec![(0, 1, 1.0), (0, 2, 1.0), (1, 2, 2.0)]
+        );
+        assert_eq!(g.neighbors(2).collect::<Vec<_>>(), vec![(0, 1.0), (1, 2.0)]);
+        assert_eq!(g.weighted_degrees(), vec![2.0, 3.0, 3.0]);
+        assert_eq!(g.total_weight(), 4.0);
+        assert!(matches!(
+            Graph::from_edges(3, &[(0, 3, 1.0)]),
+            Err(ProblemError::VertexOutOfRange { vertex: 3, .. })
+        ));
+        assert!(matches!(
+            Graph::from_edges(3, &[(1, 1, 1.0)]),
+            Err(ProblemError::SelfLoop { vertex: 1, .. })
+        ));
+        assert!(matches!(
+            Graph::from_edges(3, &[(0, 1, f64::NAN)]),
+            Err(ProblemError::NonFiniteWeight { .. })
+        ));
+    }
+}

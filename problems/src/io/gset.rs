@@ -257,6 +257,34 @@ mod tests {
         assert!(e.contains("missing.txt"), "{e}");
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 64,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(7),
+            failure_persistence: None,
+            ..Default::default()
+        })]
+        #[test]
+        fn random_graphs_round_trip_through_text(
+            n in 2usize..30,
+            raw in proptest::collection::vec((0usize..30, 0usize..30, -1e6f64..1e6, proptest::bool::ANY), 0..80),
+        ) {
+            // Integer and real weights; keep one edge per pair, no loops.
+            let mut seen = std::collections::HashSet::new();
+            let edges: Vec<Edge> = raw
+                .into_iter()
+                .map(|(u, v, w, int)| (u % n, v % n, if int { w.trunc() } else { w }))
+                .filter(|&(u, v, _)| u != v && seen.insert((u.min(v), u.max(v))))
+                .collect();
+            let g = Graph::from_edges(n, &edges).unwrap();
+            let mut text = Vec::new();
+            write_gset_to(&mut text, &g).unwrap();
+            let h = parse(std::str::from_utf8(&text).unwrap()).unwrap();
+            proptest::prop_assert_eq!(g.num_vertices(), h.num_vertices());
+            proptest::prop_assert_eq!(g.edges().collect::<Vec<_>>(), h.edges().collect::<Vec<_>>());
+        }
+    }
+
     #[test]
     fn write_then_read_round_trips() {
         let g =
