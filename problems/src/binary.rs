@@ -96,9 +96,3 @@ pub trait BinaryObjective: Sync {
         objective
     }
 }
-
-/// Negate `x_v` in a spin vector (helper for implementations and tests).
-#[inline]
-pub fn negate(x: &mut [Spin], v: usize) {
-    x[v] = -x[v];
-}

@@ -44,3 +44,35 @@ impl<S> Report<S> {
             .map(|b| (b - self.objective).abs() / b.abs().max(1.0))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mathprog_problems::binary::Sense;
+
+    #[test]
+    fn relative_gap_uses_the_bound() {
+        let mut r = Report {
+            algorithm: "x".into(),
+            problem: "y".into(),
+            status: Status::TimeLimit,
+            solution: (),
+            objective: 90.0,
+            sense: Sense::Maximize,
+            bound: None,
+            residuals: BTreeMap::new(),
+            iterations: 0,
+            elapsed: 0.0,
+            time_to_best: None,
+            seed: 1,
+            threads: 1,
+            stats: BTreeMap::new(),
+        };
+        assert_eq!(r.relative_gap(), None);
+        r.bound = Some(100.0);
+        assert!((r.relative_gap().unwrap() - 0.1).abs() < 1e-15);
+        r.bound = Some(0.5);
+        r.objective = 0.0;
+        assert_eq!(r.relative_gap(), Some(0.5));
+    }
+}
