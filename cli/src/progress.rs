@@ -53,7 +53,8 @@ impl<'a> CliObserver<'a> {
     }
 }
 
-fn fmt_num(v: f64) -> String {
+/// Integers without a decimal point, other values with six decimals.
+pub fn fmt_num(v: f64) -> String {
     if v.is_finite() && v == v.trunc() && v.abs() < 1e15 {
         format!("{}", v as i64)
     } else {

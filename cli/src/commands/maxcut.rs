@@ -212,7 +212,7 @@ pub fn run(a: &MaxcutArgs, io: &mut Io<'_>) -> Result<(), CliError> {
             "problem",
             format!("maxcut {file} ({n} vertices, {m} edges)"),
         )?;
-        kv(out, "cut", fmt_value(report.objective))?;
+        kv(out, "cut", crate::progress::fmt_num(report.objective))?;
         kv(out, "status", report.status)?;
         kv(
             out,
@@ -243,12 +243,4 @@ pub fn run(a: &MaxcutArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     }
     io.stdout.flush().map_err(out_err)?;
     Ok(())
-}
-
-fn fmt_value(v: f64) -> String {
-    if v == v.trunc() && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v}")
-    }
 }

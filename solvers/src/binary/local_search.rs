@@ -6,6 +6,7 @@
 //! optimum used to polish final answers.
 
 use crate::binary::tabu::{TabuParams, TabuScratch, tabu_walk};
+use crate::core::uniform01;
 use mathprog_problems::binary::{BinaryObjective, Spin};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -232,9 +233,7 @@ pub fn metropolis_sweep<P: BinaryObjective, R: Rng>(
     let mut change = 0.0;
     for &v in order {
         let d = p.flip_delta(st, x, v);
-        if d <= 0.0
-            || ((rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)) < (-beta * d).exp()
-        {
+        if d <= 0.0 || uniform01(rng) < (-beta * d).exp() {
             change += d;
             p.flip(st, x, v);
         }

@@ -41,7 +41,7 @@ use crate::binary::local_search::{Filter, apply_filter, descend_to_local_optimum
 use crate::binary::tabu::TabuScratch;
 use crate::core::{
     Common, Control, IterRecord, Observer, Report, RngStream, RunInfo, SolveError, Status,
-    stream_rng,
+    stream_rng, uniform01,
 };
 use mathprog_problems::binary::{BinaryObjective, Spin};
 use rand::Rng;
@@ -229,11 +229,6 @@ struct RoundCtx<'a> {
     max_steps: u64,
     deadline: Option<Instant>,
     stop: &'a crate::core::StopToken,
-}
-
-#[inline]
-fn uniform01<R: Rng>(rng: &mut R) -> f64 {
-    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
 #[inline]

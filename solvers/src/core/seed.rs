@@ -17,6 +17,12 @@ fn splitmix64(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// A uniform draw from `[0, 1)` with 53 random bits.
+#[inline]
+pub fn uniform01<R: rand::Rng>(rng: &mut R) -> f64 {
+    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
 /// The random stream number `(a, b)` of the run with seed `seed` (e.g. `a` = round,
 /// `b` = chain). Distinct coordinates give statistically independent streams.
 pub fn stream_rng(seed: u64, a: u64, b: u64) -> RngStream {
