@@ -51,6 +51,8 @@ struct Cli {
 enum Command {
     /// Maximum cut of a weighted graph (Gset/rudy format) by Monte Carlo policy gradient.
     Maxcut(commands::maxcut::MaxcutArgs),
+    /// Weighted partial MaxSAT (DIMACS CNF or WCNF) by Monte Carlo policy gradient.
+    Maxsat(commands::maxsat::MaxsatArgs),
 }
 
 /// Flags shared by every subcommand.
@@ -101,6 +103,7 @@ where
     };
     let result = match cli.command {
         Command::Maxcut(a) => commands::maxcut::run(&a, io),
+        Command::Maxsat(a) => commands::maxsat::run(&a, io),
     };
     match result {
         Ok(()) => EXIT_OK,

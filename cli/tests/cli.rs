@@ -233,3 +233,75 @@ fn closed_stdout_is_not_an_error() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
+
+#[test]
+fn maxsat_reports_cost_hard_clauses_and_writes_a_v_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let sol = dir.path().join("sol.txt");
+    let f = root("../shared/data/maxsat/small/new_format/wpmaxsat_n50_h150_s250.wcnf");
+    let out = run(&[
+        "maxsat",
+        f.to_str().unwrap(),
+        "--target",
+        "182",
+        "-o",
+        sol.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(
+        s.contains("cost          182 (falsified soft weight)"),
+        "{s}"
+    );
+    assert!(s.contains("hard clauses  yes, all 150 satisfied"), "{s}");
+    assert!(s.contains("status        target reached"), "{s}");
+    let file = std::fs::read_to_string(&sol).unwrap();
+    assert!(file.contains("\ns SATISFIABLE\no 182\n"), "{file}");
+    let v = file.lines().find(|l| l.starts_with("v ")).unwrap();
+    assert_eq!(v.len(), 2 + 50);
+    assert!(v[2..].chars().all(|c| c == '0' || c == '1'));
+
+    // JSON, DIMACS-literal v line, and the old format of the same family.
+    let f = root("../shared/data/maxsat/small/pmax2sat_n120_h360_s120.wcnf");
+    let out = run(&[
+        "maxsat",
+        f.to_str().unwrap(),
+        "--target",
+        "44",
+        "--json",
+        "--v-literals",
+        "-o",
+        sol.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let r: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(r["problem"], "maxsat");
+    assert_eq!(r["objective"], 44.0);
+    assert_eq!(r["stats"]["cost"], 44);
+    assert_eq!(r["stats"]["satisfied_weight"], 120 - 44);
+    assert_eq!(r["stats"]["hard_satisfied"], true);
+    assert_eq!(r["stats"]["format"], "wcnf_old");
+    let file = std::fs::read_to_string(&sol).unwrap();
+    let v = file.lines().find(|l| l.starts_with("v ")).unwrap();
+    let lits: Vec<i64> = v[2..].split(' ').map(|t| t.parse().unwrap()).collect();
+    assert_eq!(lits.len(), 120);
+    let x = r["solution"].as_array().unwrap();
+    for (i, l) in lits.iter().enumerate() {
+        assert_eq!(l.abs(), i as i64 + 1);
+        assert_eq!(*l > 0, x[i] == 1);
+    }
+}
+
+#[test]
+fn maxsat_malformed_file_names_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("bad.wcnf");
+    std::fs::write(&f, "p wcnf 3 2 10\n10 1 -2 0\n3 2 x 0\n").unwrap();
+    let out = run(&["maxsat", f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let e = text(&out.stderr);
+    assert!(e.contains("bad.wcnf:3: expected a literal"), "{e}");
+    std::fs::write(&f, "p wcnf 3 1 10\n10 1 -2\n").unwrap();
+    let e = text(&run(&["maxsat", f.to_str().unwrap()]).stderr);
+    assert!(e.contains("bad.wcnf:2: clause does not end with 0"), "{e}");
+}

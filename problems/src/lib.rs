@@ -24,5 +24,6 @@ pub mod generators;
 pub mod graph;
 pub mod io;
 pub mod maxcut;
+pub mod sat;
 
 pub use error::{ProblemError, ReadError};

@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
 pub mod maxcut;
+pub mod maxsat;
+pub mod mcpg_args;
 
 use crate::CommonArgs;
 use mathprog_solvers::core::{Common, StopToken};

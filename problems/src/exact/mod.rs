@@ -1,5 +1,7 @@
 //! Exact reference solvers for small instances, used by the tests of every heuristic.
 
+mod binary;
 mod maxcut;
 
+pub use binary::{BINARY_BRUTE_FORCE_MAX_N, binary_brute_force};
 pub use maxcut::{MAXCUT_BRUTE_FORCE_MAX_N, maxcut_brute_force};

@@ -1,6 +1,7 @@
 //! File formats: readers report `file:line: what was expected`; writers never leave a
 //! half-written file (they write a temporary file in the target folder, then rename it).
 
+pub mod dimacs;
 pub mod gset;
 pub mod partition;
 
