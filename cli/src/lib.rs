@@ -53,6 +53,8 @@ enum Command {
     Maxcut(commands::maxcut::MaxcutArgs),
     /// Weighted partial MaxSAT (DIMACS CNF or WCNF) by Monte Carlo policy gradient.
     Maxsat(commands::maxsat::MaxsatArgs),
+    /// Quadratic unconstrained binary optimisation x'Qx (Biq Mac text or .npy).
+    Qubo(commands::qubo::QuboArgs),
 }
 
 /// Flags shared by every subcommand.
@@ -104,6 +106,7 @@ where
     let result = match cli.command {
         Command::Maxcut(a) => commands::maxcut::run(&a, io),
         Command::Maxsat(a) => commands::maxsat::run(&a, io),
+        Command::Qubo(a) => commands::qubo::run(&a, io),
     };
     match result {
         Ok(()) => EXIT_OK,

@@ -305,3 +305,48 @@ fn maxsat_malformed_file_names_line() {
     let e = text(&run(&["maxsat", f.to_str().unwrap()]).stderr);
     assert!(e.contains("bad.wcnf:2: clause does not end with 0"), "{e}");
 }
+
+#[test]
+fn qubo_reports_the_value_in_the_problem_domain() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("q.bq");
+    // min x'Qx: Q = [[-1, 2], [2, -1]] + x3 with Q33 = -2, Q13 = -1.
+    // Enumeration: best is x = (1, 0, 1): -1 - 2 - 2 = -5.
+    std::fs::write(&f, "# test\n3 5\n1 1 -1\n2 2 -1\n1 2 2\n3 3 -2\n1 3 -1\n").unwrap();
+    let sol = dir.path().join("x.txt");
+    let out = run(&[
+        "qubo",
+        f.to_str().unwrap(),
+        "--max-rounds",
+        "10",
+        "--json",
+        "-o",
+        sol.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let r: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(r["problem"], "qubo");
+    assert_eq!(r["objective"], -5.0);
+    assert_eq!(r["sense"], "minimize");
+    assert_eq!(r["solution"], serde_json::json!([1, 0, 1]));
+    assert_eq!(std::fs::read_to_string(&sol).unwrap(), "1\n0\n1\n");
+    // Spin form, maximised: s'Qs = -4 + 4 s1 s2 - 2 s1 s3, max 2 at s1 = s2 = -s3.
+    let out = run(&[
+        "qubo",
+        f.to_str().unwrap(),
+        "--max-rounds",
+        "10",
+        "--spin",
+        "--maximize",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("objective     2\n"),
+        "{}",
+        text(&out.stdout)
+    );
+    std::fs::write(&f, "3 2\n1 1 -1\n1 4 1\n").unwrap();
+    let out = run(&["qubo", f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("q.bq:3: column index 4 out of range 1..=3"));
+}

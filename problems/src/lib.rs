@@ -24,6 +24,7 @@ pub mod generators;
 pub mod graph;
 pub mod io;
 pub mod maxcut;
+pub mod qubo;
 pub mod sat;
 
 pub use error::{ProblemError, ReadError};

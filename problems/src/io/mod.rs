@@ -4,6 +4,7 @@
 pub mod dimacs;
 pub mod gset;
 pub mod partition;
+pub mod qubo;
 
 use crate::error::ReadError;
 use std::io::Write;

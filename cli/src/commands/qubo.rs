@@ -1,0 +1,137 @@
+//! `solve qubo FILE`: `min (or max) xᵀQx` over `{0,1}ⁿ` or `{−1,1}ⁿ` by MCPG.
+
+use super::mcpg_args::{Defaults, McpgArgs, run_mcpg};
+use super::{CliError, kv, out_err};
+use crate::{CommonArgs, Io};
+use clap::Args;
+use mathprog_problems::binary::Sense;
+use mathprog_problems::io::qubo::read_qubo;
+use mathprog_problems::io::write_atomic;
+use mathprog_problems::qubo::Domain;
+use mathprog_solvers::binary::mcpg::McpgSettings;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Default wall-clock limit when neither `--time-limit` nor `--max-rounds` is given.
+pub const DEFAULT_TIME_LIMIT: f64 = 10.0;
+
+/// Arguments of `solve qubo`.
+#[derive(Args, Debug)]
+pub struct QuboArgs {
+    /// Symmetric matrix Q: Biq Mac text (`n m`, then `i j q` per entry, 1-based, setting
+    /// Q_ij = Q_ji = q) or a square NumPy `.npy` array.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Maximise xᵀQx instead of minimising it.
+    #[arg(long)]
+    maximize: bool,
+    /// Variables are ±1 spins (Ising form sᵀQs) instead of 0/1.
+    #[arg(long)]
+    spin: bool,
+    /// Stop as soon as an objective at least this good is found.
+    #[arg(long, value_name = "V")]
+    target: Option<f64>,
+    #[command(flatten)]
+    mcpg: McpgArgs,
+}
+
+/// Run `solve qubo`.
+pub fn run(a: &QuboArgs, io: &mut Io<'_>) -> Result<(), CliError> {
+    let t_read = Instant::now();
+    let domain = if a.spin {
+        Domain::Spin
+    } else {
+        Domain::ZeroOne
+    };
+    let sense = if a.maximize {
+        Sense::Maximize
+    } else {
+        Sense::Minimize
+    };
+    let problem = read_qubo(&a.file, domain, sense)?;
+    let read_seconds = t_read.elapsed().as_secs_f64();
+    let s = a.mcpg.settings(
+        &a.common,
+        a.target,
+        McpgSettings::default(),
+        Defaults {
+            time_limit: DEFAULT_TIME_LIMIT,
+            stall_rounds: Some(2000),
+        },
+        io,
+    )?;
+    let mut report = run_mcpg(&problem, &s, &a.common, io)?;
+    // Independent check against the matrix entries.
+    let value = problem.value(&report.solution);
+    if (value - report.objective).abs() > 1e-9 * value.abs().max(1.0) {
+        return Err(CliError::Failed(format!(
+            "internal error: reported objective {} but the assignment gives {value}",
+            report.objective
+        )));
+    }
+    report.objective = value;
+    let n = problem.num_vars();
+    let file = a.file.display().to_string();
+    let st = &mut report.stats;
+    st.insert("file".into(), file.clone().into());
+    st.insert("variables".into(), n.into());
+    st.insert("entries".into(), problem.entries().len().into());
+    st.insert(
+        "domain".into(),
+        serde_json::to_value(domain).unwrap_or_default(),
+    );
+    st.insert("read_seconds".into(), read_seconds.into());
+    let values = problem.domain_values(&report.solution);
+    if let Some(path) = &a.common.output {
+        write_atomic(path, |w| {
+            for v in &values {
+                writeln!(w, "{v}")?;
+            }
+            Ok(())
+        })?;
+    }
+    if a.common.json {
+        let mut v = serde_json::to_value(&report).map_err(|e| CliError::Failed(e.to_string()))?;
+        // Report the assignment in the problem's own domain (0/1 or ±1).
+        v["solution"] = serde_json::to_value(&values).unwrap_or_default();
+        writeln!(io.stdout, "{v}").map_err(out_err)?;
+    } else {
+        let out = &mut *io.stdout;
+        kv(
+            out,
+            "problem",
+            format!(
+                "qubo {file} ({n} variables, {} entries, {} x'Qx over {})",
+                problem.entries().len(),
+                if a.maximize { "max" } else { "min" },
+                if a.spin { "{-1,1}^n" } else { "{0,1}^n" }
+            ),
+        )?;
+        kv(out, "objective", crate::progress::fmt_num(value))?;
+        kv(
+            out,
+            "ones",
+            values.iter().filter(|&&v| v == 1).count().to_string(),
+        )?;
+        kv(out, "status", report.status)?;
+        kv(
+            out,
+            "time",
+            format!(
+                "{:.2} s (best found at {:.2} s)",
+                report.elapsed,
+                report.time_to_best.unwrap_or(0.0)
+            ),
+        )?;
+        kv(out, "rounds", report.iterations)?;
+        kv(out, "seed", report.seed)?;
+        kv(out, "threads", report.threads)?;
+        if let Some(path) = &a.common.output {
+            kv(out, "assignment", path.display())?;
+        }
+    }
+    io.stdout.flush().map_err(out_err)?;
+    Ok(())
+}

@@ -1,0 +1,312 @@
+//! QUBO matrices: the Biq Mac text format and dense NumPy `.npy` files.
+//!
+//! **Biq Mac (`.bq`)**, as accepted by the Biq Mac solver (Rendl, Rinaldi, Wiegele):
+//! ```text
+//! # comment lines start with '#'
+//! n m
+//! i j q      (m lines, 1-based; sets Q_ij = Q_ji = q)
+//! ```
+//! `Q` is symmetric, so an off-diagonal pair is given once, in either order. A file that lists
+//! both `(i, j)` and `(j, i)` with the same value (a full-matrix dump) is accepted; different
+//! values are an error naming both lines.
+//!
+//! **NumPy (`.npy`)**: a 2-D square array of `float64`, `float32`, `int64` or `int32`, little
+//! endian, C or Fortran order (format versions 1–3). It must be symmetric.
+
+use crate::binary::Sense;
+use crate::error::ReadError;
+use crate::io::{read_text, write_atomic};
+use crate::qubo::{Domain, Entry, Qubo};
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+
+/// Read a QUBO from a `.npy` file (detected by its magic bytes) or Biq Mac text.
+pub fn read_qubo(path: impl AsRef<Path>, domain: Domain, sense: Sense) -> Result<Qubo, ReadError> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|e| ReadError::io(path, e))?;
+    if bytes.starts_with(b"\x93NUMPY") {
+        let (n, q) = parse_npy_square(&bytes, path)?;
+        return Qubo::from_dense(n, &q, domain, sense)
+            .map_err(|e| ReadError::parse(path, 0, e.to_string()));
+    }
+    let text = read_text(path)?;
+    let (n, entries) = parse_bq(&text, path)?;
+    Qubo::new(n, entries, domain, sense).map_err(|e| ReadError::parse(path, 0, e.to_string()))
+}
+
+/// Parse Biq Mac text into `(n, entries)` (0-based entries); `path` is used in messages.
+pub fn parse_bq(text: &str, path: &Path) -> Result<(usize, Vec<Entry>), ReadError> {
+    let mut header: Option<(usize, usize, usize)> = None;
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut lines_read = 0usize;
+    // Per unordered pair: (order as first given, its line, value, mirrored already).
+    type Seen = ((usize, usize), usize, f64, bool);
+    let mut seen: HashMap<(usize, usize), Seen> = HashMap::new();
+    for (k, line) in text.lines().enumerate() {
+        let ln = k + 1;
+        let err = |m: String| ReadError::parse(path, ln, m);
+        let t: Vec<&str> = line.split_ascii_whitespace().collect();
+        if t.is_empty() || t[0].starts_with('#') || t[0].starts_with('%') {
+            continue;
+        }
+        let Some((n, m, _)) = header else {
+            if t.len() != 2 {
+                return Err(err(format!(
+                    "expected a header `n m` (variables, entries), found `{}`",
+                    line.trim()
+                )));
+            }
+            let n: usize = t[0].parse().map_err(|_| {
+                err(format!(
+                    "expected the number of variables n, found `{}`",
+                    t[0]
+                ))
+            })?;
+            let m: usize = t[1].parse().map_err(|_| {
+                err(format!(
+                    "expected the number of entries m, found `{}`",
+                    t[1]
+                ))
+            })?;
+            header = Some((n, m, ln));
+            entries.reserve(m.min(1 << 26));
+            continue;
+        };
+        if t.len() != 3 {
+            return Err(err(format!(
+                "expected an entry `i j q` (two 1-based indices and a value), found `{}`",
+                line.trim()
+            )));
+        }
+        let idx = |s: &str, which: &str| -> Result<usize, ReadError> {
+            match s.parse::<usize>() {
+                Ok(v) if (1..=n).contains(&v) => Ok(v - 1),
+                Ok(v) => Err(err(format!("{which} index {v} out of range 1..={n}"))),
+                Err(_) => Err(err(format!(
+                    "expected a 1-based {which} index, found `{s}`"
+                ))),
+            }
+        };
+        let i = idx(t[0], "row")?;
+        let j = idx(t[1], "column")?;
+        let q: f64 = t[2]
+            .parse()
+            .map_err(|_| err(format!("expected a numeric value q, found `{}`", t[2])))?;
+        if !q.is_finite() {
+            return Err(err(format!("value `{}` is not finite", t[2])));
+        }
+        lines_read += 1;
+        if lines_read > m {
+            return Err(err(format!(
+                "more entries than the {m} announced in the header"
+            )));
+        }
+        let key = (i.min(j), i.max(j));
+        match seen.get_mut(&key) {
+            Some((order, first, v, mirrored)) => {
+                let is_mirror = i != j && !*mirrored && *v == q && *order == (j, i);
+                if !is_mirror {
+                    return Err(err(format!(
+                        "entry ({}, {}) repeats line {first}{}; each pair sets Q_ij = Q_ji once",
+                        i + 1,
+                        j + 1,
+                        if *v != q {
+                            " with a different value"
+                        } else {
+                            ""
+                        }
+                    )));
+                }
+                *mirrored = true;
+            }
+            None => {
+                seen.insert(key, ((i, j), ln, q, false));
+                if q != 0.0 {
+                    entries.push((i, j, q));
+                }
+            }
+        }
+    }
+    let Some((n, m, hl)) = header else {
+        return Err(ReadError::parse(
+            path,
+            0,
+            "empty file; expected a header `n m`",
+        ));
+    };
+    if lines_read != m {
+        return Err(ReadError::parse(
+            path,
+            hl,
+            format!("the header announces {m} entries but the file has {lines_read}"),
+        ));
+    }
+    Ok((n, entries))
+}
+
+/// Write `q` in Biq Mac format (1-based, one line per stored entry), atomically.
+pub fn write_bq(path: impl AsRef<Path>, q: &Qubo) -> Result<(), ReadError> {
+    write_atomic(path.as_ref(), |w: &mut dyn Write| {
+        writeln!(
+            w,
+            "# QUBO min x'Qx written by mathprog; entry i j q sets Q_ij = Q_ji = q"
+        )?;
+        writeln!(w, "{} {}", q.num_vars(), q.entries().len())?;
+        for &(i, j, v) in q.entries() {
+            writeln!(w, "{} {} {v}", i + 1, j + 1)?;
+        }
+        Ok(())
+    })
+}
+
+/// Parse a `.npy` file holding a square 2-D numeric array; returns `(n, row-major values)`.
+pub fn parse_npy_square(bytes: &[u8], path: &Path) -> Result<(usize, Vec<f64>), ReadError> {
+    let err = |m: String| ReadError::parse(path, 0, m);
+    if bytes.len() < 10 || !bytes.starts_with(b"\x93NUMPY") {
+        return Err(err("not a NumPy .npy file (bad magic bytes)".into()));
+    }
+    let major = bytes[6];
+    let (hlen, hstart) = match major {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+        2 | 3 if bytes.len() >= 12 => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
+        _ => return Err(err(format!("unsupported .npy format version {major}"))),
+    };
+    let header = bytes
+        .get(hstart..hstart + hlen)
+        .and_then(|h| std::str::from_utf8(h).ok())
+        .ok_or_else(|| err("truncated or non-text .npy header".into()))?;
+    let field = |key: &str| -> Option<&str> {
+        let at = header.find(&format!("'{key}'"))?;
+        let rest = header[at + key.len() + 2..]
+            .trim_start()
+            .strip_prefix(':')?;
+        Some(rest.trim_start())
+    };
+    let descr = field("descr")
+        .and_then(|r| r.strip_prefix('\''))
+        .and_then(|r| r.split('\'').next())
+        .ok_or_else(|| err(format!("no 'descr' in .npy header `{header}`")))?;
+    let fortran = field("fortran_order").is_some_and(|r| r.starts_with("True"));
+    let shape_txt = field("shape")
+        .and_then(|r| r.strip_prefix('('))
+        .and_then(|r| r.split(')').next())
+        .ok_or_else(|| err(format!("no 'shape' in .npy header `{header}`")))?;
+    let shape: Vec<usize> = shape_txt
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<usize>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| err(format!("bad shape `({shape_txt})` in .npy header")))?;
+    if shape.len() != 2 || shape[0] != shape[1] {
+        return Err(err(format!(
+            "expected a square 2-D matrix, found shape ({shape_txt})"
+        )));
+    }
+    let n = shape[0];
+    let size = match descr {
+        "<f8" | "<i8" => 8,
+        "<f4" | "<i4" => 4,
+        other => {
+            return Err(err(format!(
+                "unsupported dtype `{other}`; expected little-endian float64, float32, int64 or int32"
+            )));
+        }
+    };
+    let data = &bytes[hstart + hlen..];
+    if data.len() != n * n * size {
+        return Err(err(format!(
+            "data has {} bytes, expected {n} x {n} x {size}",
+            data.len()
+        )));
+    }
+    let mut vals: Vec<f64> = data
+        .chunks_exact(size)
+        .map(|c| match descr {
+            "<f8" => f64::from_le_bytes(c.try_into().unwrap_or([0; 8])),
+            "<i8" => i64::from_le_bytes(c.try_into().unwrap_or([0; 8])) as f64,
+            "<f4" => f64::from(f32::from_le_bytes(c.try_into().unwrap_or([0; 4]))),
+            _ => f64::from(i32::from_le_bytes(c.try_into().unwrap_or([0; 4]))),
+        })
+        .collect();
+    if let Some(k) = vals.iter().position(|v| !v.is_finite()) {
+        return Err(err(format!(
+            "entry ({}, {}) is not finite",
+            k / n + 1,
+            k % n + 1
+        )));
+    }
+    if fortran {
+        let mut t = vec![0.0; n * n];
+        for i in 0..n {
+            for j in 0..n {
+                t[i * n + j] = vals[j * n + i];
+            }
+        }
+        vals = t;
+    }
+    Ok((n, vals))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bq(text: &str) -> Result<(usize, Vec<Entry>), ReadError> {
+        parse_bq(text, Path::new("q.bq"))
+    }
+
+    #[test]
+    fn reads_bq_with_comments_and_mirrored_pairs() {
+        let (n, e) = bq("# c\n3 4\n1 1 2\n1 2 -1.5\n2 1 -1.5\n3 2 4\n").unwrap();
+        assert_eq!(n, 3);
+        assert_eq!(e, vec![(0, 0, 2.0), (0, 1, -1.5), (2, 1, 4.0)]);
+    }
+
+    #[test]
+    fn bq_errors_are_located() {
+        let m = |t: &str| bq(t).unwrap_err().to_string();
+        assert!(m("3\n").contains("q.bq:1: expected a header `n m`"));
+        assert!(m("2 1\n1 3 1\n").contains("q.bq:2: column index 3 out of range 1..=2"));
+        assert!(m("2 1\n1 x 1\n").contains("q.bq:2: expected a 1-based column index, found `x`"));
+        assert!(m("2 1\n1 2 abc\n").contains("q.bq:2: expected a numeric value q"));
+        assert!(
+            m("2 2\n1 2 1\n2 1 3\n")
+                .contains("q.bq:3: entry (2, 1) repeats line 2 with a different value")
+        );
+        assert!(m("2 2\n1 2 1\n1 2 1\n").contains("q.bq:3: entry (1, 2) repeats line 2"));
+        assert!(
+            m("2 3\n1 2 1\n").contains("q.bq:1: the header announces 3 entries but the file has 1")
+        );
+        assert!(m("2 1\n1 2 1\n2 2 1\n").contains("q.bq:3: more entries"));
+        assert!(m("").contains("q.bq:0: empty file"));
+    }
+
+    #[test]
+    fn npy_round_trip_of_a_handmade_file() {
+        let mut b = b"\x93NUMPY\x01\x00".to_vec();
+        let mut h = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }".to_string();
+        while !(10 + h.len() + 1).is_multiple_of(64) {
+            h.push(' ');
+        }
+        h.push('\n');
+        b.extend_from_slice(&(h.len() as u16).to_le_bytes());
+        b.extend_from_slice(h.as_bytes());
+        for v in [1.0f64, -2.0, -2.0, 3.0] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        let (n, q) = parse_npy_square(&b, Path::new("m.npy")).unwrap();
+        assert_eq!((n, q), (2, vec![1.0, -2.0, -2.0, 3.0]));
+        let bad = &b[..b.len() - 3];
+        assert!(
+            parse_npy_square(bad, Path::new("m.npy"))
+                .unwrap_err()
+                .to_string()
+                .contains("expected 2 x 2 x 8")
+        );
+    }
+}
