@@ -55,6 +55,8 @@ enum Command {
     Maxsat(commands::maxsat::MaxsatArgs),
     /// Quadratic unconstrained binary optimisation x'Qx (Biq Mac text or .npy).
     Qubo(commands::qubo::QuboArgs),
+    /// 4-QAM MIMO detection (generated Rayleigh channel or instance file).
+    Mimo(commands::mimo::MimoArgs),
 }
 
 /// Flags shared by every subcommand.
@@ -107,6 +109,7 @@ where
         Command::Maxcut(a) => commands::maxcut::run(&a, io),
         Command::Maxsat(a) => commands::maxsat::run(&a, io),
         Command::Qubo(a) => commands::qubo::run(&a, io),
+        Command::Mimo(a) => commands::mimo::run(&a, io),
     };
     match result {
         Ok(()) => EXIT_OK,

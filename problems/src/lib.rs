@@ -24,6 +24,7 @@ pub mod generators;
 pub mod graph;
 pub mod io;
 pub mod maxcut;
+pub mod mimo;
 pub mod qubo;
 pub mod sat;
 

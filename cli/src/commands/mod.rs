@@ -3,6 +3,7 @@
 pub mod maxcut;
 pub mod maxsat;
 pub mod mcpg_args;
+pub mod mimo;
 pub mod qubo;
 
 use crate::CommonArgs;

@@ -4,4 +4,5 @@
 
 pub mod local_search;
 pub mod mcpg;
+pub mod mimo;
 pub mod tabu;

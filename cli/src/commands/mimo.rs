@@ -1,0 +1,267 @@
+//! `solve mimo`: 4-QAM MIMO detection by MCPG, on a generated channel or an instance file.
+
+use super::mcpg_args::{Defaults, McpgArgs};
+use super::{CliError, kv, out_err};
+use crate::progress::CliObserver;
+use crate::{CommonArgs, Io};
+use clap::Args;
+use mathprog_problems::io::write_atomic;
+use mathprog_problems::mimo::{MimoInstance, symbols};
+use mathprog_solvers::binary::mimo::{MimoSettings, detect};
+use std::path::PathBuf;
+
+/// Default wall-clock limit per instance.
+pub const DEFAULT_TIME_LIMIT: f64 = 2.0;
+
+/// Arguments of `solve mimo`.
+#[derive(Args, Debug)]
+pub struct MimoArgs {
+    /// Instance file (JSON: nt, nr, h and y as [re, im] pairs with h row-major N_r x N_t,
+    /// noise_var, optional x and snr_db), as written by --write-instance. Without it, a
+    /// Rayleigh channel is generated from --nt, --nr, --snr and --seed.
+    #[arg(value_name = "FILE", conflicts_with_all = ["nt", "nr", "snr"])]
+    file: Option<PathBuf>,
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Transmit antennas of the generated channel.
+    #[arg(long, value_name = "N")]
+    nt: Option<usize>,
+    /// Receive antennas of the generated channel (default: N_t).
+    #[arg(long, value_name = "N")]
+    nr: Option<usize>,
+    /// SNR in dB of the generated channel, E‖Hx‖²/E‖n‖².
+    #[arg(long, value_name = "DB", allow_negative_numbers = true)]
+    snr: Option<f64>,
+    /// Generate and detect this many instances (seeds --seed, --seed + 1, ...) and report the
+    /// mean bit error rates.
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    instances: u64,
+    /// Save the (first) generated instance to this JSON file.
+    #[arg(long, value_name = "FILE")]
+    write_instance: Option<PathBuf>,
+    /// Metropolis chains at the posterior temperature whose mean sign is the answer (0: answer
+    /// with the MCPG group vote, see --vote).
+    #[arg(long, value_name = "N")]
+    posterior_chains: Option<usize>,
+    /// Sweeps per posterior chain.
+    #[arg(long, value_name = "N")]
+    posterior_sweeps: Option<usize>,
+    /// Burn-in sweeps per posterior chain.
+    #[arg(long, value_name = "N")]
+    burn_in: Option<usize>,
+    /// With --posterior-chains 0: answer by majority vote of the K best groups (the paper's
+    /// rule; 0: the lowest-residual solution).
+    #[arg(long, value_name = "K")]
+    vote: Option<usize>,
+    #[command(flatten)]
+    mcpg: McpgArgs,
+}
+
+fn load(a: &MimoArgs, k: u64) -> Result<MimoInstance, CliError> {
+    if let Some(f) = &a.file {
+        let text = std::fs::read_to_string(f)
+            .map_err(|e| CliError::Failed(format!("{}: {e}", f.display())))?;
+        let inst: MimoInstance = serde_json::from_str(&text).map_err(|e| {
+            CliError::Failed(format!(
+                "{}:{}: {e}; expected a MIMO instance in JSON (see solve mimo --help)",
+                f.display(),
+                e.line()
+            ))
+        })?;
+        inst.validate()
+            .map_err(|e| CliError::Failed(format!("{}: {e}", f.display())))?;
+        return Ok(inst);
+    }
+    let (Some(nt), Some(snr)) = (a.nt, a.snr) else {
+        return Err(CliError::Usage(
+            "give an instance FILE, or --nt N and --snr DB (and optionally --nr N) to generate one"
+                .into(),
+        ));
+    };
+    MimoInstance::generate(nt, a.nr.unwrap_or(nt), snr, a.common.seed.wrapping_add(k))
+        .map_err(|e| CliError::Usage(e.to_string()))
+}
+
+/// Run `solve mimo`.
+pub fn run(a: &MimoArgs, io: &mut Io<'_>) -> Result<(), CliError> {
+    if a.instances == 0 || (a.file.is_some() && a.instances != 1) {
+        return Err(CliError::Usage(
+            "--instances must be positive and applies to generated channels only".into(),
+        ));
+    }
+    let mut ms = MimoSettings::default();
+    if let Some(c) = a.posterior_chains {
+        ms.posterior_chains = c;
+        if c == 0 {
+            ms.mcpg.vote = MimoSettings::group_vote().mcpg.vote;
+        }
+    }
+    if let Some(k) = a.vote {
+        ms.mcpg.vote = (k > 0).then_some(k);
+    }
+    if let Some(v) = a.posterior_sweeps {
+        ms.posterior_sweeps = v;
+    }
+    if let Some(v) = a.burn_in {
+        ms.burn_in = v;
+    }
+    let default_rounds = ms.mcpg.common.max_iter;
+    ms.mcpg = a.mcpg.settings(
+        &a.common,
+        None,
+        ms.mcpg,
+        Defaults {
+            time_limit: DEFAULT_TIME_LIMIT,
+            stall_rounds: None,
+        },
+        io,
+    )?;
+    if a.common.time_limit.is_none() && ms.mcpg.common.max_iter.is_none() {
+        ms.mcpg.common.max_iter = default_rounds;
+    }
+    let quiet = a.common.quiet || a.common.json;
+    let mut reports = Vec::new();
+    let (mut sum_ber, mut sum_mmse, mut sum_time, mut known) = (0.0, 0.0, 0.0, 0usize);
+    for k in 0..a.instances {
+        let inst = load(a, k)?;
+        if k == 0
+            && let Some(path) = &a.write_instance
+        {
+            let text = serde_json::to_string(&inst).map_err(|e| CliError::Failed(e.to_string()))?;
+            write_atomic(path, |w| writeln!(w, "{text}"))?;
+        }
+        let mut si = ms.clone();
+        si.mcpg.common.seed = a.common.seed.wrapping_add(k);
+        let bar = !quiet && io.stderr_is_terminal && a.instances == 1;
+        let table = !quiet && a.instances == 1;
+        let mut report = {
+            let mut obs = CliObserver::new(if table { Some(&mut *io.stderr) } else { None }, bar);
+            detect(&inst, &si, &mut obs).map_err(|e| CliError::Failed(e.to_string()))?
+        };
+        let st = &mut report.stats;
+        st.insert("nt".into(), inst.nt.into());
+        st.insert("nr".into(), inst.nr.into());
+        st.insert("noise_var".into(), inst.noise_var.into());
+        if let Some(snr) = inst.snr_db {
+            st.insert("snr_db".into(), snr.into());
+        }
+        if let Some(f) = &a.file {
+            st.insert("file".into(), f.display().to_string().into());
+        }
+        let ber = st.get("ber").and_then(|v| v.as_f64());
+        let mmse = st.get("mmse_ber").and_then(|v| v.as_f64());
+        if let (Some(b), Some(m)) = (ber, mmse) {
+            sum_ber += b;
+            sum_mmse += m;
+            known += 1;
+        }
+        sum_time += report.elapsed;
+        if a.instances > 1 && !quiet {
+            writeln!(
+                io.stderr,
+                "instance {k:>3} (seed {}): BER {:.5}  MMSE {:.5}  {:.2} s",
+                report.seed,
+                ber.unwrap_or(f64::NAN),
+                mmse.unwrap_or(f64::NAN),
+                report.elapsed
+            )
+            .map_err(out_err)?;
+        }
+        if k == 0
+            && let Some(path) = &a.common.output
+        {
+            let x = symbols(&report.solution);
+            write_atomic(path, |w| {
+                for z in &x {
+                    writeln!(w, "{} {}", z.re, z.im)?;
+                }
+                Ok(())
+            })?;
+        }
+        reports.push(report);
+    }
+    let n = a.instances as f64;
+    if a.common.json {
+        let text = if reports.len() == 1 {
+            serde_json::to_string(&reports[0])
+        } else {
+            serde_json::to_string(&serde_json::json!({
+                "instances": reports,
+                "mean_ber": if known > 0 { Some(sum_ber / known as f64) } else { None },
+                "mean_mmse_ber": if known > 0 { Some(sum_mmse / known as f64) } else { None },
+                "mean_seconds": sum_time / n,
+            }))
+        }
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+        writeln!(io.stdout, "{text}").map_err(out_err)?;
+    } else {
+        let out = &mut *io.stdout;
+        let r = &reports[0];
+        let (nt, nr) = (r.stats["nt"].clone(), r.stats["nr"].clone());
+        let what = match (&a.file, a.snr) {
+            (Some(f), _) => format!("mimo {} ({nt} x {nr}, 4-QAM)", f.display()),
+            (None, Some(snr)) => format!(
+                "mimo generated {nt} x {nr} 4-QAM Rayleigh channel{}, SNR {snr} dB",
+                if a.instances > 1 { "s" } else { "" }
+            ),
+            _ => String::new(),
+        };
+        kv(out, "problem", what)?;
+        if a.instances > 1 {
+            kv(
+                out,
+                "instances",
+                format!(
+                    "{} (seeds {}..={})",
+                    a.instances,
+                    a.common.seed,
+                    a.common.seed.wrapping_add(a.instances - 1)
+                ),
+            )?;
+        } else {
+            kv(
+                out,
+                "residual",
+                format!(
+                    "{:.6} (||Hx - y||^2; MMSE {:.6})",
+                    r.objective,
+                    r.stats["mmse_objective"].as_f64().unwrap_or(f64::NAN)
+                ),
+            )?;
+            kv(out, "status", r.status)?;
+        }
+        if known > 0 {
+            let k = known as f64;
+            kv(
+                out,
+                "BER",
+                format!(
+                    "{:.5} (MMSE {:.5}){}",
+                    sum_ber / k,
+                    sum_mmse / k,
+                    if a.instances > 1 { " mean" } else { "" }
+                ),
+            )?;
+        }
+        kv(
+            out,
+            "time",
+            format!(
+                "{:.3} s{}",
+                sum_time / n,
+                if a.instances > 1 {
+                    " mean per instance"
+                } else {
+                    ""
+                }
+            ),
+        )?;
+        kv(out, "seed", a.common.seed)?;
+        kv(out, "threads", r.threads)?;
+        if let Some(path) = &a.common.output {
+            kv(out, "symbols", path.display())?;
+        }
+    }
+    io.stdout.flush().map_err(out_err)?;
+    Ok(())
+}
