@@ -344,8 +344,8 @@ impl BinaryObjective for MimoDetection {
 
     fn reset_state(&self, g: &mut Vec<f64>, s: &[Spin]) {
         g.resize(self.n, 0.0);
-        for v in 0..self.n {
-            g[v] = self
+        for (v, gv) in g.iter_mut().enumerate() {
+            *gv = self
                 .row(v)
                 .iter()
                 .zip(s)
