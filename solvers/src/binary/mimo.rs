@@ -71,8 +71,10 @@ impl Default for MimoSettings {
 impl MimoSettings {
     /// The paper's answer rule: no posterior stage, majority vote of the 12 best groups.
     pub fn group_vote() -> Self {
-        let mut s = Self::default();
-        s.posterior_chains = 0;
+        let mut s = MimoSettings {
+            posterior_chains: 0,
+            ..Self::default()
+        };
         s.mcpg.vote = Some(12);
         s
     }
