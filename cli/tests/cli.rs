@@ -350,3 +350,65 @@ fn qubo_reports_the_value_in_the_problem_domain() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("q.bq:3: column index 4 out of range 1..=3"));
 }
+
+#[test]
+fn mimo_generated_and_file_forms_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let inst = dir.path().join("inst.json");
+    let sym = dir.path().join("x.txt");
+    let out = run(&[
+        "mimo",
+        "--nt",
+        "16",
+        "--nr",
+        "20",
+        "--snr",
+        "10",
+        "--seed",
+        "4",
+        "--json",
+        "--write-instance",
+        inst.to_str().unwrap(),
+        "-o",
+        sym.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let a: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(a["problem"], "mimo");
+    assert_eq!(a["stats"]["nt"], 16);
+    assert_eq!(a["stats"]["nr"], 20);
+    assert_eq!(a["solution"].as_array().unwrap().len(), 32);
+    for key in ["ber", "mmse_ber", "truth_objective", "mmse_objective"] {
+        assert!(a["stats"][key].is_number(), "{key}");
+    }
+    assert_eq!(std::fs::read_to_string(&sym).unwrap().lines().count(), 16);
+    let out = run(&["mimo", inst.to_str().unwrap(), "--seed", "4", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let b: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(a["solution"], b["solution"]);
+    assert_eq!(a["stats"]["ber"], b["stats"]["ber"]);
+
+    // Several instances: mean BER in the summary.
+    let out = run(&["mimo", "--nt", "8", "--snr", "20", "--instances", "3", "-q"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.contains("instances     3 (seeds 1..=3)"), "{s}");
+    assert!(s.contains("BER           0.00000 (MMSE"), "{s}");
+}
+
+#[test]
+fn mimo_usage_and_file_errors() {
+    let out = run(&["mimo", "--nt", "8"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--snr"), "{}", text(&out.stderr));
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("bad.json");
+    std::fs::write(&f, "{\"nt\": 2,\n \"nr\": x}").unwrap();
+    let out = run(&["mimo", f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("bad.json:2:"),
+        "{}",
+        text(&out.stderr)
+    );
+}

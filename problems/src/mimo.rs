@@ -102,6 +102,63 @@ impl MimoInstance {
         })
     }
 
+    /// An instance given in real form, as in the MCPG MIMO data set: the real channel
+    /// `H_r(i, j)` (`2N_r × 2N_t`, which must have the block structure
+    /// `[[Re H, −Im H], [Im H, Re H]]`), the transmitted real vector `x_r ∈ {±1}^{2N_t}` and a
+    /// unit real noise vector `v` (length `2N_r`, each component of variance ½), combined as
+    /// `y_r = H_r x_r + sqrt(2N_t · 10^(−SNR/10)) v`.
+    pub fn from_real_form(
+        nr: usize,
+        nt: usize,
+        hr: impl Fn(usize, usize) -> f64,
+        xr: &[f64],
+        v: &[f64],
+        snr_db: f64,
+    ) -> Result<Self, ProblemError> {
+        if xr.len() != 2 * nt || v.len() != 2 * nr {
+            return Err(ProblemError::Invalid(format!(
+                "real form: x has {} entries (expected {}), noise has {} (expected {})",
+                xr.len(),
+                2 * nt,
+                v.len(),
+                2 * nr
+            )));
+        }
+        let mut h = Vec::with_capacity(nr * nt);
+        for i in 0..nr {
+            for j in 0..nt {
+                let (a, b, c, d) = (hr(i, j), hr(i, nt + j), hr(nr + i, j), hr(nr + i, nt + j));
+                if a != d || b != -c {
+                    return Err(ProblemError::Invalid(format!(
+                        "real channel is not of the form [[Re H, -Im H], [Im H, Re H]] at ({}, {})",
+                        i + 1,
+                        j + 1
+                    )));
+                }
+                h.push(Complex64::new(a, c));
+            }
+        }
+        let x: Vec<Complex64> = (0..nt).map(|j| Complex64::new(xr[j], xr[nt + j])).collect();
+        let scale = (2.0 * nt as f64 * 10f64.powf(-snr_db / 10.0)).sqrt();
+        let y: Vec<Complex64> = (0..nr)
+            .map(|i| {
+                let hx: Complex64 = (0..nt).map(|j| h[i * nt + j] * x[j]).sum();
+                hx + Complex64::new(scale * v[i], scale * v[nr + i])
+            })
+            .collect();
+        let inst = MimoInstance {
+            nt,
+            nr,
+            h,
+            y,
+            noise_var: 2.0 * nt as f64 * 10f64.powf(-snr_db / 10.0),
+            x: Some(x),
+            snr_db: Some(snr_db),
+        };
+        inst.validate()?;
+        Ok(inst)
+    }
+
     /// Check dimensions, finiteness and symbols.
     pub fn validate(&self) -> Result<(), ProblemError> {
         let bad = |m: String| Err(ProblemError::Invalid(m));

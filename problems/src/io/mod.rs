@@ -3,6 +3,7 @@
 
 pub mod dimacs;
 pub mod gset;
+pub mod mat;
 pub mod partition;
 pub mod qubo;
 

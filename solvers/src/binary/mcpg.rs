@@ -81,7 +81,7 @@ pub struct McpgSettings {
     pub adam_steps: usize,
     /// Re-randomise `θ` every this many rounds (`None`: never).
     pub reset_every: Option<u64>,
-    /// Chains stop after `⌈accept_fraction · n⌉` accepted flips ...
+    /// Chains stop after `max(⌈accept_fraction · n⌉, min(3, n))` accepted flips ...
     pub accept_fraction: f64,
     /// ... or after `⌈max_steps_fraction · n⌉` proposals.
     pub max_steps_fraction: f64,
@@ -506,7 +506,9 @@ pub fn solve<P: BinaryObjective>(
     let mut round = 0u64;
     let mut samples = 0u64;
     let mut accepted_total = 0u64;
-    let accept_target = ((settings.accept_fraction * n as f64).ceil() as u64).max(1);
+    // At least 3 accepted flips (fewer than n): a single flip followed by a greedy filter
+    // usually falls back into the same local optimum.
+    let accept_target = ((settings.accept_fraction * n as f64).ceil() as u64).max(3.min(n as u64));
     let max_steps = ((settings.max_steps_fraction * n as f64).ceil() as u64).max(accept_target);
     let spread = settings.mu_spread;
 
