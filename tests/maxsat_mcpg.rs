@@ -210,3 +210,17 @@ fn parse_errors_are_located() {
         "x.wcnf:2: literal 4: variable 4 is out of range; the p line declares 3 variables"
     );
 }
+
+#[test]
+fn bundled_instances_reach_their_brute_force_optima() {
+    let text = std::fs::read_to_string(common::repo("data/maxsat/optimal.json")).unwrap();
+    let optima: std::collections::BTreeMap<String, u64> = serde_json::from_str(&text).unwrap();
+    assert_eq!(optima.len(), 3);
+    for (name, opt) in optima {
+        let p = read_maxsat(common::repo(&format!("data/maxsat/{name}"))).unwrap();
+        let r = mcpg::solve(&p, &settings(30, 7), &mut NoObserver).unwrap();
+        let v = p.evaluate(&r.solution);
+        assert!(v.feasible(), "{name}");
+        assert_eq!(v.cost, opt, "{name}");
+    }
+}

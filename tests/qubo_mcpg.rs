@@ -113,3 +113,21 @@ fn shared_npy_matrix_reads_and_matches_its_text_form() {
     assert_eq!(p.value(&x), q.value(&x));
     assert_eq!(p.energy(&x), p.value(&x));
 }
+
+#[test]
+fn bundled_instance_reaches_its_brute_force_optimum() {
+    let text = std::fs::read_to_string(common::repo("data/qubo/optimal.json")).unwrap();
+    let optima: std::collections::BTreeMap<String, f64> = serde_json::from_str(&text).unwrap();
+    for (name, opt) in optima {
+        let p = read_qubo(
+            common::repo(&format!("data/qubo/{name}")),
+            Domain::ZeroOne,
+            Sense::Minimize,
+        )
+        .unwrap();
+        let mut s = McpgSettings::default();
+        s.common.max_iter = Some(30);
+        let r = mcpg::solve(&p, &s, &mut NoObserver).unwrap();
+        assert_eq!(r.objective, opt, "{name}");
+    }
+}

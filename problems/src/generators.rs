@@ -2,6 +2,8 @@
 //! (Xoshiro256++ seeded through SplitMix64), so committed instances can be re-created exactly.
 
 use crate::graph::{Edge, Graph};
+use crate::qubo::Entry;
+use crate::sat::Clause;
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
@@ -57,6 +59,75 @@ pub fn torus_2d(rows: usize, cols: usize, weights: Weights, seed: u64) -> Graph 
     Graph::from_edges(rows * cols, &edges).expect("generated edges are valid")
 }
 
+/// A random literal of a variable in `1..=n` with a random sign.
+fn random_clause(rng: &mut Xoshiro256PlusPlus, n: usize, k: usize) -> Vec<i32> {
+    let mut vars: Vec<i32> = Vec::with_capacity(k);
+    while vars.len() < k.min(n) {
+        let v = rng.random_range(1..=n as i32);
+        if !vars.contains(&v) {
+            vars.push(v);
+        }
+    }
+    vars.into_iter()
+        .map(|v| if rng.random_bool(0.5) { v } else { -v })
+        .collect()
+}
+
+/// Random weighted partial MaxSAT over `n` variables with a planted assignment: `hard` clauses
+/// of `k` distinct variables, each satisfied by the planted assignment (so the hard part is
+/// satisfiable), then `soft` clauses of 1 to `k` variables with weights uniform in
+/// `1..=max_weight`.
+pub fn planted_maxsat(
+    n: usize,
+    hard: usize,
+    soft: usize,
+    k: usize,
+    max_weight: u64,
+    seed: u64,
+) -> Vec<Clause> {
+    assert!(
+        n > 0 && k > 0 && max_weight > 0,
+        "n, k and max_weight must be positive"
+    );
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let plant: Vec<bool> = (0..n).map(|_| rng.random_bool(0.5)).collect();
+    let mut clauses = Vec::with_capacity(hard + soft);
+    while clauses.len() < hard {
+        let c = random_clause(&mut rng, n, k);
+        if c.iter()
+            .any(|&l| plant[l.unsigned_abs() as usize - 1] == (l > 0))
+        {
+            clauses.push(Clause::hard(c));
+        }
+    }
+    for _ in 0..soft {
+        let len = rng.random_range(1..=k);
+        let c = random_clause(&mut rng, n, len);
+        clauses.push(Clause::soft(rng.random_range(1..=max_weight), c));
+    }
+    clauses
+}
+
+/// Random symmetric QUBO matrix entries: each pair `i ≤ j` is present with probability
+/// `density`, with an integer value uniform in `[−max_abs, max_abs] \ {0}`.
+pub fn random_qubo(n: usize, density: f64, max_abs: i64, seed: u64) -> Vec<Entry> {
+    assert!(max_abs > 0, "max_abs must be positive");
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let mut entries = Vec::new();
+    for i in 0..n {
+        for j in i..n {
+            if rng.random::<f64>() < density {
+                let mut q = 0;
+                while q == 0 {
+                    q = rng.random_range(-max_abs..=max_abs);
+                }
+                entries.push((i, j, q as f64));
+            }
+        }
+    }
+    entries
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,5 +142,18 @@ mod tests {
         let t = torus_2d(4, 5, Weights::Unit, 1);
         assert_eq!((t.num_vertices(), t.num_edges()), (20, 40));
         assert!((0..20).all(|v| t.neighbors(v).count() == 4));
+        let f = planted_maxsat(10, 20, 30, 3, 5, 1);
+        assert_eq!(f, planted_maxsat(10, 20, 30, 3, 5, 1));
+        assert_eq!(
+            f.iter()
+                .filter(|c| c.weight == crate::sat::Weight::Hard)
+                .count(),
+            20
+        );
+        let q = random_qubo(10, 0.5, 9, 2);
+        assert!(
+            q.iter()
+                .all(|&(i, j, v)| i <= j && v != 0.0 && v.abs() <= 9.0)
+        );
     }
 }

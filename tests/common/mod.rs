@@ -43,3 +43,43 @@ pub fn bundled_maxcut() -> Vec<(&'static str, Graph)> {
         ),
     ]
 }
+
+/// Instances committed under `data/maxsat/`: (file name, format, variables, clauses).
+pub fn bundled_maxsat() -> Vec<(
+    &'static str,
+    mathprog::problems::io::dimacs::SatFormat,
+    usize,
+    Vec<mathprog::problems::sat::Clause>,
+)> {
+    use mathprog::problems::io::dimacs::SatFormat;
+    use mathprog::problems::sat::{Clause, Weight};
+    // Unweighted MaxSAT (CNF): the soft part of a planted formula with unit weights.
+    let cnf: Vec<Clause> = generators::planted_maxsat(20, 0, 120, 3, 1, 5)
+        .into_iter()
+        .filter(|c| c.weight != Weight::Hard)
+        .collect();
+    vec![
+        (
+            "wpms_n20_h40_s80_s1.wcnf",
+            SatFormat::WcnfOld,
+            20,
+            generators::planted_maxsat(20, 40, 80, 3, 9, 1),
+        ),
+        (
+            "pms_n20_h50_s60_s2.wcnf",
+            SatFormat::WcnfNew,
+            20,
+            generators::planted_maxsat(20, 50, 60, 2, 1, 2),
+        ),
+        ("ms_n20_m120_s5.cnf", SatFormat::Cnf, 20, cnf),
+    ]
+}
+
+/// Instances committed under `data/qubo/`: (file name, n, entries).
+pub fn bundled_qubo() -> Vec<(&'static str, usize, Vec<mathprog::problems::qubo::Entry>)> {
+    vec![(
+        "rand_n20_d50_s1.bq",
+        20,
+        generators::random_qubo(20, 0.5, 100, 1),
+    )]
+}

@@ -147,17 +147,20 @@ pub fn parse_bq(text: &str, path: &Path) -> Result<(usize, Vec<Entry>), ReadErro
 
 /// Write `q` in Biq Mac format (1-based, one line per stored entry), atomically.
 pub fn write_bq(path: impl AsRef<Path>, q: &Qubo) -> Result<(), ReadError> {
-    write_atomic(path.as_ref(), |w: &mut dyn Write| {
-        writeln!(
-            w,
-            "# QUBO min x'Qx written by mathprog; entry i j q sets Q_ij = Q_ji = q"
-        )?;
-        writeln!(w, "{} {}", q.num_vars(), q.entries().len())?;
-        for &(i, j, v) in q.entries() {
-            writeln!(w, "{} {} {v}", i + 1, j + 1)?;
-        }
-        Ok(())
-    })
+    write_atomic(path.as_ref(), |w: &mut dyn Write| write_bq_to(w, q))
+}
+
+/// Write `q` in Biq Mac format to any writer.
+pub fn write_bq_to(w: &mut dyn Write, q: &Qubo) -> std::io::Result<()> {
+    writeln!(
+        w,
+        "# QUBO x'Qx; entry i j q sets Q_ij = Q_ji = q (Biq Mac format)"
+    )?;
+    writeln!(w, "{} {}", q.num_vars(), q.entries().len())?;
+    for &(i, j, v) in q.entries() {
+        writeln!(w, "{} {} {v}", i + 1, j + 1)?;
+    }
+    Ok(())
 }
 
 /// Parse a `.npy` file holding a square 2-D numeric array; returns `(n, row-major values)`.
