@@ -6,7 +6,7 @@ mod common;
 use mathprog::problems::binary::BinaryObjective;
 use mathprog::problems::exact::binary_brute_force;
 use mathprog::problems::io::mat::read_mat_matrix;
-use mathprog::problems::mimo::{MimoDetection, MimoInstance, bit_error_rate};
+use mathprog::problems::mimo::{MimoDetection, MimoInstance, Modulation, bit_error_rate};
 use mathprog::solvers::binary::mimo::{MimoSettings, detect};
 use mathprog::solvers::core::NoObserver;
 use proptest::prelude::*;
@@ -34,6 +34,52 @@ proptest! {
         prop_assert!((p.energy(&r.solution) - r.objective).abs() <= 1e-9 * r.objective.abs().max(1.0));
         prop_assert!(r.objective >= ml - 1e-9 * ml.abs().max(1.0));
     }
+
+    /// 16-QAM (two spins per real dimension, at most 12 spins): the same, with the alphabet's
+    /// own defaults.
+    #[test]
+    fn mcpg_finds_the_ml_solution_16qam(nt in 1usize..=3, extra in 0usize..3, snr in 0.0f64..25.0, seed in 0u64..1000) {
+        let inst = MimoInstance::generate_with(nt, nt + extra, Modulation::Qam16, snr, seed).unwrap();
+        let p = MimoDetection::new(&inst, faer::Par::Seq).unwrap();
+        let (ml, _) = binary_brute_force(&p).unwrap();
+        let mut s = MimoSettings::for_modulation(Modulation::Qam16);
+        s.mcpg.common.seed = seed;
+        let r = detect(&inst, &s, &mut NoObserver).unwrap();
+        let best = r.stats["best_objective"].as_f64().unwrap();
+        prop_assert!((best - ml).abs() <= 1e-9 * ml.abs().max(1.0), "best {best} vs ML {ml}");
+        let ber = r.stats["ber"].as_f64().unwrap();
+        prop_assert!((0.0..=1.0).contains(&ber));
+        prop_assert_eq!(Some(ber), inst.bit_error_rate(&r.solution));
+    }
+}
+
+#[test]
+fn qam16_high_snr_is_error_free_and_beats_mmse_at_moderate_snr() {
+    for seed in 1..=3 {
+        let inst = MimoInstance::generate_with(24, 24, Modulation::Qam16, 40.0, seed).unwrap();
+        let r = detect(
+            &inst,
+            &MimoSettings::for_modulation(Modulation::Qam16),
+            &mut NoObserver,
+        )
+        .unwrap();
+        assert_eq!(r.stats["ber"].as_f64().unwrap(), 0.0, "seed {seed}");
+    }
+    let (mut ours, mut mmse) = (0.0, 0.0);
+    for seed in 1..=10 {
+        let inst = MimoInstance::generate_with(64, 64, Modulation::Qam16, 18.0, seed).unwrap();
+        let mut s = MimoSettings::for_modulation(Modulation::Qam16);
+        s.mcpg.common.seed = seed;
+        let r = detect(&inst, &s, &mut NoObserver).unwrap();
+        ours += r.stats["ber"].as_f64().unwrap();
+        mmse += r.stats["mmse_ber"].as_f64().unwrap();
+    }
+    assert!(
+        ours < 0.6 * mmse,
+        "16-QAM BER {} vs MMSE {}",
+        ours / 10.0,
+        mmse / 10.0
+    );
 }
 
 #[test]

@@ -394,6 +394,45 @@ fn mimo_generated_and_file_forms_agree() {
     let s = text(&out.stdout);
     assert!(s.contains("instances     3 (seeds 1..=3)"), "{s}");
     assert!(s.contains("BER           0.00000 (MMSE"), "{s}");
+
+    // 16-QAM, saved and read back: symbols in {±1, ±3} + i{±1, ±3}.
+    let out = run(&[
+        "mimo",
+        "--nt",
+        "8",
+        "--snr",
+        "40",
+        "--qam",
+        "16",
+        "--json",
+        "--write-instance",
+        inst.to_str().unwrap(),
+        "-o",
+        sym.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let q: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(q["stats"]["modulation"], "qam16");
+    assert_eq!(q["stats"]["ber"], 0.0);
+    assert_eq!(q["solution"].as_array().unwrap().len(), 32);
+    let back = run(&["mimo", inst.to_str().unwrap(), "-q"]);
+    assert!(
+        text(&back.stdout).contains("16-QAM"),
+        "{}",
+        text(&back.stdout)
+    );
+    assert!(
+        text(&back.stdout).contains("BER           0.00000"),
+        "{}",
+        text(&back.stdout)
+    );
+    for line in std::fs::read_to_string(&sym).unwrap().lines() {
+        for v in line.split(' ') {
+            assert!(["1", "-1", "3", "-3"].contains(&v), "{line}");
+        }
+    }
+    let bad = run(&["mimo", "--nt", "8", "--snr", "10", "--qam", "8"]);
+    assert_eq!(bad.status.code(), Some(2));
 }
 
 #[test]

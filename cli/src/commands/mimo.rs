@@ -6,7 +6,7 @@ use crate::progress::CliObserver;
 use crate::{CommonArgs, Io};
 use clap::Args;
 use mathprog_problems::io::write_atomic;
-use mathprog_problems::mimo::{MimoInstance, symbols};
+use mathprog_problems::mimo::{MimoInstance, Modulation};
 use mathprog_solvers::binary::mimo::{MimoSettings, detect};
 use std::path::PathBuf;
 
@@ -32,6 +32,9 @@ pub struct MimoArgs {
     /// SNR in dB of the generated channel, E‖Hx‖²/E‖n‖².
     #[arg(long, value_name = "DB", allow_negative_numbers = true)]
     snr: Option<f64>,
+    /// Constellation of the generated channel: 4 (4-QAM) or 16 (16-QAM).
+    #[arg(long, value_name = "M", default_value_t = 4)]
+    qam: u32,
     /// Generate and detect this many instances (seeds --seed, --seed + 1, ...) and report the
     /// mean bit error rates.
     #[arg(long, value_name = "K", default_value_t = 1)]
@@ -78,18 +81,24 @@ fn load(a: &MimoArgs, k: u64) -> Result<MimoInstance, CliError> {
                 .into(),
         ));
     };
-    MimoInstance::generate(nt, a.nr.unwrap_or(nt), snr, a.common.seed.wrapping_add(k))
-        .map_err(|e| CliError::Usage(e.to_string()))
+    let modulation = match a.qam {
+        4 => Modulation::Qam4,
+        16 => Modulation::Qam16,
+        q => return Err(CliError::Usage(format!("--qam must be 4 or 16, got {q}"))),
+    };
+    MimoInstance::generate_with(
+        nt,
+        a.nr.unwrap_or(nt),
+        modulation,
+        snr,
+        a.common.seed.wrapping_add(k),
+    )
+    .map_err(|e| CliError::Usage(e.to_string()))
 }
 
-/// Run `solve mimo`.
-pub fn run(a: &MimoArgs, io: &mut Io<'_>) -> Result<(), CliError> {
-    if a.instances == 0 || (a.file.is_some() && a.instances != 1) {
-        return Err(CliError::Usage(
-            "--instances must be positive and applies to generated channels only".into(),
-        ));
-    }
-    let mut ms = MimoSettings::default();
+/// Solver settings for an instance of alphabet `m`: its defaults, overridden by the flags.
+fn settings_for(a: &MimoArgs, m: Modulation, io: &Io<'_>) -> Result<MimoSettings, CliError> {
+    let mut ms = MimoSettings::for_modulation(m);
     if let Some(c) = a.posterior_chains {
         ms.posterior_chains = c;
         if c == 0 {
@@ -119,6 +128,16 @@ pub fn run(a: &MimoArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     if a.common.time_limit.is_none() && ms.mcpg.common.max_iter.is_none() {
         ms.mcpg.common.max_iter = default_rounds;
     }
+    Ok(ms)
+}
+
+/// Run `solve mimo`.
+pub fn run(a: &MimoArgs, io: &mut Io<'_>) -> Result<(), CliError> {
+    if a.instances == 0 || (a.file.is_some() && a.instances != 1) {
+        return Err(CliError::Usage(
+            "--instances must be positive and applies to generated channels only".into(),
+        ));
+    }
     let quiet = a.common.quiet || a.common.json;
     let mut reports = Vec::new();
     let (mut sum_ber, mut sum_mmse, mut sum_time, mut known) = (0.0, 0.0, 0.0, 0usize);
@@ -130,7 +149,7 @@ pub fn run(a: &MimoArgs, io: &mut Io<'_>) -> Result<(), CliError> {
             let text = serde_json::to_string(&inst).map_err(|e| CliError::Failed(e.to_string()))?;
             write_atomic(path, |w| writeln!(w, "{text}"))?;
         }
-        let mut si = ms.clone();
+        let mut si = settings_for(a, inst.modulation, io)?;
         si.mcpg.common.seed = a.common.seed.wrapping_add(k);
         let bar = !quiet && io.stderr_is_terminal && a.instances == 1;
         let table = !quiet && a.instances == 1;
@@ -142,6 +161,10 @@ pub fn run(a: &MimoArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         st.insert("nt".into(), inst.nt.into());
         st.insert("nr".into(), inst.nr.into());
         st.insert("noise_var".into(), inst.noise_var.into());
+        st.insert(
+            "modulation".into(),
+            serde_json::to_value(inst.modulation).unwrap_or_default(),
+        );
         if let Some(snr) = inst.snr_db {
             st.insert("snr_db".into(), snr.into());
         }
@@ -170,7 +193,7 @@ pub fn run(a: &MimoArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         if k == 0
             && let Some(path) = &a.common.output
         {
-            let x = symbols(&report.solution);
+            let x = inst.symbols_of(&report.solution);
             write_atomic(path, |w| {
                 for z in &x {
                     writeln!(w, "{} {}", z.re, z.im)?;
@@ -199,9 +222,17 @@ pub fn run(a: &MimoArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         let r = &reports[0];
         let (nt, nr) = (r.stats["nt"].clone(), r.stats["nr"].clone());
         let what = match (&a.file, a.snr) {
-            (Some(f), _) => format!("mimo {} ({nt} x {nr}, 4-QAM)", f.display()),
+            (Some(f), _) => format!(
+                "mimo {} ({nt} x {nr}, {})",
+                f.display(),
+                match reports[0].stats.get("modulation").and_then(|v| v.as_str()) {
+                    Some("qam16") => "16-QAM",
+                    _ => "4-QAM",
+                }
+            ),
             (None, Some(snr)) => format!(
-                "mimo generated {nt} x {nr} 4-QAM Rayleigh channel{}, SNR {snr} dB",
+                "mimo generated {nt} x {nr} {}-QAM Rayleigh channel{}, SNR {snr} dB",
+                a.qam,
                 if a.instances > 1 { "s" } else { "" }
             ),
             _ => String::new(),

@@ -20,9 +20,11 @@
 
 use crate::binary::local_search::{Filter, metropolis_sweep};
 use crate::binary::mcpg::{self, McpgSettings};
-use crate::core::{Observer, Report, SolveError, stream_rng};
+use crate::core::{Observer, Report, SolveError, stream_rng, uniform01};
 use mathprog_problems::binary::{BinaryObjective, Spin};
-use mathprog_problems::mimo::{MimoDetection, MimoInstance, bit_error_rate};
+use mathprog_problems::mimo::{
+    MimoDetection, MimoInstance, Modulation, levels_of_spins, spins_of_levels,
+};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
@@ -69,6 +71,20 @@ impl Default for MimoSettings {
 }
 
 impl MimoSettings {
+    /// Defaults for an alphabet: [`MimoSettings::default`] for 4-QAM; for 16-QAM longer
+    /// posterior chains (600 sweeps, 200 burn-in), whose level-wise heat-bath needs longer to
+    /// forget a start that bit-flip MCPG left in a poor local minimum.
+    pub fn for_modulation(m: Modulation) -> Self {
+        match m {
+            Modulation::Qam4 => Self::default(),
+            Modulation::Qam16 => MimoSettings {
+                posterior_sweeps: 600,
+                burn_in: 200,
+                ..Self::default()
+            },
+        }
+    }
+
     /// The paper's answer rule: no posterior stage, majority vote of the 12 best groups.
     pub fn group_vote() -> Self {
         let mut s = MimoSettings {
@@ -131,8 +147,13 @@ pub fn detect(
             .map(|t| t0 + Duration::from_secs_f64(setup + t));
         let beta = 1.0 / inst.noise_var.max(1e-300);
         let order = problem.sweep_order();
-        let n = best.len();
-        let chain_sums: Vec<(Vec<i64>, u64)> = pool.install(|| {
+        let m = problem.modulation();
+        let levels = m.levels();
+        let nl = levels.len();
+        let nd = problem.real_dims();
+        let level_index = |z: f64| levels.iter().position(|&l| l == z).unwrap_or(0);
+        // Per chain: visits of each level of each real dimension after burn-in.
+        let chain_counts: Vec<(Vec<u32>, u64)> = pool.install(|| {
             (0..settings.posterior_chains)
                 .into_par_iter()
                 .with_max_len(1)
@@ -140,41 +161,85 @@ pub fn detect(
                     let mut rng = stream_rng(common.seed, u64::MAX - 1, c as u64);
                     let mut x = best.clone();
                     let mut st = problem.init_state(&x);
-                    let mut sum = vec![0i64; n];
+                    let mut counts = vec![0u32; nd * nl];
+                    let mut weights = vec![0.0f64; nl];
                     let mut kept = 0u64;
                     for sweep in 0..settings.posterior_sweeps {
                         if common.stop.is_stopped() || deadline.is_some_and(|d| Instant::now() >= d)
                         {
                             break;
                         }
-                        metropolis_sweep(&problem, &mut x, &mut st, &order, &mut rng, beta);
+                        if nl == 2 {
+                            // One bit per dimension: Metropolis on the bits.
+                            metropolis_sweep(&problem, &mut x, &mut st, &order, &mut rng, beta);
+                        } else {
+                            // Heat-bath on the levels of each dimension: a move to an adjacent
+                            // level may need two bit flips, which single-flip dynamics cross
+                            // only through a high-energy state.
+                            for j in 0..nd {
+                                let deltas = levels.iter().map(|&l| problem.level_delta(&st, j, l));
+                                for (w, d) in weights.iter_mut().zip(deltas) {
+                                    *w = d;
+                                }
+                                let dmin = weights.iter().copied().fold(f64::INFINITY, f64::min);
+                                let mut total = 0.0;
+                                for w in weights.iter_mut() {
+                                    *w = (-beta * (*w - dmin)).exp();
+                                    total += *w;
+                                }
+                                let mut u = uniform01(&mut rng) * total;
+                                let mut pick = nl - 1;
+                                for (li, &w) in weights.iter().enumerate() {
+                                    if u < w {
+                                        pick = li;
+                                        break;
+                                    }
+                                    u -= w;
+                                }
+                                problem.set_level(&mut st, &mut x, j, levels[pick]);
+                            }
+                        }
                         if sweep >= settings.burn_in {
-                            for (t, &xi) in sum.iter_mut().zip(&x) {
-                                *t += i64::from(xi);
+                            for j in 0..nd {
+                                counts[j * nl + level_index(problem.level(&st, j))] += 1;
                             }
                             kept += 1;
                         }
                     }
-                    (sum, kept)
+                    (counts, kept)
                 })
                 .collect()
         });
-        let mut total = vec![0i64; n];
+        let mut total = vec![0u64; nd * nl];
         let mut kept = 0u64;
-        for (sum, k) in &chain_sums {
+        for (counts, k) in &chain_counts {
             kept += k;
-            for (t, v) in total.iter_mut().zip(sum) {
-                *t += v;
+            for (t, &v) in total.iter_mut().zip(counts) {
+                *t += u64::from(v);
             }
         }
         if kept > 0 {
-            for ((x, &t), &b) in report.solution.iter_mut().zip(&total).zip(&best) {
-                *x = match t.cmp(&0) {
-                    std::cmp::Ordering::Greater => 1,
-                    std::cmp::Ordering::Less => -1,
-                    std::cmp::Ordering::Equal => b,
+            // Bit-wise MAP of the Gray bits of every dimension; ties keep the best solution's bit.
+            let best_levels = levels_of_spins(m, &best);
+            let mut z = vec![0.0; nd];
+            for j in 0..nd {
+                let gb = m.gray_bits(best_levels[j]);
+                let mut votes = [0i64; 2];
+                for (li, &l) in levels.iter().enumerate() {
+                    let c = total[j * nl + li] as i64;
+                    let g = m.gray_bits(l);
+                    votes[0] += if g[0] { c } else { -c };
+                    votes[1] += if g[1] { c } else { -c };
+                }
+                let bit = |k: usize| match votes[k].cmp(&0) {
+                    std::cmp::Ordering::Greater => true,
+                    std::cmp::Ordering::Less => false,
+                    std::cmp::Ordering::Equal => gb[k],
                 };
+                let sign = if bit(0) { 1.0 } else { -1.0 };
+                z[j] = if nl == 2 || bit(1) { sign } else { 3.0 * sign };
             }
+            report.solution = spins_of_levels(m, &z);
             report.objective = problem.energy(&report.solution);
         }
         report.stats.insert("posterior_samples".into(), kept.into());
@@ -202,15 +267,12 @@ pub fn detect(
         }
         .into(),
     );
-    if let Some(truth) = inst.true_spins() {
-        st.insert(
-            "ber".into(),
-            bit_error_rate(&report.solution, &truth).into(),
-        );
+    if let (Some(truth), Some(ber)) = (inst.true_spins(), inst.bit_error_rate(&report.solution)) {
+        st.insert("ber".into(), ber.into());
         if !voted {
-            st.insert("best_ber".into(), bit_error_rate(&best, &truth).into());
+            st.insert("best_ber".into(), inst.bit_error_rate(&best).into());
         }
-        st.insert("mmse_ber".into(), bit_error_rate(&mmse, &truth).into());
+        st.insert("mmse_ber".into(), inst.bit_error_rate(&mmse).into());
         st.insert("truth_objective".into(), problem.energy(&truth).into());
     }
     Ok(report)
