@@ -1,6 +1,6 @@
 //! `solve maxcut FILE`: best cut of a Gset/rudy graph by MCPG.
 
-use super::mcpg_args::{Defaults, McpgArgs, run_mcpg};
+use super::mcpg_args::{Defaults, McpgArgs, run_mcpg, summary_tail};
 use super::{CliError, kv, out_err};
 use crate::{CommonArgs, Io};
 use clap::Args;
@@ -82,33 +82,7 @@ pub fn run(a: &MaxcutArgs, io: &mut Io<'_>) -> Result<(), CliError> {
             format!("maxcut {file} ({n} vertices, {m} edges)"),
         )?;
         kv(out, "cut", crate::progress::fmt_num(report.objective))?;
-        kv(out, "status", report.status)?;
-        kv(
-            out,
-            "time",
-            format!(
-                "{:.2} s (best found at {:.2} s)",
-                report.elapsed,
-                report.time_to_best.unwrap_or(0.0)
-            ),
-        )?;
-        kv(
-            out,
-            "rounds",
-            format!(
-                "{} ({} samples)",
-                report.iterations,
-                report
-                    .stats
-                    .get("samples")
-                    .map_or(0, |v| v.as_u64().unwrap_or(0))
-            ),
-        )?;
-        kv(out, "seed", report.seed)?;
-        kv(out, "threads", report.threads)?;
-        if let Some(path) = &a.common.output {
-            kv(out, "partition", path.display())?;
-        }
+        summary_tail(out, &report, "partition", a.common.output.as_deref())?;
     }
     io.stdout.flush().map_err(out_err)?;
     Ok(())

@@ -1,6 +1,6 @@
 //! `solve maxsat FILE`: weighted partial MaxSAT (DIMACS CNF, old or 2022+ WCNF) by MCPG.
 
-use super::mcpg_args::{Defaults, McpgArgs, run_mcpg};
+use super::mcpg_args::{Defaults, McpgArgs, run_mcpg, summary_tail};
 use super::{CliError, kv, out_err};
 use crate::{CommonArgs, Io};
 use clap::Args;
@@ -158,33 +158,7 @@ pub fn run(a: &MaxsatArgs, io: &mut Io<'_>) -> Result<(), CliError> {
                 )
             },
         )?;
-        kv(out, "status", report.status)?;
-        kv(
-            out,
-            "time",
-            format!(
-                "{:.2} s (best found at {:.2} s)",
-                report.elapsed,
-                report.time_to_best.unwrap_or(0.0)
-            ),
-        )?;
-        kv(
-            out,
-            "rounds",
-            format!(
-                "{} ({} samples)",
-                report.iterations,
-                report
-                    .stats
-                    .get("samples")
-                    .map_or(0, |v| v.as_u64().unwrap_or(0))
-            ),
-        )?;
-        kv(out, "seed", report.seed)?;
-        kv(out, "threads", report.threads)?;
-        if let Some(path) = &a.common.output {
-            kv(out, "assignment", path.display())?;
-        }
+        summary_tail(out, &report, "assignment", a.common.output.as_deref())?;
     }
     io.stdout.flush().map_err(out_err)?;
     Ok(())

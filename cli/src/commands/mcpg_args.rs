@@ -1,6 +1,6 @@
 //! Flags shared by the MCPG subcommands (`maxcut`, `maxsat`, `qubo`, `mimo`) and the run itself.
 
-use super::{CliError, common_settings};
+use super::{CliError, common_settings, kv};
 use crate::progress::CliObserver;
 use crate::{CommonArgs, Io};
 use clap::{Args, ValueEnum};
@@ -182,4 +182,42 @@ pub fn run_mcpg<P: BinaryObjective>(
     let bar = !quiet && io.stderr_is_terminal;
     let mut obs = CliObserver::new(if quiet { None } else { Some(&mut *io.stderr) }, bar);
     mcpg::solve(problem, s, &mut obs).map_err(|e| CliError::Failed(e.to_string()))
+}
+
+/// The common end of an MCPG summary: status, time, rounds, seed, threads and where the
+/// solution was written (`label`).
+pub fn summary_tail(
+    out: &mut dyn std::io::Write,
+    report: &Report<Vec<Spin>>,
+    label: &str,
+    output: Option<&std::path::Path>,
+) -> Result<(), CliError> {
+    kv(out, "status", report.status)?;
+    kv(
+        out,
+        "time",
+        format!(
+            "{:.2} s (best found at {:.2} s)",
+            report.elapsed,
+            report.time_to_best.unwrap_or(0.0)
+        ),
+    )?;
+    kv(
+        out,
+        "rounds",
+        format!(
+            "{} ({} samples)",
+            report.iterations,
+            report
+                .stats
+                .get("samples")
+                .map_or(0, |v| v.as_u64().unwrap_or(0))
+        ),
+    )?;
+    kv(out, "seed", report.seed)?;
+    kv(out, "threads", report.threads)?;
+    if let Some(path) = output {
+        kv(out, label, path.display())?;
+    }
+    Ok(())
 }

@@ -1,6 +1,6 @@
 //! `solve qubo FILE`: `min (or max) xᵀQx` over `{0,1}ⁿ` or `{−1,1}ⁿ` by MCPG.
 
-use super::mcpg_args::{Defaults, McpgArgs, run_mcpg};
+use super::mcpg_args::{Defaults, McpgArgs, run_mcpg, summary_tail};
 use super::{CliError, kv, out_err};
 use crate::{CommonArgs, Io};
 use clap::Args;
@@ -115,22 +115,7 @@ pub fn run(a: &QuboArgs, io: &mut Io<'_>) -> Result<(), CliError> {
             "ones",
             values.iter().filter(|&&v| v == 1).count().to_string(),
         )?;
-        kv(out, "status", report.status)?;
-        kv(
-            out,
-            "time",
-            format!(
-                "{:.2} s (best found at {:.2} s)",
-                report.elapsed,
-                report.time_to_best.unwrap_or(0.0)
-            ),
-        )?;
-        kv(out, "rounds", report.iterations)?;
-        kv(out, "seed", report.seed)?;
-        kv(out, "threads", report.threads)?;
-        if let Some(path) = &a.common.output {
-            kv(out, "assignment", path.display())?;
-        }
+        summary_tail(out, &report, "assignment", a.common.output.as_deref())?;
     }
     io.stdout.flush().map_err(out_err)?;
     Ok(())
