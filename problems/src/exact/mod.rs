@@ -2,6 +2,8 @@
 
 mod binary;
 mod maxcut;
+mod ot;
 
 pub use binary::{BINARY_BRUTE_FORCE_MAX_N, binary_brute_force};
 pub use maxcut::{MAXCUT_BRUTE_FORCE_MAX_N, maxcut_brute_force};
+pub use ot::ot_exact;
