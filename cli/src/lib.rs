@@ -57,6 +57,8 @@ enum Command {
     Qubo(commands::qubo::QuboArgs),
     /// 4-QAM MIMO detection (generated Rayleigh channel or instance file).
     Mimo(commands::mimo::MimoArgs),
+    /// Entropic optimal transport with a dense cost matrix (stabilised Sinkhorn).
+    Ot(commands::ot::OtArgs),
 }
 
 /// Flags shared by every subcommand.
@@ -110,6 +112,7 @@ where
         Command::Maxsat(a) => commands::maxsat::run(&a, io),
         Command::Qubo(a) => commands::qubo::run(&a, io),
         Command::Mimo(a) => commands::mimo::run(&a, io),
+        Command::Ot(a) => commands::ot::run(&a, io),
     };
     match result {
         Ok(()) => EXIT_OK,

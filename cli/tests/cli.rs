@@ -451,3 +451,58 @@ fn mimo_usage_and_file_errors() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn ot_reports_cost_violation_and_writes_the_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.txt");
+    let f = root("../shared/data/ot/pc2d_euclid_n120_m80_nonuniform.txt");
+    let out = run(&[
+        "ot",
+        f.to_str().unwrap(),
+        "--reg",
+        "0.1",
+        "--tol",
+        "1e-12",
+        "--exact",
+        "--json",
+        "-o",
+        plan.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let r: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(r["problem"], "ot");
+    assert_eq!(r["status"], "converged");
+    assert!(r["residuals"]["marginal_l1"].as_f64().unwrap() <= 1e-12);
+    let tc = r["stats"]["transport_cost"].as_f64().unwrap();
+    assert!((tc - 0.17724533121417105).abs() < 1e-9, "{tc}");
+    assert!((r["stats"]["emd_cost"].as_f64().unwrap() - 0.0877503020461472).abs() < 1e-12);
+    // The plan file: header, then entries whose sums are the marginals.
+    let text_plan = std::fs::read_to_string(&plan).unwrap();
+    let mut lines = text_plan.lines().filter(|l| !l.starts_with('#'));
+    let head: Vec<usize> = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .map(|t| t.parse().unwrap())
+        .collect();
+    assert_eq!((head[0], head[1]), (120, 80));
+    let mut mass = 0.0;
+    let mut count = 0;
+    for l in lines {
+        let t: Vec<&str> = l.split(' ').collect();
+        mass += t[2].parse::<f64>().unwrap();
+        count += 1;
+    }
+    assert_eq!(count, head[2]);
+    assert!((mass - 1.0).abs() < 1e-9, "{mass}");
+    // Unequal masses: an error naming the file, or a warning with --normalize.
+    let bad = dir.path().join("bad.txt");
+    std::fs::write(&bad, "1 2\n2\n0.5 0.5\n0 1\n").unwrap();
+    let out = run(&["ot", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("bad.txt") && text(&out.stderr).contains("unequal masses"));
+    let out = run(&["ot", bad.to_str().unwrap(), "--normalize", "-q"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("warning"));
+}

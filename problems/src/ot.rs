@@ -91,7 +91,7 @@ impl OtProblem {
             ));
         }
         let (sa, sb): (f64, f64) = (a.iter().sum(), b.iter().sum());
-        if !(sa > 0.0) {
+        if sa.is_nan() || sa <= 0.0 {
             return bad("total mass is zero".into());
         }
         if (sa - sb).abs() > MASS_TOLERANCE * sa.max(sb) {
@@ -197,7 +197,11 @@ impl OtProblem {
                 *c += p;
             }
         }
-        v + col.iter().zip(&self.b).map(|(c, b)| (c - b).abs()).sum::<f64>()
+        v + col
+            .iter()
+            .zip(&self.b)
+            .map(|(c, b)| (c - b).abs())
+            .sum::<f64>()
     }
 }
 
@@ -212,16 +216,21 @@ mod tests {
         assert!(OtProblem::new(vec![-0.5, 1.5], vec![1.0], vec![0.0, 1.0]).is_err());
         assert!(OtProblem::new(vec![0.5, 0.5], vec![1.0], vec![0.0, f64::NAN]).is_err());
         assert!(OtProblem::new(vec![0.5, 0.5], vec![1.0], vec![0.0]).is_err());
-        let (p, differed) = OtProblem::normalized(vec![1.0, 3.0], vec![2.0], vec![0.0, 1.0]).unwrap();
+        let (p, differed) =
+            OtProblem::normalized(vec![1.0, 3.0], vec![2.0], vec![0.0, 1.0]).unwrap();
         assert!(differed);
         assert_eq!(p.a(), &[0.25, 0.75]);
         let xs = vec![vec![0.0, 0.0], vec![1.0, 0.0]];
         let ys = vec![vec![0.0, 1.0]];
-        let q = OtProblem::from_points(&xs, vec![0.5, 0.5], &ys, vec![1.0], GroundCost::SqEuclidean).unwrap();
+        let q =
+            OtProblem::from_points(&xs, vec![0.5, 0.5], &ys, vec![1.0], GroundCost::SqEuclidean)
+                .unwrap();
         assert_eq!(q.cost(), &[1.0, 2.0]);
-        let e = OtProblem::from_points(&xs, vec![0.5, 0.5], &ys, vec![1.0], GroundCost::Euclidean).unwrap();
+        let e = OtProblem::from_points(&xs, vec![0.5, 0.5], &ys, vec![1.0], GroundCost::Euclidean)
+            .unwrap();
         assert!((e.cost()[1] - 2f64.sqrt()).abs() < 1e-15);
-        let l1 = OtProblem::from_points(&xs, vec![0.5, 0.5], &ys, vec![1.0], GroundCost::Lp(1.0)).unwrap();
+        let l1 = OtProblem::from_points(&xs, vec![0.5, 0.5], &ys, vec![1.0], GroundCost::Lp(1.0))
+            .unwrap();
         assert_eq!(l1.cost(), &[1.0, 2.0]);
         assert_eq!(q.transport_cost(&[0.5, 0.5]), 1.5);
         assert_eq!(q.marginal_violation(&[0.5, 0.25]), 0.5);

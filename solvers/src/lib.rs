@@ -28,3 +28,4 @@
 
 pub mod binary;
 pub mod core;
+pub mod ot;

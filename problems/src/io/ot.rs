@@ -64,13 +64,21 @@ fn parse_parts(text: &str, path: &Path) -> Result<Parts, ReadError> {
     let mut dim = |what: &'static str| -> Result<usize, ReadError> {
         let (ln, t) = next(&|| what.to_string())?;
         t.parse::<usize>().map_err(|_| {
-            ReadError::parse(path, ln, format!("expected {what} (a positive integer), found `{t}`"))
+            ReadError::parse(
+                path,
+                ln,
+                format!("expected {what} (a positive integer), found `{t}`"),
+            )
         })
     };
     let n = dim("the number of rows n")?;
     let m = dim("the number of columns m")?;
     if n == 0 || m == 0 {
-        return Err(ReadError::parse(path, last_line, format!("empty problem ({n} x {m})")));
+        return Err(ReadError::parse(
+            path,
+            last_line,
+            format!("empty problem ({n} x {m})"),
+        ));
     }
     let mut num = |what: &dyn Fn() -> String| -> Result<f64, ReadError> {
         let (ln, t) = next(what)?;
@@ -138,12 +146,22 @@ mod tests {
 
     #[test]
     fn reads_and_reports_errors() {
-        let p = parse_ot("2 3 # dims\n0.5 0.5\n0.2 0.3 0.5\n1 2 3\n4 5 6\n", Path::new("t.txt")).unwrap();
+        let p = parse_ot(
+            "2 3 # dims\n0.5 0.5\n0.2 0.3 0.5\n1 2 3\n4 5 6\n",
+            Path::new("t.txt"),
+        )
+        .unwrap();
         assert_eq!((p.n(), p.m()), (2, 3));
         assert_eq!(p.cost_row(1), &[4.0, 5.0, 6.0]);
         let e = |t: &str| parse_ot(t, Path::new("t.txt")).unwrap_err().to_string();
-        assert_eq!(e("2 2\n0.5 0.5\n0.5 0.5\n1 2\n3 x\n"), "t.txt:5: expected cost C(2, 2) (a finite number), found `x`");
-        assert_eq!(e("2 2\n0.5 0.5\n0.5\n"), "t.txt:3: file ends early; expected weight b[2]");
+        assert_eq!(
+            e("2 2\n0.5 0.5\n0.5 0.5\n1 2\n3 x\n"),
+            "t.txt:5: expected cost C(2, 2) (a finite number), found `x`"
+        );
+        assert_eq!(
+            e("2 2\n0.5 0.5\n0.5\n"),
+            "t.txt:3: file ends early; expected weight b[2]"
+        );
         assert!(e("2 2\n0.5 0.5\n0.5 0.5\n1 2 3 4 5\n").contains("t.txt:4: unexpected `5`"));
         assert!(e("x 2\n").contains("t.txt:1: expected the number of rows n"));
         assert!(e("1 1\n-1\n-1\n0\n").contains("a[1] = -1 is negative"));
@@ -154,7 +172,12 @@ mod tests {
     #[test]
     fn write_read_round_trip() {
         let dir = tempfile::tempdir().unwrap();
-        let p = OtProblem::new(vec![0.3, 0.7], vec![1.0 / 3.0, 2.0 / 3.0], vec![0.1, 0.2, 1.0 / 7.0, 0.4]).unwrap();
+        let p = OtProblem::new(
+            vec![0.3, 0.7],
+            vec![1.0 / 3.0, 2.0 / 3.0],
+            vec![0.1, 0.2, 1.0 / 7.0, 0.4],
+        )
+        .unwrap();
         let f = dir.path().join("p.txt");
         write_ot(&f, &p).unwrap();
         assert_eq!(read_ot(&f).unwrap(), p);

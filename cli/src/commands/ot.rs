@@ -1,0 +1,137 @@
+//! `solve ot FILE`: entropic optimal transport (dense cost matrix) by stabilised Sinkhorn.
+
+use super::{CliError, common_settings, kv, out_err};
+use crate::progress::CliObserver;
+use crate::{CommonArgs, Io};
+use clap::Args;
+use mathprog_problems::exact::ot_exact;
+use mathprog_problems::io::ot::{read_ot, read_ot_normalized};
+use mathprog_problems::io::write_atomic;
+use mathprog_solvers::ot::{OtSettings, sinkhorn};
+use std::path::PathBuf;
+
+/// Arguments of `solve ot`.
+#[derive(Args, Debug)]
+pub struct OtArgs {
+    /// Instance: `n m`, then n weights a, m weights b, then the n x m cost matrix row by row
+    /// (whitespace separated; `#` comments).
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Entropic regularisation (in cost units).
+    #[arg(long, value_name = "R", default_value_t = 1e-2)]
+    reg: f64,
+    /// Stop when the L1 marginal violation is at most T.
+    #[arg(long, value_name = "T", default_value_t = 1e-8)]
+    tol: f64,
+    /// Limit on Sinkhorn iterations.
+    #[arg(long, value_name = "N")]
+    max_iter: Option<u64>,
+    /// Rescale unequal masses to 1 (with a warning) instead of rejecting the file.
+    #[arg(long)]
+    normalize: bool,
+    /// Also solve the unregularised problem exactly (successive shortest paths; small
+    /// instances only) and report the EMD cost next to the entropic one.
+    #[arg(long)]
+    exact: bool,
+    /// Plan entries written by --output: those above this value.
+    #[arg(long, value_name = "V", default_value_t = 1e-12)]
+    plan_threshold: f64,
+}
+
+/// Run `solve ot`.
+pub fn run(a: &OtArgs, io: &mut Io<'_>) -> Result<(), CliError> {
+    let p = if a.normalize {
+        let (p, differed) = read_ot_normalized(&a.file)?;
+        if differed && !a.common.json {
+            writeln!(
+                io.stderr,
+                "warning: {}: unequal masses, both marginals rescaled to 1",
+                a.file.display()
+            )
+            .map_err(out_err)?;
+        }
+        p
+    } else {
+        read_ot(&a.file)?
+    };
+    let mut s = OtSettings::default();
+    s.common = common_settings(&a.common, io.stop.clone())?;
+    s.common.max_iter = a.max_iter;
+    s.reg = a.reg;
+    s.tol = a.tol;
+    let quiet = a.common.quiet || a.common.json;
+    let bar = !quiet && io.stderr_is_terminal;
+    let mut report = {
+        let mut obs = CliObserver::new(if quiet { None } else { Some(&mut *io.stderr) }, bar);
+        sinkhorn::solve(&p, &s, &mut obs).map_err(|e| CliError::Failed(e.to_string()))?
+    };
+    let file = a.file.display().to_string();
+    report.stats.insert("file".into(), file.clone().into());
+    report.stats.insert("n".into(), p.n().into());
+    report.stats.insert("m".into(), p.m().into());
+    if a.exact {
+        let (emd, _) = ot_exact(&p).map_err(|e| CliError::Failed(e.to_string()))?;
+        report.stats.insert("emd_cost".into(), emd.into());
+    }
+    if let Some(path) = &a.common.output {
+        let entries = report.solution.plan_sparse(&p, a.plan_threshold);
+        write_atomic(path, |w| {
+            writeln!(
+                w,
+                "# transport plan: n m nnz, then i j P_ij (1-based), entries > {:e}",
+                a.plan_threshold
+            )?;
+            writeln!(w, "{} {} {}", p.n(), p.m(), entries.len())?;
+            for (i, j, v) in &entries {
+                writeln!(w, "{} {} {v:.17e}", i + 1, j + 1)?;
+            }
+            Ok(())
+        })?;
+    }
+    if a.common.json {
+        let text = serde_json::to_string(&report).map_err(|e| CliError::Failed(e.to_string()))?;
+        writeln!(io.stdout, "{text}").map_err(out_err)?;
+    } else {
+        let out = &mut *io.stdout;
+        let st = &report.stats;
+        let num = |k: &str| st.get(k).and_then(|v| v.as_f64()).unwrap_or(f64::NAN);
+        kv(
+            out,
+            "problem",
+            format!("ot {file} ({} x {}), reg {}", p.n(), p.m(), a.reg),
+        )?;
+        kv(out, "cost <C,P>", format!("{:.12e}", num("transport_cost")))?;
+        kv(
+            out,
+            "objective",
+            format!("{:.12e} (entropic, POT convention)", report.objective),
+        )?;
+        kv(out, "dual", format!("{:.12e}", num("dual_value")))?;
+        kv(
+            out,
+            "violation",
+            format!(
+                "{:.3e} (L1, tol {:e})",
+                report.residuals["marginal_l1"], a.tol
+            ),
+        )?;
+        if a.exact {
+            kv(
+                out,
+                "EMD cost",
+                format!("{:.12e} (exact, unregularised)", num("emd_cost")),
+            )?;
+        }
+        kv(out, "status", report.status)?;
+        kv(out, "iterations", report.iterations)?;
+        kv(out, "time", format!("{:.3} s", report.elapsed))?;
+        kv(out, "threads", report.threads)?;
+        if let Some(path) = &a.common.output {
+            kv(out, "plan", path.display())?;
+        }
+    }
+    io.stdout.flush().map_err(out_err)?;
+    Ok(())
+}
