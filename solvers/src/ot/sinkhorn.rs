@@ -181,7 +181,7 @@ pub fn solve(
                     break Status::Converged;
                 }
             }
-            if iter % 10 == 0 {
+            if iter.is_multiple_of(10) {
                 let ctl = observer.on_iter(&IterRecord {
                     iteration: iter,
                     elapsed: t0.elapsed().as_secs_f64(),
