@@ -7,7 +7,7 @@ use mathprog::problems::exact::ot_exact;
 use mathprog::problems::io::ot::read_ot;
 use mathprog::problems::ot::OtProblem;
 use mathprog::solvers::core::{NoObserver, Status};
-use mathprog::solvers::ot::{OtSettings, evaluate, sinkhorn};
+use mathprog::solvers::ot::{OtSettings, evaluate, sinkhorn, sns};
 use proptest::prelude::*;
 
 fn reference() -> serde_json::Value {
@@ -57,6 +57,16 @@ fn shared_instances_reproduce_the_reference_values() {
             assert!(dual <= rep.objective + 1e-12 && rep.objective - dual <= 1e-9);
             // The entropic transport cost is above the exact optimum.
             assert!(tc >= emd - 1e-12);
+            // SNS reaches the same solution.
+            let rs = sns::solve(&p, &settings(reg, 1e-12), &mut NoObserver).unwrap();
+            assert_eq!(rs.status, Status::Converged, "sns {name} reg {reg}");
+            let tcs = rs.stats["transport_cost"].as_f64().unwrap();
+            assert!(
+                (tcs - want).abs() <= 1e-9 * want.abs().max(1e-3),
+                "sns {name} reg {reg}: {tcs} vs {want}"
+            );
+            assert!((rs.objective - obj).abs() <= 1e-9 * obj.abs().max(1e-3));
+            assert!(rs.residuals["marginal_l1"] <= 1e-12);
         }
     }
 }
@@ -105,6 +115,25 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(common::config(64))]
+
+    #[test]
+    fn sns_agrees_with_sinkhorn(p in arb_problem(), reg_exp in 1i32..=3) {
+        let reg = 10f64.powi(-reg_exp);
+        let a = sinkhorn::solve(&p, &settings(reg, 1e-11), &mut NoObserver).unwrap();
+        let b = sns::solve(&p, &settings(reg, 1e-11), &mut NoObserver).unwrap();
+        prop_assert_eq!(a.status, Status::Converged);
+        prop_assert_eq!(b.status, Status::Converged);
+        prop_assert!(b.residuals["marginal_l1"] <= 1e-11);
+        // Both are near the unique entropic optimum: objectives agree to the accuracy that a
+        // 1e-11 marginal error allows.
+        prop_assert!((a.objective - b.objective).abs() <= 1e-8, "{} vs {}", a.objective, b.objective);
+        let (ta, tb) = (a.stats["transport_cost"].as_f64().unwrap(), b.stats["transport_cost"].as_f64().unwrap());
+        prop_assert!((ta - tb).abs() <= 1e-6, "{} vs {}", ta, tb);
+    }
+}
+
 #[test]
 fn small_reg_does_not_overflow() {
     // Costs up to 1 at reg 1e-4: exp(-C/reg) underflows without absorption.
@@ -120,4 +149,7 @@ fn small_reg_does_not_overflow() {
     let (emd, _) = ot_exact(&p).unwrap();
     let tc = rep.stats["transport_cost"].as_f64().unwrap();
     assert!(tc >= emd - 1e-9 && tc - emd < 1e-2, "{tc} vs {emd}");
+    let rs = sns::solve(&p, &settings(1e-4, 1e-9), &mut NoObserver).unwrap();
+    assert_eq!(rs.status, Status::Converged);
+    assert!((rs.stats["transport_cost"].as_f64().unwrap() - tc).abs() < 1e-6);
 }

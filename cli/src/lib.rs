@@ -57,7 +57,7 @@ enum Command {
     Qubo(commands::qubo::QuboArgs),
     /// 4-QAM MIMO detection (generated Rayleigh channel or instance file).
     Mimo(commands::mimo::MimoArgs),
-    /// Entropic optimal transport with a dense cost matrix (stabilised Sinkhorn).
+    /// Entropic optimal transport with a dense cost matrix (Sinkhorn–Newton–Sparse).
     Ot(commands::ot::OtArgs),
 }
 

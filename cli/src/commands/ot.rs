@@ -1,4 +1,5 @@
-//! `solve ot FILE`: entropic optimal transport (dense cost matrix) by stabilised Sinkhorn.
+//! `solve ot FILE`: entropic optimal transport (dense cost matrix) by Sinkhorn–Newton–Sparse or
+//! stabilised Sinkhorn.
 
 use super::{CliError, common_settings, kv, out_err};
 use crate::progress::CliObserver;
@@ -7,8 +8,16 @@ use clap::Args;
 use mathprog_problems::exact::ot_exact;
 use mathprog_problems::io::ot::{read_ot, read_ot_normalized};
 use mathprog_problems::io::write_atomic;
-use mathprog_solvers::ot::{OtSettings, sinkhorn};
+use mathprog_solvers::ot::{OtSettings, sinkhorn, sns};
 use std::path::PathBuf;
+
+#[derive(Copy, Clone, Debug, clap::ValueEnum)]
+enum Method {
+    /// Sinkhorn–Newton–Sparse: a Sinkhorn stage, then sparse Newton steps.
+    Sns,
+    /// Stabilised Sinkhorn only.
+    Sinkhorn,
+}
 
 /// Arguments of `solve ot`.
 #[derive(Args, Debug)]
@@ -25,7 +34,16 @@ pub struct OtArgs {
     /// Stop when the L1 marginal violation is at most T.
     #[arg(long, value_name = "T", default_value_t = 1e-8)]
     tol: f64,
-    /// Limit on Sinkhorn iterations.
+    /// Algorithm.
+    #[arg(long, value_enum, default_value = "sns")]
+    method: Method,
+    /// SNS: switch from Sinkhorn to Newton once the L1 violation is below this.
+    #[arg(long, value_name = "V")]
+    switch_violation: Option<f64>,
+    /// SNS: Sinkhorn iterations before any switch.
+    #[arg(long, value_name = "N")]
+    min_sinkhorn: Option<u64>,
+    /// Limit on iterations (Newton steps for sns, iterations for sinkhorn).
     #[arg(long, value_name = "N")]
     max_iter: Option<u64>,
     /// Rescale unequal masses to 1 (with a warning) instead of rejecting the file.
@@ -61,11 +79,21 @@ pub fn run(a: &OtArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     s.common.max_iter = a.max_iter;
     s.reg = a.reg;
     s.tol = a.tol;
+    if let Some(v) = a.switch_violation {
+        s.sns.switch_violation = v;
+    }
+    if let Some(v) = a.min_sinkhorn {
+        s.sns.min_sinkhorn = v;
+    }
     let quiet = a.common.quiet || a.common.json;
     let bar = !quiet && io.stderr_is_terminal;
     let mut report = {
         let mut obs = CliObserver::new(if quiet { None } else { Some(&mut *io.stderr) }, bar);
-        sinkhorn::solve(&p, &s, &mut obs).map_err(|e| CliError::Failed(e.to_string()))?
+        match a.method {
+            Method::Sns => sns::solve(&p, &s, &mut obs),
+            Method::Sinkhorn => sinkhorn::solve(&p, &s, &mut obs),
+        }
+        .map_err(|e| CliError::Failed(e.to_string()))?
     };
     let file = a.file.display().to_string();
     report.stats.insert("file".into(), file.clone().into());
@@ -125,7 +153,20 @@ pub fn run(a: &OtArgs, io: &mut Io<'_>) -> Result<(), CliError> {
             )?;
         }
         kv(out, "status", report.status)?;
-        kv(out, "iterations", report.iterations)?;
+        let it = |k: &str| st.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
+        match a.method {
+            Method::Sns => kv(
+                out,
+                "iterations",
+                format!(
+                    "{} Sinkhorn + {} Newton ({} CG)",
+                    it("sinkhorn_iterations"),
+                    it("newton_steps"),
+                    it("cg_iterations")
+                ),
+            )?,
+            Method::Sinkhorn => kv(out, "iterations", report.iterations)?,
+        }
         kv(out, "time", format!("{:.3} s", report.elapsed))?;
         kv(out, "threads", report.threads)?;
         if let Some(path) = &a.common.output {

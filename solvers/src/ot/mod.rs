@@ -12,12 +12,50 @@
 //!
 //! * [`sinkhorn`]: stabilised Sinkhorn (scalings on a kernel whose large factors are absorbed
 //!   into log-domain potentials), the baseline.
+//! * [`sns`]: Sinkhorn–Newton–Sparse (Tang et al., ICLR 2024): a Sinkhorn stage, then Newton
+//!   steps on the dual with an adaptively sparsified Hessian, solved by preconditioned CG.
 
 pub mod sinkhorn;
+pub mod sns;
 
 use crate::core::{Common, SolveError};
 use mathprog_problems::ot::OtProblem;
 use serde::{Deserialize, Serialize};
+
+/// Parameters of the Newton stage of [`sns`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SnsParams {
+    /// Switch from Sinkhorn to Newton once the L1 violation is below this ...
+    pub switch_violation: f64,
+    /// ... but not before this many Sinkhorn iterations (the paper's N1 = 20) ...
+    pub min_sinkhorn: u64,
+    /// ... and at the latest after this many.
+    pub max_sinkhorn: u64,
+    /// Initial sparsification: each row of the plan keeps its largest entries until they
+    /// cover a fraction `1 − δ` of the row's mass.
+    pub initial_delta: f64,
+    /// Smallest `δ` (densest sparsification) the adaptation may reach.
+    pub min_delta: f64,
+    /// Conjugate-gradient iterations per Newton step.
+    pub cg_max_iter: usize,
+    /// Backtracking steps of the line search.
+    pub line_search_steps: usize,
+}
+
+impl Default for SnsParams {
+    fn default() -> Self {
+        SnsParams {
+            switch_violation: 1e-1,
+            min_sinkhorn: 20,
+            max_sinkhorn: 2000,
+            initial_delta: 1e-2,
+            min_delta: 1e-9,
+            cg_max_iter: 500,
+            line_search_steps: 30,
+        }
+    }
+}
 
 /// Settings of the OT solvers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -31,6 +69,8 @@ pub struct OtSettings {
     pub tol: f64,
     /// Absorb the scalings into the potentials when `|log u|` or `|log v|` exceeds this.
     pub absorb_threshold: f64,
+    /// Newton stage of SNS.
+    pub sns: SnsParams,
 }
 
 impl Default for OtSettings {
@@ -41,6 +81,7 @@ impl Default for OtSettings {
             reg: 1e-2,
             tol: 1e-8,
             absorb_threshold: 30.0,
+            sns: SnsParams::default(),
         }
     }
 }

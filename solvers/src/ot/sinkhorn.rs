@@ -122,7 +122,27 @@ pub fn solve(
     settings: &OtSettings,
     observer: &mut dyn Observer,
 ) -> Result<Report<OtSolution>, SolveError> {
+    solve_from(p, settings, None, observer)
+}
+
+/// [`solve`] warm-started from the potentials `(f, g)` of `start` (which must have the
+/// problem's dimensions).
+pub fn solve_from(
+    p: &OtProblem,
+    settings: &OtSettings,
+    start: Option<(&[f64], &[f64])>,
+    observer: &mut dyn Observer,
+) -> Result<Report<OtSolution>, SolveError> {
     settings.validate()?;
+    if let Some((f0, g0)) = start
+        && (f0.len() != p.n() || g0.len() != p.m())
+    {
+        return Err(SolveError::DimensionMismatch {
+            what: "warm-start potentials".into(),
+            expected: p.n() + p.m(),
+            found: f0.len() + g0.len(),
+        });
+    }
     let common = &settings.common;
     let pool = common.thread_pool()?;
     let threads = common.resolved_threads();
@@ -141,8 +161,8 @@ pub fn solve(
         threads,
         seed: common.seed,
     });
-    let mut f = vec![0.0; n];
-    let mut g = vec![0.0; m];
+    let mut f = start.map_or_else(|| vec![0.0; n], |(f0, _)| f0.to_vec());
+    let mut g = start.map_or_else(|| vec![0.0; m], |(_, g0)| g0.to_vec());
     let mut k = vec![0.0; n * m];
     let mut kt = vec![0.0; n * m];
     let mut u = vec![1.0; n];
@@ -155,8 +175,10 @@ pub fn solve(
     let tau = settings.absorb_threshold;
     let status = {
         pool.install(|| {
-            log_update_rows(p, &mut f, &g, reg);
-            log_update_cols(p, &f, &mut g, reg);
+            if start.is_none() {
+                log_update_rows(p, &mut f, &g, reg);
+                log_update_cols(p, &f, &mut g, reg);
+            }
             build_kernel(p, &f, &g, reg, &mut k, &mut kt);
         });
         loop {
