@@ -144,9 +144,9 @@ fn apply(s: &Csr, r: &[f64], c: &[f64], mu: f64, x: &[f64], y: &mut [f64]) {
     for (j, yj) in yg.iter_mut().enumerate() {
         *yj = (c[j] + mu) * xg[j];
     }
-    for i in 0..n {
+    for (i, &xi) in xf.iter().enumerate() {
         for k in s.ptr[i]..s.ptr[i + 1] {
-            yg[s.idx[k]] += s.val[k] * xf[i];
+            yg[s.idx[k]] += s.val[k] * xi;
         }
     }
 }
