@@ -75,18 +75,20 @@ struct Csr {
 }
 
 /// Keep in each row the largest entries covering `1 − delta` of the row mass.
-fn sparsify(plan: &[f64], r: &[f64], m: usize, delta: f64, out: &mut Csr) {
+/// `kept[i]` (in/out): entries kept in row `i` last time, the first guess this time.
+fn sparsify(plan: &[f64], r: &[f64], m: usize, delta: f64, kept: &mut [usize], out: &mut Csr) {
     let rows: Vec<Vec<(usize, f64)>> = plan
         .par_chunks(m)
         .zip(r.par_iter())
-        .map_init(Vec::new, |scratch: &mut Vec<f64>, (row, &ri)| {
+        .zip(kept.par_iter_mut())
+        .map_init(Vec::new, |scratch: &mut Vec<f64>, ((row, &ri), kept_i)| {
             if ri <= 0.0 {
                 return Vec::new();
             }
             // Find the threshold with partial selections of growing size k (O(m) each)
             // instead of a full sort of the row.
             let target = (1.0 - delta) * ri;
-            let mut k = 16.min(row.len());
+            let mut k = (*kept_i).max(16).min(row.len());
             let thr = loop {
                 scratch.clear();
                 scratch.extend_from_slice(row);
@@ -109,11 +111,14 @@ fn sparsify(plan: &[f64], r: &[f64], m: usize, delta: f64, out: &mut Csr) {
                 }
                 k = (4 * k).min(row.len());
             };
-            row.iter()
+            let sel: Vec<(usize, f64)> = row
+                .iter()
                 .enumerate()
                 .filter(|(_, v)| **v >= thr && **v > 0.0)
                 .map(|(j, v)| (j, *v))
-                .collect()
+                .collect();
+            *kept_i = sel.len();
+            sel
         })
         .collect();
     out.ptr.clear();
@@ -245,7 +250,8 @@ pub fn solve(
         prm.max_sinkhorn
             .min(common.max_iter.unwrap_or(u64::MAX).max(prm.min_sinkhorn)),
     );
-    let first = sinkhorn::solve(p, &s1, &mut NoObserver)?;
+    let first = sinkhorn::run(p, &s1, None, &mut NoObserver, false)?;
+    let mut timers = [0.0f64; 4]; // sinkhorn stage, plan passes, sparsify, cg
     let mut sinkhorn_iters = first.iterations;
     let mut sol = first.solution;
     // At least min_sinkhorn iterations.
@@ -253,10 +259,11 @@ pub fn solve(
         let mut s2 = settings.clone();
         s2.tol = f64::MIN_POSITIVE;
         s2.common.max_iter = Some(prm.min_sinkhorn);
-        let r2 = sinkhorn::solve(p, &s2, &mut NoObserver)?;
+        let r2 = sinkhorn::run(p, &s2, None, &mut NoObserver, false)?;
         sinkhorn_iters = r2.iterations;
         sol = r2.solution;
     }
+    timers[0] = t0.elapsed().as_secs_f64();
     observer.on_start(&RunInfo {
         algorithm: "sns",
         problem: "ot",
@@ -292,6 +299,7 @@ pub fn solve(
     let mut ft = vec![0.0; n];
     let mut gt = vec![0.0; m];
     let mut delta = prm.initial_delta;
+    let mut kept = vec![0usize; n];
     let (mut newton, mut cg_total, mut ls_total) = (0u64, 0u64, 0u64);
     let mut kept_total = 0usize;
     let mut mass = pool.install(|| plan_pass(p, &f, &g, reg, &mut plan, &mut r, &mut c));
@@ -318,7 +326,9 @@ pub fn solve(
         if common.max_iter.is_some_and(|mx| newton >= mx) {
             break Status::IterationLimit;
         }
-        pool.install(|| sparsify(&plan, &r, m, delta, &mut sp));
+        let tt = Instant::now();
+        pool.install(|| sparsify(&plan, &r, m, delta, &mut kept, &mut sp));
+        timers[2] += tt.elapsed().as_secs_f64();
         kept_total += sp.idx.len();
         // Newton system (M_s + μI) d = reg ∇D.
         for i in 0..n {
@@ -329,6 +339,7 @@ pub fn solve(
         }
         let mu = 1e-12 * mass / (n + m) as f64;
         let cg_tol = (0.1f64).min(viol).max(1e-14);
+        let tc = Instant::now();
         cg_total += pool.install(|| {
             pcg(
                 &sp,
@@ -342,6 +353,7 @@ pub fn solve(
                 prm.cg_max_iter,
             )
         }) as u64;
+        timers[3] += tc.elapsed().as_secs_f64();
         // Armijo line search on D (ascent), tolerant of rounding-level changes.
         let d0 = dot_w(p.a(), &f) + dot_w(p.b(), &g) - reg * mass;
         let slope: f64 = rhs.iter().zip(&d).map(|(a, b)| a * b).sum::<f64>() / reg;
@@ -356,7 +368,9 @@ pub fn solve(
             for j in 0..m {
                 gt[j] = g[j] + alpha * d[n + j];
             }
+            let tt = Instant::now();
             let mt = pool.install(|| plan_pass(p, &ft, &gt, reg, &mut plan, &mut r, &mut c));
+            timers[1] += tt.elapsed().as_secs_f64();
             let dt = dot_w(p.a(), &ft) + dot_w(p.b(), &gt) - reg * mt;
             if dt.is_finite() && dt >= d0 + 1e-4 * alpha * slope - round {
                 accepted = true;
@@ -423,6 +437,17 @@ pub fn solve(
         (kept_total as f64 / (newton.max(1) as f64 * n as f64)).into(),
     );
     stats.insert("reg".into(), reg.into());
+    for (k, name) in [
+        "sinkhorn_seconds",
+        "plan_seconds",
+        "sparsify_seconds",
+        "cg_seconds",
+    ]
+    .iter()
+    .enumerate()
+    {
+        stats.insert((*name).into(), timers[k].into());
+    }
     Ok(Report {
         algorithm: "sns".into(),
         problem: "ot".into(),
