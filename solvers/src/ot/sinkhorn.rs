@@ -3,9 +3,9 @@
 //!
 //! The plan is kept as `P = diag(u) K diag(v)` with the kernel
 //! `K_ij = exp((f_i + g_j − C_ij)/reg)` built from log-domain potentials `(f, g)`. One
-//! iteration is two matrix–vector products, `u ← a / (Kv)` and `v ← b / (Kᵀu)`: K and Kᵀ are
-//! both stored row-major so that each product streams one matrix once, in parallel over rows
-//! with sequential (hence thread-count independent) row sums. When a scaling leaves
+//! iteration is two matrix–vector products, `u ← a / (Kv)` and `v ← b / (Kᵀu)`, each streaming
+//! the row-major K once, in parallel over rows (`Kᵀu` over blocks of 64 rows whose partial
+//! sums are added in block order), so results do not depend on the thread count. When a scaling leaves
 //! `[e^(−τ), e^τ]` it is absorbed into the potentials (`f += reg log u`, ...) and the kernel is
 //! rebuilt, so nothing overflows or underflows at small `reg`. The potentials start from one
 //! exact log-domain half-step each (`f_i = reg log a_i − reg LSE_j((g_j − C_ij)/reg)`), which
@@ -104,22 +104,46 @@ pub(crate) fn log_update_cols(p: &OtProblem, f: &[f64], g: &mut [f64], reg: f64)
     }
 }
 
-/// `K_ij = exp((f_i + g_j − C_ij)/reg)` (row-major) and its transpose.
-fn build_kernel(p: &OtProblem, f: &[f64], g: &[f64], reg: f64, k: &mut [f64], kt: &mut [f64]) {
-    let (n, m) = (p.n(), p.m());
+/// `K_ij = exp((f_i + g_j − C_ij)/reg)`, row-major.
+fn build_kernel(p: &OtProblem, f: &[f64], g: &[f64], reg: f64, k: &mut [f64]) {
+    let m = p.m();
     k.par_chunks_mut(m).enumerate().for_each(|(i, row)| {
         let c = p.cost_row(i);
-        for j in 0..m {
-            let x = (f[i] + g[j] - c[j]) / reg;
-            row[j] = if x.is_nan() { 0.0 } else { x.exp() };
+        for ((out, gj), cj) in row.iter_mut().zip(g).zip(c) {
+            let x = (f[i] + gj - cj) / reg;
+            *out = if x.is_nan() { 0.0 } else { x.exp() };
         }
     });
-    let kr: &[f64] = k;
-    kt.par_chunks_mut(n).enumerate().for_each(|(j, col)| {
-        for (i, out) in col.iter_mut().enumerate() {
-            *out = kr[i * m + j];
+}
+
+/// Rows per block of the transposed product.
+const BLOCK: usize = 64;
+
+/// `out = Kᵀ u` streaming the row-major `K` once: each block of 64 rows accumulates a partial
+/// vector, and the partials are added in block order (thread-count independent).
+fn matvec_t(k: &[f64], u: &[f64], partial: &mut [f64], out: &mut [f64]) {
+    let (n, m) = (u.len(), out.len());
+    partial
+        .par_chunks_mut(m)
+        .enumerate()
+        .for_each(|(blk, acc)| {
+            acc.fill(0.0);
+            for i in blk * BLOCK..((blk + 1) * BLOCK).min(n) {
+                let ui = u[i];
+                if ui == 0.0 {
+                    continue;
+                }
+                for (a, kij) in acc.iter_mut().zip(&k[i * m..(i + 1) * m]) {
+                    *a += ui * kij;
+                }
+            }
+        });
+    out.fill(0.0);
+    for acc in partial.chunks(m) {
+        for (o, a) in out.iter_mut().zip(acc) {
+            *o += a;
         }
-    });
+    }
 }
 
 /// Dot product with 8 independent accumulators (a fixed summation order that the compiler can
@@ -239,7 +263,7 @@ pub(crate) fn run(
     let mut f = start.map_or_else(|| vec![0.0; n], |(f0, _)| f0.to_vec());
     let mut g = start.map_or_else(|| vec![0.0; m], |(_, g0)| g0.to_vec());
     let mut k = vec![0.0; n * m];
-    let mut kt = vec![0.0; n * m];
+    let mut partial = vec![0.0; n.div_ceil(BLOCK) * m];
     let mut u = vec![1.0; n];
     let mut v = vec![1.0; m];
     let mut kv = vec![0.0; n];
@@ -254,7 +278,7 @@ pub(crate) fn run(
                 log_update_rows(p, &mut f, &g, reg);
                 log_update_cols(p, &f, &mut g, reg);
             }
-            build_kernel(p, &f, &g, reg, &mut k, &mut kt);
+            build_kernel(p, &f, &g, reg, &mut k);
         });
         loop {
             pool.install(|| matvec(&k, &v, &mut kv));
@@ -302,7 +326,7 @@ pub(crate) fn run(
                 break Status::IterationLimit;
             }
             let ok_u = scale(p.a(), &kv, &mut u);
-            pool.install(|| matvec(&kt, &u, &mut ktu));
+            pool.install(|| matvec_t(&k, &u, &mut partial, &mut ktu));
             let ok_v = scale(p.b(), &ktu, &mut v);
             iter += 1;
             let big = |s: &[f64]| s.iter().any(|x| *x > 0.0 && x.ln().abs() > tau);
@@ -316,7 +340,7 @@ pub(crate) fn run(
                         log_update_rows(p, &mut f, &g, reg);
                         log_update_cols(p, &f, &mut g, reg);
                     }
-                    build_kernel(p, &f, &g, reg, &mut k, &mut kt);
+                    build_kernel(p, &f, &g, reg, &mut k);
                 });
             }
         }
