@@ -506,3 +506,73 @@ fn ot_reports_cost_violation_and_writes_the_plan() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("warning"));
 }
+
+#[test]
+fn ot_point_clouds() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, t) = (dir.path().join("s.txt"), dir.path().join("t.txt"));
+    // Two points each: moving (0,0)->(0,1) and (1,0)->(1,1) costs 1 per unit (squared distance).
+    std::fs::write(&s, "# x y w\n0 0 0.5\n1 0 0.5\n").unwrap();
+    std::fs::write(&t, "0 1 0.5\n1 1 0.5\n").unwrap();
+    let out = run(&[
+        "ot",
+        "--source",
+        s.to_str().unwrap(),
+        "--target",
+        t.to_str().unwrap(),
+        "--reg",
+        "0.01",
+        "--tol",
+        "1e-12",
+        "--exact",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let r: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert!((r["stats"]["emd_cost"].as_f64().unwrap() - 1.0).abs() < 1e-12);
+    let tc = r["stats"]["transport_cost"].as_f64().unwrap();
+    assert!((1.0 - 1e-12..1.0 + 1e-6).contains(&tc), "{tc}");
+    // Euclidean and l1 costs, unequal masses.
+    std::fs::write(&t, "0 1 1\n1 1 1\n").unwrap();
+    let bad = run(&[
+        "ot",
+        "--source",
+        s.to_str().unwrap(),
+        "--target",
+        t.to_str().unwrap(),
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        text(&bad.stderr).contains("--normalize"),
+        "{}",
+        text(&bad.stderr)
+    );
+    let ok = run(&[
+        "ot",
+        "--source",
+        s.to_str().unwrap(),
+        "--target",
+        t.to_str().unwrap(),
+        "--normalize",
+        "--cost",
+        "lp:1",
+        "--exact",
+        "-q",
+    ]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
+    assert!(
+        text(&ok.stdout).contains("EMD cost      1.000000000000e0"),
+        "{}",
+        text(&ok.stdout)
+    );
+    let usage = run(&[
+        "ot",
+        "--source",
+        s.to_str().unwrap(),
+        "--target",
+        t.to_str().unwrap(),
+        "--cost",
+        "cosine",
+    ]);
+    assert_eq!(usage.status.code(), Some(2));
+}

@@ -150,6 +150,15 @@ impl OtProblem {
         Self::new(a, b, cost)
     }
 
+    /// The same problem with the costs divided by the largest |cost| (unchanged when all are 0).
+    pub fn with_scaled_cost(mut self) -> Self {
+        let mx = self.cost.iter().fold(0.0f64, |m, c| m.max(c.abs()));
+        if mx > 0.0 {
+            self.cost.iter_mut().for_each(|c| *c /= mx);
+        }
+        self
+    }
+
     /// Rows `n`.
     pub fn n(&self) -> usize {
         self.a.len()

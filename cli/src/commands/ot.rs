@@ -6,8 +6,9 @@ use crate::progress::CliObserver;
 use crate::{CommonArgs, Io};
 use clap::Args;
 use mathprog_problems::exact::ot_exact;
-use mathprog_problems::io::ot::{read_ot, read_ot_normalized};
+use mathprog_problems::io::ot::{read_ot, read_ot_normalized, read_points};
 use mathprog_problems::io::write_atomic;
+use mathprog_problems::ot::{GroundCost, MASS_TOLERANCE, OtProblem};
 use mathprog_solvers::ot::{OtSettings, sinkhorn, sns};
 use std::path::PathBuf;
 
@@ -24,8 +25,20 @@ enum Method {
 pub struct OtArgs {
     /// Instance: `n m`, then n weights a, m weights b, then the n x m cost matrix row by row
     /// (whitespace separated; `#` comments).
-    #[arg(value_name = "FILE")]
-    file: PathBuf,
+    #[arg(value_name = "FILE", required_unless_present_all = ["source", "target"], conflicts_with_all = ["source", "target"])]
+    file: Option<PathBuf>,
+    /// Source point cloud: one point per line, `x_1 … x_d w` (coordinates, then the weight).
+    #[arg(long, value_name = "FILE", requires = "target")]
+    source: Option<PathBuf>,
+    /// Target point cloud (same format and dimension as --source).
+    #[arg(long, value_name = "FILE", requires = "source")]
+    target: Option<PathBuf>,
+    /// Ground cost between points: sqeuclidean, euclidean, or lp:P (the p-norm distance).
+    #[arg(long, value_name = "COST", default_value = "sqeuclidean")]
+    cost: String,
+    /// Divide the cost matrix by its largest entry (as the usual benchmarks do).
+    #[arg(long)]
+    scale_cost: bool,
     #[command(flatten)]
     common: CommonArgs,
     /// Entropic regularisation (in cost units).
@@ -58,21 +71,89 @@ pub struct OtArgs {
     plan_threshold: f64,
 }
 
+/// The ground cost named by `--cost`.
+fn ground_cost(s: &str) -> Result<GroundCost, CliError> {
+    match s {
+        "sqeuclidean" => Ok(GroundCost::SqEuclidean),
+        "euclidean" => Ok(GroundCost::Euclidean),
+        _ => match s.strip_prefix("lp:").and_then(|p| p.parse::<f64>().ok()) {
+            Some(p) if p >= 1.0 && p.is_finite() => Ok(GroundCost::Lp(p)),
+            _ => Err(CliError::Usage(format!(
+                "--cost must be sqeuclidean, euclidean or lp:P with P >= 1, got `{s}`"
+            ))),
+        },
+    }
+}
+
 /// Run `solve ot`.
 pub fn run(a: &OtArgs, io: &mut Io<'_>) -> Result<(), CliError> {
-    let p = if a.normalize {
-        let (p, differed) = read_ot_normalized(&a.file)?;
-        if differed && !a.common.json {
-            writeln!(
-                io.stderr,
-                "warning: {}: unequal masses, both marginals rescaled to 1",
-                a.file.display()
-            )
-            .map_err(out_err)?;
+    let (p, label) = match (&a.file, &a.source, &a.target) {
+        (Some(file), _, _) => {
+            let p = if a.normalize {
+                let (p, differed) = read_ot_normalized(file)?;
+                if differed && !a.common.json {
+                    writeln!(
+                        io.stderr,
+                        "warning: {}: unequal masses, both marginals rescaled to 1",
+                        file.display()
+                    )
+                    .map_err(out_err)?;
+                }
+                p
+            } else {
+                read_ot(file)?
+            };
+            (p, file.display().to_string())
         }
-        p
+        (None, Some(src), Some(tgt)) => {
+            let ground = ground_cost(&a.cost)?;
+            let (xs, wa) = read_points(src)?;
+            let (ys, wb) = read_points(tgt)?;
+            let (sa, sb): (f64, f64) = (wa.iter().sum(), wb.iter().sum());
+            let unequal = (sa - sb).abs() > MASS_TOLERANCE * sa.max(sb);
+            if unequal && !a.normalize {
+                return Err(CliError::Failed(format!(
+                    "{} has mass {sa} but {} has mass {sb}; pass --normalize to rescale both to 1",
+                    src.display(),
+                    tgt.display()
+                )));
+            }
+            let scale = |w: Vec<f64>, s: f64| -> Vec<f64> {
+                if a.normalize {
+                    w.iter().map(|x| x / s).collect()
+                } else {
+                    w
+                }
+            };
+            let mut p = OtProblem::from_points(&xs, scale(wa, sa), &ys, scale(wb, sb), ground)
+                .map_err(|e| {
+                    CliError::Failed(format!("{} / {}: {e}", src.display(), tgt.display()))
+                })?;
+            if unequal && !a.common.json {
+                writeln!(
+                    io.stderr,
+                    "warning: unequal masses, both marginals rescaled to 1"
+                )
+                .map_err(out_err)?;
+            }
+            if a.scale_cost {
+                p = p.with_scaled_cost();
+            }
+            (
+                p,
+                format!("{} -> {} ({})", src.display(), tgt.display(), a.cost),
+            )
+        }
+        _ => {
+            return Err(CliError::Usage(
+                "give FILE, or --source and --target".into(),
+            ));
+        }
+    };
+    let p = if a.scale_cost && a.file.is_some() {
+        p.with_scaled_cost()
     } else {
-        read_ot(&a.file)?
+        p
     };
     let mut s = OtSettings::default();
     s.common = common_settings(&a.common, io.stop.clone())?;
@@ -95,7 +176,7 @@ pub fn run(a: &OtArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         }
         .map_err(|e| CliError::Failed(e.to_string()))?
     };
-    let file = a.file.display().to_string();
+    let file = label;
     report.stats.insert("file".into(), file.clone().into());
     report.stats.insert("n".into(), p.n().into());
     report.stats.insert("m".into(), p.m().into());

@@ -124,6 +124,89 @@ fn parse_parts(text: &str, path: &Path) -> Result<Parts, ReadError> {
     Ok((a, b, c))
 }
 
+/// A weighted point cloud: one point per line, `x_1 … x_d w` (coordinates, then a
+/// non-negative weight); every line has the same number of values; `#` comments and blank
+/// lines are skipped. Returns the points and the weights.
+pub fn read_points(path: impl AsRef<Path>) -> Result<(Vec<Vec<f64>>, Vec<f64>), ReadError> {
+    let path = path.as_ref();
+    parse_points(&read_text(path)?, path)
+}
+
+/// Parse a point cloud (see [`read_points`]); `path` is used in messages.
+pub fn parse_points(text: &str, path: &Path) -> Result<(Vec<Vec<f64>>, Vec<f64>), ReadError> {
+    let mut pts = Vec::new();
+    let mut w = Vec::new();
+    let mut width: Option<(usize, usize)> = None;
+    for (k, line) in text.lines().enumerate() {
+        let ln = k + 1;
+        let line = line.split('#').next().unwrap_or("");
+        let toks: Vec<&str> = line.split_ascii_whitespace().collect();
+        if toks.is_empty() {
+            continue;
+        }
+        if toks.len() < 2 {
+            return Err(ReadError::parse(
+                path,
+                ln,
+                format!(
+                    "expected coordinates then a weight (`x_1 … x_d w`), found `{}`",
+                    line.trim()
+                ),
+            ));
+        }
+        match width {
+            None => width = Some((toks.len(), ln)),
+            Some((wd, first)) if wd != toks.len() => {
+                return Err(ReadError::parse(
+                    path,
+                    ln,
+                    format!(
+                        "{} values, but line {first} has {wd}; every point needs the same dimension",
+                        toks.len()
+                    ),
+                ));
+            }
+            _ => {}
+        }
+        let mut vals = Vec::with_capacity(toks.len());
+        for (c, t) in toks.iter().enumerate() {
+            match t.parse::<f64>() {
+                Ok(v) if v.is_finite() => vals.push(v),
+                _ => {
+                    let what = if c + 1 == toks.len() {
+                        "the weight".to_string()
+                    } else {
+                        format!("coordinate {}", c + 1)
+                    };
+                    return Err(ReadError::parse(
+                        path,
+                        ln,
+                        format!("expected {what} (a finite number), found `{t}`"),
+                    ));
+                }
+            }
+        }
+        let wt = vals.pop().unwrap_or(0.0);
+        if wt < 0.0 {
+            return Err(ReadError::parse(
+                path,
+                ln,
+                format!("weight {wt} is negative"),
+            ));
+        }
+        pts.push(vals);
+        w.push(wt);
+    }
+    if pts.is_empty() {
+        return Err(ReadError::parse(
+            path,
+            0,
+            "no points; expected lines `x_1 … x_d w`",
+        ));
+    }
+    Ok((pts, w))
+}
+
 /// Write a dense instance (17 significant digits), atomically.
 pub fn write_ot(path: impl AsRef<Path>, p: &OtProblem) -> Result<(), ReadError> {
     write_atomic(path.as_ref(), |w: &mut dyn Write| {
@@ -167,6 +250,19 @@ mod tests {
         assert!(e("1 1\n-1\n-1\n0\n").contains("a[1] = -1 is negative"));
         assert!(e("1 1\n1\n2\n0\n").contains("unequal masses"));
         assert!(e("1 1\n1\n1\nnan\n").contains("expected cost C(1, 1) (a finite number)"));
+    }
+
+    #[test]
+    fn point_clouds() {
+        let (p, w) = parse_points("# x y w\n0 0 0.5\n1 2 0.5\n", Path::new("s.txt")).unwrap();
+        assert_eq!(p, vec![vec![0.0, 0.0], vec![1.0, 2.0]]);
+        assert_eq!(w, vec![0.5, 0.5]);
+        let e = |t: &str| parse_points(t, Path::new("s.txt")).unwrap_err().to_string();
+        assert!(e("0 0 1\n1 1\n").contains("s.txt:2: 2 values, but line 1 has 3"));
+        assert!(e("0 x 1\n").contains("s.txt:1: expected coordinate 2"));
+        assert!(e("0 0 -1\n").contains("s.txt:1: weight -1 is negative"));
+        assert!(e("0 0 y\n").contains("expected the weight"));
+        assert!(e("\n").contains("no points"));
     }
 
     #[test]
