@@ -270,6 +270,7 @@ pub(crate) fn run(
     let mut ktu = vec![0.0; m];
     let mut iter = 0u64;
     let mut absorptions = 0u64;
+    let mut repairs_in_a_row = 0u32;
     let tol = settings.tol;
     let tau = settings.absorb_threshold;
     let status = {
@@ -330,6 +331,16 @@ pub(crate) fn run(
             let ok_v = scale(p.b(), &ktu, &mut v);
             iter += 1;
             let big = |s: &[f64]| s.iter().any(|x| *x > 0.0 && x.ln().abs() > tau);
+            if !(ok_u && ok_v) {
+                repairs_in_a_row += 1;
+                if repairs_in_a_row > 3 {
+                    // A kernel row or column underflows even right after an exact log-domain
+                    // step (weights below ~1e−300): give up rather than loop.
+                    break Status::NumericalError;
+                }
+            } else {
+                repairs_in_a_row = 0;
+            }
             if !(ok_u && ok_v) || big(&u) || big(&v) {
                 absorptions += 1;
                 absorb(&mut f, &mut u, reg);

@@ -47,7 +47,7 @@ fn plan_pass(
             let mut s = 0.0;
             for j in 0..m {
                 let x = (f[i] + g[j] - cost[j]) / reg;
-                let v = if x.is_nan() { 0.0 } else { x.exp() };
+                let v = super::plan_exp(x);
                 row[j] = v;
                 s += v;
             }
@@ -75,50 +75,51 @@ struct Csr {
 }
 
 /// Keep in each row the largest entries covering `1 − delta` of the row mass.
-/// `kept[i]` (in/out): entries kept in row `i` last time, the first guess this time.
-fn sparsify(plan: &[f64], r: &[f64], m: usize, delta: f64, kept: &mut [usize], out: &mut Csr) {
+///
+/// One pass per row sorts the entries into buckets by binary exponent relative to the row's
+/// largest entry (bucket `k`: values in `[2^(e_max − k), 2^(e_max − k + 1))`) and adds up their
+/// mass; the threshold is the lower edge of the first bucket at which the cumulative mass
+/// reaches `(1 − delta) r_i`. This keeps at most the needed entries plus the rest of one
+/// factor-of-2 bucket, without sorting.
+fn sparsify(plan: &[f64], r: &[f64], m: usize, delta: f64, out: &mut Csr) {
+    const NB: usize = 64;
+    let exp_bits = |v: f64| ((v.to_bits() >> 52) & 0x7ff) as i64;
     let rows: Vec<Vec<(usize, f64)>> = plan
         .par_chunks(m)
         .zip(r.par_iter())
-        .zip(kept.par_iter_mut())
-        .map_init(Vec::new, |scratch: &mut Vec<f64>, ((row, &ri), kept_i)| {
+        .map(|(row, &ri)| {
             if ri <= 0.0 {
                 return Vec::new();
             }
-            // Find the threshold with partial selections of growing size k (O(m) each)
-            // instead of a full sort of the row.
-            let target = (1.0 - delta) * ri;
-            let mut k = (*kept_i).max(16).min(row.len());
-            let thr = loop {
-                scratch.clear();
-                scratch.extend_from_slice(row);
-                let (top, kth, _) = scratch.select_nth_unstable_by(k - 1, |a, b| b.total_cmp(a));
-                let mass: f64 = top.iter().sum::<f64>() + *kth;
-                if mass >= target || k == row.len() {
-                    // The k largest suffice: sort just them to find the smallest prefix.
-                    let kth = *kth;
-                    top.sort_unstable_by(|a, b| b.total_cmp(a));
-                    let mut acc = 0.0;
-                    let mut t = kth;
-                    for &v in top.iter().chain(std::iter::once(&kth)) {
-                        acc += v;
-                        t = v;
-                        if acc >= target {
-                            break;
-                        }
-                    }
-                    break t;
+            let mx = row.iter().copied().fold(0.0f64, f64::max);
+            let emax = exp_bits(mx);
+            let mut mass = [0.0f64; NB];
+            for &v in row {
+                if v > 0.0 {
+                    let k = ((emax - exp_bits(v)).max(0) as usize).min(NB - 1);
+                    mass[k] += v;
                 }
-                k = (4 * k).min(row.len());
+            }
+            let target = (1.0 - delta) * ri;
+            let mut acc = 0.0;
+            let mut kcut = NB - 1;
+            for (k, mk) in mass.iter().enumerate() {
+                acc += mk;
+                if acc >= target {
+                    kcut = k;
+                    break;
+                }
+            }
+            let thr = if kcut == NB - 1 || emax - (kcut as i64) < 1 {
+                0.0
+            } else {
+                f64::from_bits(((emax - kcut as i64) as u64) << 52)
             };
-            let sel: Vec<(usize, f64)> = row
-                .iter()
+            row.iter()
                 .enumerate()
-                .filter(|(_, v)| **v >= thr && **v > 0.0)
+                .filter(|(_, v)| **v > 0.0 && **v >= thr)
                 .map(|(j, v)| (j, *v))
-                .collect();
-            *kept_i = sel.len();
-            sel
+                .collect()
         })
         .collect();
     out.ptr.clear();
@@ -299,7 +300,6 @@ pub fn solve(
     let mut ft = vec![0.0; n];
     let mut gt = vec![0.0; m];
     let mut delta = prm.initial_delta;
-    let mut kept = vec![0usize; n];
     let (mut newton, mut cg_total, mut ls_total) = (0u64, 0u64, 0u64);
     let mut kept_total = 0usize;
     let mut mass = pool.install(|| plan_pass(p, &f, &g, reg, &mut plan, &mut r, &mut c));
@@ -327,7 +327,7 @@ pub fn solve(
             break Status::IterationLimit;
         }
         let tt = Instant::now();
-        pool.install(|| sparsify(&plan, &r, m, delta, &mut kept, &mut sp));
+        pool.install(|| sparsify(&plan, &r, m, delta, &mut sp));
         timers[2] += tt.elapsed().as_secs_f64();
         kept_total += sp.idx.len();
         // Newton system (M_s + μI) d = reg ∇D.
