@@ -72,8 +72,7 @@ pub fn run(a: &MaxcutArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         partition::write_partition(path, &report.solution)?;
     }
     if a.common.json {
-        let text = serde_json::to_string(&report).map_err(|e| CliError::Failed(e.to_string()))?;
-        writeln!(io.stdout, "{text}").map_err(out_err)?;
+        super::print_json(io.stdout, &report)?;
     } else {
         let out = &mut *io.stdout;
         kv(

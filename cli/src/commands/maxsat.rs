@@ -126,8 +126,7 @@ pub fn run(a: &MaxsatArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         write_solution(path, &report.solution, &val, a.v_literals)?;
     }
     if a.common.json {
-        let text = serde_json::to_string(&report).map_err(|e| CliError::Failed(e.to_string()))?;
-        writeln!(io.stdout, "{text}").map_err(out_err)?;
+        super::print_json(io.stdout, &report)?;
     } else {
         let out = &mut *io.stdout;
         kv(

@@ -205,18 +205,19 @@ pub fn run(a: &MimoArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     }
     let n = a.instances as f64;
     if a.common.json {
-        let text = if reports.len() == 1 {
-            serde_json::to_string(&reports[0])
+        if reports.len() == 1 {
+            super::print_json(io.stdout, &reports[0])?;
         } else {
-            serde_json::to_string(&serde_json::json!({
-                "instances": reports,
-                "mean_ber": if known > 0 { Some(sum_ber / known as f64) } else { None },
-                "mean_mmse_ber": if known > 0 { Some(sum_mmse / known as f64) } else { None },
-                "mean_seconds": sum_time / n,
-            }))
+            super::print_json(
+                io.stdout,
+                &serde_json::json!({
+                    "instances": reports,
+                    "mean_ber": if known > 0 { Some(sum_ber / known as f64) } else { None },
+                    "mean_mmse_ber": if known > 0 { Some(sum_mmse / known as f64) } else { None },
+                    "mean_seconds": sum_time / n,
+                }),
+            )?;
         }
-        .map_err(|e| CliError::Failed(e.to_string()))?;
-        writeln!(io.stdout, "{text}").map_err(out_err)?;
     } else {
         let out = &mut *io.stdout;
         let r = &reports[0];

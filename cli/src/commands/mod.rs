@@ -58,3 +58,9 @@ pub fn common_settings(a: &CommonArgs, stop: StopToken) -> Result<Common, CliErr
 pub fn kv(out: &mut dyn Write, key: &str, value: impl std::fmt::Display) -> Result<(), CliError> {
     writeln!(out, "{key:<14}{value}").map_err(out_err)
 }
+
+/// Print one JSON document on one line of stdout (the `--json` output of every command).
+pub fn print_json(out: &mut dyn Write, value: &impl serde::Serialize) -> Result<(), CliError> {
+    let text = serde_json::to_string(value).map_err(|e| CliError::Failed(e.to_string()))?;
+    writeln!(out, "{text}").map_err(out_err)
+}

@@ -222,17 +222,56 @@ pub fn evaluate(p: &OtProblem, s: &OtSolution) -> OtValues {
         row_viol += part.row_viol;
     }
     let col_viol: f64 = col.iter().zip(p.b()).map(|(c, b)| (c - b).abs()).sum();
-    let dot = |w: &[f64], x: &[f64]| -> f64 {
-        w.iter()
-            .zip(x)
-            .filter(|(wi, _)| **wi > 0.0)
-            .map(|(wi, xi)| wi * xi)
-            .sum()
-    };
     OtValues {
         transport_cost: tc,
         entropic_objective: tc + s.reg * ent,
-        dual_value: dot(p.a(), &s.f) + dot(p.b(), &s.g) - s.reg * mass,
+        dual_value: weighted_dot(p.a(), &s.f) + weighted_dot(p.b(), &s.g) - s.reg * mass,
         marginal_violation: row_viol + col_viol,
+    }
+}
+
+/// `Σ_i w_i x_i` over the positive weights (potentials of zero-weight rows are `−∞`).
+pub(crate) fn weighted_dot(w: &[f64], x: &[f64]) -> f64 {
+    w.iter()
+        .zip(x)
+        .filter(|(wi, _)| **wi > 0.0)
+        .map(|(wi, xi)| wi * xi)
+        .sum()
+}
+
+/// The report shared by the OT solvers: objective = entropic objective, bound = dual value,
+/// residual `marginal_l1`, and the statistics `transport_cost`, `dual_value`, `reg` plus the
+/// solver's own `stats`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn ot_report(
+    algorithm: &str,
+    status: crate::core::Status,
+    solution: OtSolution,
+    vals: OtValues,
+    iterations: u64,
+    elapsed: f64,
+    common: &Common,
+    mut stats: std::collections::BTreeMap<String, serde_json::Value>,
+) -> crate::core::Report<OtSolution> {
+    let mut residuals = std::collections::BTreeMap::new();
+    residuals.insert("marginal_l1".into(), vals.marginal_violation);
+    stats.insert("transport_cost".into(), vals.transport_cost.into());
+    stats.insert("dual_value".into(), vals.dual_value.into());
+    stats.insert("reg".into(), solution.reg.into());
+    crate::core::Report {
+        algorithm: algorithm.into(),
+        problem: "ot".into(),
+        status,
+        objective: vals.entropic_objective,
+        sense: mathprog_problems::binary::Sense::Minimize,
+        bound: Some(vals.dual_value),
+        solution,
+        residuals,
+        iterations,
+        elapsed,
+        time_to_best: Some(elapsed),
+        seed: common.seed,
+        threads: common.resolved_threads(),
+        stats,
     }
 }

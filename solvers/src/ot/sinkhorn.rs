@@ -15,9 +15,8 @@
 //! `Σ_i |u_i (Kv)_i − a_i|`, read off the next product for free. The returned potentials absorb
 //! the final scalings and the report's violation is recomputed exactly from them.
 
-use super::{OtSettings, OtSolution, evaluate};
+use super::{OtSettings, OtSolution, evaluate, ot_report};
 use crate::core::{Control, IterRecord, Observer, Report, RunInfo, SolveError, Status};
-use mathprog_problems::binary::Sense;
 use mathprog_problems::ot::OtProblem;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -371,28 +370,10 @@ pub(crate) fn run(
     };
     let elapsed = t0.elapsed().as_secs_f64();
     observer.on_finish(status, vals.entropic_objective, elapsed);
-    let mut residuals = BTreeMap::new();
-    residuals.insert("marginal_l1".into(), vals.marginal_violation);
     let mut stats = BTreeMap::new();
-    stats.insert("transport_cost".into(), vals.transport_cost.into());
-    stats.insert("dual_value".into(), vals.dual_value.into());
     stats.insert("sinkhorn_iterations".into(), iter.into());
     stats.insert("absorptions".into(), absorptions.into());
-    stats.insert("reg".into(), reg.into());
-    Ok(Report {
-        algorithm: "sinkhorn".into(),
-        problem: "ot".into(),
-        status,
-        solution: sol,
-        objective: vals.entropic_objective,
-        sense: Sense::Minimize,
-        bound: Some(vals.dual_value),
-        residuals,
-        iterations: iter,
-        elapsed,
-        time_to_best: Some(elapsed),
-        seed: common.seed,
-        threads,
-        stats,
-    })
+    Ok(ot_report(
+        "sinkhorn", status, sol, vals, iter, elapsed, common, stats,
+    ))
 }

@@ -20,9 +20,8 @@
 //! per column block, so results do not depend on the thread count. The buffers (dense plan,
 //! CG vectors) are allocated once.
 
-use super::{OtSettings, OtSolution, evaluate, sinkhorn};
+use super::{OtSettings, OtSolution, evaluate, ot_report, sinkhorn, weighted_dot};
 use crate::core::{Control, IterRecord, NoObserver, Observer, Report, RunInfo, SolveError, Status};
-use mathprog_problems::binary::Sense;
 use mathprog_problems::ot::OtProblem;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -212,14 +211,6 @@ fn pcg(
     max_iter
 }
 
-fn dot_w(w: &[f64], x: &[f64]) -> f64 {
-    w.iter()
-        .zip(x)
-        .filter(|(wi, _)| **wi > 0.0)
-        .map(|(wi, xi)| wi * xi)
-        .sum()
-}
-
 fn violation(p: &OtProblem, r: &[f64], c: &[f64]) -> f64 {
     r.iter().zip(p.a()).map(|(x, a)| (x - a).abs()).sum::<f64>()
         + c.iter().zip(p.b()).map(|(x, b)| (x - b).abs()).sum::<f64>()
@@ -355,7 +346,7 @@ pub fn solve(
         }) as u64;
         timers[3] += tc.elapsed().as_secs_f64();
         // Armijo line search on D (ascent), tolerant of rounding-level changes.
-        let d0 = dot_w(p.a(), &f) + dot_w(p.b(), &g) - reg * mass;
+        let d0 = weighted_dot(p.a(), &f) + weighted_dot(p.b(), &g) - reg * mass;
         let slope: f64 = rhs.iter().zip(&d).map(|(a, b)| a * b).sum::<f64>() / reg;
         let round = 1e-13 * (d0.abs() + reg * mass + 1e-300);
         let mut alpha = 1.0;
@@ -371,7 +362,7 @@ pub fn solve(
             let tt = Instant::now();
             let mt = pool.install(|| plan_pass(p, &ft, &gt, reg, &mut plan, &mut r, &mut c));
             timers[1] += tt.elapsed().as_secs_f64();
-            let dt = dot_w(p.a(), &ft) + dot_w(p.b(), &gt) - reg * mt;
+            let dt = weighted_dot(p.a(), &ft) + weighted_dot(p.b(), &gt) - reg * mt;
             if dt.is_finite() && dt >= d0 + 1e-4 * alpha * slope - round {
                 accepted = true;
                 mass = mt;
@@ -421,11 +412,7 @@ pub fn solve(
         status
     };
     observer.on_finish(status, vals.entropic_objective, elapsed);
-    let mut residuals = BTreeMap::new();
-    residuals.insert("marginal_l1".into(), vals.marginal_violation);
     let mut stats = BTreeMap::new();
-    stats.insert("transport_cost".into(), vals.transport_cost.into());
-    stats.insert("dual_value".into(), vals.dual_value.into());
     stats.insert("sinkhorn_iterations".into(), sinkhorn_iters.into());
     stats.insert("newton_steps".into(), newton.into());
     stats.insert("fallback_sinkhorn_iterations".into(), fallback.into());
@@ -436,7 +423,6 @@ pub fn solve(
         "mean_kept_per_row".into(),
         (kept_total as f64 / (newton.max(1) as f64 * n as f64)).into(),
     );
-    stats.insert("reg".into(), reg.into());
     for (k, name) in [
         "sinkhorn_seconds",
         "plan_seconds",
@@ -448,20 +434,7 @@ pub fn solve(
     {
         stats.insert((*name).into(), timers[k].into());
     }
-    Ok(Report {
-        algorithm: "sns".into(),
-        problem: "ot".into(),
-        status,
-        solution: sol,
-        objective: vals.entropic_objective,
-        sense: Sense::Minimize,
-        bound: Some(vals.dual_value),
-        residuals,
-        iterations: newton,
-        elapsed,
-        time_to_best: Some(elapsed),
-        seed: common.seed,
-        threads,
-        stats,
-    })
+    Ok(ot_report(
+        "sns", status, sol, vals, newton, elapsed, common, stats,
+    ))
 }
