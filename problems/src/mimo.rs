@@ -445,7 +445,6 @@ pub struct MimoDetection {
     c: f64,
     noise_var: f64,
     scale: f64,
-    order: Vec<usize>,
 }
 
 /// Incremental state of [`MimoDetection`]: the levels `z` and `r = Gz − b`.
@@ -492,7 +491,6 @@ impl MimoDetection {
         let b: Vec<f64> = (0..nd).map(|i| bm[(i, 0)]).collect();
         let c = yr.iter().map(|v| v * v).sum();
         let mean_diag = (0..nd).map(|i| gram[i * nd + i]).sum::<f64>() / nd as f64;
-        let n = nd * inst.modulation.bits_per_dim();
         Ok(MimoDetection {
             nd,
             modulation: inst.modulation,
@@ -503,7 +501,6 @@ impl MimoDetection {
             // A flip of a unit-coefficient variable moves f by 4(G_vv − s_v r_v); its typical
             // size is the noise level.
             scale: 4.0 * (mean_diag * inst.noise_var / 2.0).sqrt().max(1e-12),
-            order: (0..n).collect(),
         })
     }
 
@@ -639,10 +636,6 @@ impl BinaryObjective for MimoDetection {
             *ru += d * a;
         }
         s[v] = -s[v];
-    }
-
-    fn sweep_order(&self) -> Vec<usize> {
-        self.order.clone()
     }
 
     fn delta_scale(&self) -> f64 {
