@@ -14,11 +14,11 @@ fn main() {
         }
         handler_stop.stop();
     });
-    let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
-    let stderr_is_terminal = stderr.is_terminal();
-    let mut out = stdout.lock();
-    let mut err = stderr.lock();
+    // Unlocked handles (each write takes the lock): holding the stderr lock for the whole run
+    // would block a worker thread's panic message, or any other writer, forever.
+    let mut out = std::io::stdout();
+    let mut err = std::io::stderr();
+    let stderr_is_terminal = err.is_terminal();
     let code = run(
         std::env::args_os(),
         &mut Io {

@@ -28,4 +28,5 @@
 
 pub mod binary;
 pub mod core;
+pub mod linalg;
 pub mod ot;

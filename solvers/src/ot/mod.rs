@@ -150,8 +150,12 @@ impl OtSolution {
 /// almost every entry of a point-cloud plan is below the cut, so this skips most `exp` calls.
 #[inline(always)]
 pub(crate) fn plan_exp(x: f64) -> f64 {
-    if x > -60.0 { x.exp() } else { 0.0 }
+    if x > PLAN_CUT { x.exp() } else { 0.0 }
 }
+
+/// The cut of [`plan_exp`]; the dense passes use the vectorised
+/// [`crate::linalg::vexp::exp_above_sum`] with it.
+pub(crate) const PLAN_CUT: f64 = -60.0;
 
 /// Objective values of a solution, computed in one pass over the plan.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -190,20 +194,26 @@ pub fn evaluate(p: &OtProblem, s: &OtSolution) -> OtValues {
                 mass: 0.0,
                 row_viol: 0.0,
             };
+            let mut lp = vec![0.0; m];
+            let mut pv = vec![0.0; m];
             for i in blk * BLOCK..((blk + 1) * BLOCK).min(n) {
                 let c = p.cost_row(i);
-                let mut rs = 0.0;
-                for ((cj, gj), colj) in c.iter().zip(&s.g).zip(part.col.iter_mut()) {
-                    let lp = (s.f[i] + gj - cj) / s.reg;
-                    if lp.is_nan() || lp <= -60.0 {
-                        continue;
-                    }
-                    let v = lp.exp();
-                    rs += v;
-                    *colj += v;
-                    part.tc += cj * v;
-                    part.ent += v * (lp - 1.0);
+                for ((x, gj), cj) in lp.iter_mut().zip(&s.g).zip(c) {
+                    *x = (s.f[i] + gj - cj) / s.reg;
                 }
+                pv.copy_from_slice(&lp);
+                let rs = crate::linalg::vexp::exp_above_sum(&mut pv, PLAN_CUT);
+                let mut tc = [0.0f64; 4];
+                let mut ent = [0.0f64; 4];
+                for (k, ((v, l), cj)) in pv.iter().zip(&lp).zip(c).enumerate() {
+                    tc[k % 4] += cj * v;
+                    ent[k % 4] += if *v > 0.0 { v * (l - 1.0) } else { 0.0 };
+                }
+                for (colj, v) in part.col.iter_mut().zip(&pv) {
+                    *colj += v;
+                }
+                part.tc += (tc[0] + tc[2]) + (tc[1] + tc[3]);
+                part.ent += (ent[0] + ent[2]) + (ent[1] + ent[3]);
                 part.mass += rs;
                 part.row_viol += (rs - p.a()[i]).abs();
             }

@@ -17,32 +17,42 @@
 
 use super::{OtSettings, OtSolution, evaluate, ot_report};
 use crate::core::{Control, IterRecord, Observer, Report, RunInfo, SolveError, Status};
+use crate::linalg::vexp::exp_above_sum;
 use mathprog_problems::ot::OtProblem;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-/// `reg · log Σ_k exp(x_k / reg)` over the finite `x_k` (−∞ when there are none).
-fn reg_lse(xs: impl Iterator<Item = f64> + Clone, reg: f64) -> f64 {
-    let mx = xs.clone().fold(f64::NEG_INFINITY, f64::max);
+/// `reg · log Σ_k exp(x_k / reg)` over the finite entries of `xs` (−∞ when there are none);
+/// `xs` is overwritten.
+fn reg_lse(xs: &mut [f64], reg: f64) -> f64 {
+    let mx = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if mx == f64::NEG_INFINITY {
         return mx;
     }
-    let s: f64 = xs.map(|x| ((x - mx) / reg).exp()).sum();
-    mx + reg * s.ln()
+    for x in xs.iter_mut() {
+        *x = (*x - mx) / reg;
+    }
+    mx + reg * exp_above_sum(xs, f64::NEG_INFINITY).ln()
 }
 
 /// Exact log-domain update of the row potentials: `f_i = reg log a_i − reg LSE_j((g_j − C_ij)/reg)`.
 pub(crate) fn log_update_rows(p: &OtProblem, f: &mut [f64], g: &[f64], reg: f64) {
-    f.par_iter_mut().enumerate().for_each(|(i, fi)| {
-        let a = p.a()[i];
-        *fi = if a > 0.0 {
-            let c = p.cost_row(i);
-            reg * a.ln() - reg_lse(g.iter().zip(c).map(|(gj, cj)| gj - cj), reg)
-        } else {
-            f64::NEG_INFINITY
-        };
-    });
+    let m = p.m();
+    f.par_iter_mut().enumerate().for_each_init(
+        || vec![0.0; m],
+        |buf, (i, fi)| {
+            let a = p.a()[i];
+            *fi = if a > 0.0 {
+                for ((x, gj), cj) in buf.iter_mut().zip(g).zip(p.cost_row(i)) {
+                    *x = gj - cj;
+                }
+                reg * a.ln() - reg_lse(buf, reg)
+            } else {
+                f64::NEG_INFINITY
+            };
+        },
+    );
 }
 
 /// Exact log-domain update of the column potentials,
@@ -79,14 +89,27 @@ pub(crate) fn log_update_cols(p: &OtProblem, f: &[f64], g: &mut [f64], reg: f64)
         }
     }
     let mxr = &mx;
-    let sums = fold(0.0, &|acc, i| {
-        if f[i] == f64::NEG_INFINITY {
-            return;
-        }
-        for ((x, c), m0) in acc.iter_mut().zip(p.cost_row(i)).zip(mxr) {
-            *x += ((f[i] - c - m0) / reg).exp();
-        }
-    });
+    let sums: Vec<Vec<f64>> = (0..blocks)
+        .into_par_iter()
+        .map(|blk| {
+            let mut acc = vec![0.0; m];
+            let mut buf = vec![0.0; m];
+            let i0 = blk * BLOCK;
+            for (i, &fi) in f.iter().enumerate().take((i0 + BLOCK).min(n)).skip(i0) {
+                if fi == f64::NEG_INFINITY {
+                    continue;
+                }
+                for ((x, c), m0) in buf.iter_mut().zip(p.cost_row(i)).zip(mxr) {
+                    *x = (fi - c - m0) / reg;
+                }
+                exp_above_sum(&mut buf, f64::NEG_INFINITY);
+                for (a, x) in acc.iter_mut().zip(&buf) {
+                    *a += x;
+                }
+            }
+            acc
+        })
+        .collect();
     let mut tot = vec![0.0; m];
     for part in &sums {
         for (x, y) in tot.iter_mut().zip(part) {
@@ -109,9 +132,10 @@ fn build_kernel(p: &OtProblem, f: &[f64], g: &[f64], reg: f64, k: &mut [f64]) {
     k.par_chunks_mut(m).enumerate().for_each(|(i, row)| {
         let c = p.cost_row(i);
         for ((out, gj), cj) in row.iter_mut().zip(g).zip(c) {
-            let x = (f[i] + gj - cj) / reg;
-            *out = if x.is_nan() { 0.0 } else { x.exp() };
+            *out = (f[i] + gj - cj) / reg;
         }
+        // NaN (from −∞ + ∞) and −∞ give 0.
+        exp_above_sum(row, f64::NEG_INFINITY);
     });
 }
 
@@ -219,17 +243,19 @@ pub fn solve_from(
     start: Option<(&[f64], &[f64])>,
     observer: &mut dyn Observer,
 ) -> Result<Report<OtSolution>, SolveError> {
-    run(p, settings, start, observer, true)
+    run(p, settings, start, observer, true, 0)
 }
 
 /// The solver. With `exact = false` (a warm-up stage for SNS) convergence is judged on the
-/// running estimate alone and the report's values are not evaluated (they are NaN).
+/// running estimate alone and the report's values are not evaluated (they are NaN); it runs at
+/// least `min_iter` iterations (unless stopped) even when the tolerance is met earlier.
 pub(crate) fn run(
     p: &OtProblem,
     settings: &OtSettings,
     start: Option<(&[f64], &[f64])>,
     observer: &mut dyn Observer,
     exact: bool,
+    min_iter: u64,
 ) -> Result<Report<OtSolution>, SolveError> {
     settings.validate()?;
     if let Some((f0, g0)) = start
@@ -288,7 +314,7 @@ pub(crate) fn run(
                 .zip(p.a())
                 .map(|((ui, kvi), ai)| (ui * kvi - ai).abs())
                 .sum();
-            if iter > 0 && viol <= tol {
+            if iter > 0 && iter >= min_iter && viol <= tol {
                 // The estimate takes the columns as exact; confirm on the absorbed potentials
                 // (one pass of exps) so that the reported status never overstates accuracy.
                 let mut fa = f.clone();

@@ -22,138 +22,273 @@
 
 use super::{OtSettings, OtSolution, evaluate, ot_report, sinkhorn, weighted_dot};
 use crate::core::{Control, IterRecord, NoObserver, Observer, Report, RunInfo, SolveError, Status};
+use crate::linalg::vexp::exp_above_sum;
 use mathprog_problems::ot::OtProblem;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-/// Fill `plan` with `P(f, g)`, the row sums `r` and column sums `c`; returns `Σ P`.
+/// Rows per block of the plan pass (fixed, so that sums do not depend on the thread count).
+const BLOCK: usize = 64;
+
+/// Workspace of one block of [`BLOCK`] rows, allocated once and reused by every pass.
+struct Block {
+    /// Partial column sums of the block's rows.
+    col: Vec<f64>,
+    /// Candidate entries of the block's rows (CSR over the block's rows).
+    ptr: Vec<usize>,
+    idx: Vec<u32>,
+    val: Vec<f64>,
+    /// Entries kept by the last [`sparsify`] (CSR over the block's rows).
+    kept_ptr: Vec<usize>,
+    kept_idx: Vec<u32>,
+    kept_val: Vec<f64>,
+    /// Row scratch: exponents, then plan entries; compaction buffers.
+    xrow: Vec<f64>,
+    sidx: Vec<u32>,
+    sval: Vec<f64>,
+}
+
+impl Block {
+    fn new(m: usize) -> Self {
+        Block {
+            col: vec![0.0; m],
+            ptr: Vec::with_capacity(BLOCK + 1),
+            idx: Vec::new(),
+            val: Vec::new(),
+            kept_ptr: Vec::with_capacity(BLOCK + 1),
+            kept_idx: Vec::new(),
+            kept_val: Vec::new(),
+            xrow: vec![0.0; m],
+            sidx: vec![0; m],
+            sval: vec![0.0; m],
+        }
+    }
+}
+
+/// One pass over the plan `P(f, g)`, never stored: the row sums `r`, the column sums `c`, and
+/// per row the *candidates* for sparsification, the entries `P_ij ≥ max_j P_ij · δ_c / (2m)`.
+/// The entries left out weigh at most `δ_c r_i / 2` per row, so the candidates contain the
+/// entries that any sparsification with `δ ≥ δ_c` keeps. Returns `Σ P`.
+#[allow(clippy::too_many_arguments)]
 fn plan_pass(
     p: &OtProblem,
     f: &[f64],
     g: &[f64],
     reg: f64,
-    plan: &mut [f64],
+    cand_delta: f64,
+    blocks: &mut [Block],
     r: &mut [f64],
     c: &mut [f64],
 ) -> f64 {
-    let (n, m) = (p.n(), p.m());
-    plan.par_chunks_mut(m)
-        .zip(r.par_iter_mut())
+    let m = p.m();
+    let rel = cand_delta / (2.0 * m as f64);
+    blocks
+        .par_iter_mut()
+        .zip(r.par_chunks_mut(BLOCK))
         .enumerate()
-        .for_each(|(i, (row, ri))| {
-            let cost = p.cost_row(i);
-            let mut s = 0.0;
-            for j in 0..m {
-                let x = (f[i] + g[j] - cost[j]) / reg;
-                let v = super::plan_exp(x);
-                row[j] = v;
-                s += v;
+        .for_each(|(b, (blk, rb))| {
+            blk.col.fill(0.0);
+            blk.ptr.clear();
+            blk.ptr.push(0);
+            blk.idx.clear();
+            blk.val.clear();
+            for (k, ri) in rb.iter_mut().enumerate() {
+                let i = b * BLOCK + k;
+                for ((x, gj), cj) in blk.xrow.iter_mut().zip(g).zip(p.cost_row(i)) {
+                    *x = (f[i] + gj - cj) / reg;
+                }
+                let xmax = blk.xrow.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let s = exp_above_sum(&mut blk.xrow, super::PLAN_CUT);
+                *ri = s;
+                for (cj, v) in blk.col.iter_mut().zip(&blk.xrow) {
+                    *cj += v;
+                }
+                if s > 0.0 {
+                    let cut = super::plan_exp(xmax) * rel;
+                    // Branch-free compaction of the entries >= cut (positive, as cut > 0).
+                    let mut kk = 0;
+                    for (j, v) in blk.xrow.iter().enumerate() {
+                        blk.sidx[kk] = j as u32;
+                        blk.sval[kk] = *v;
+                        kk += usize::from(*v >= cut && *v > 0.0);
+                    }
+                    blk.idx.extend_from_slice(&blk.sidx[..kk]);
+                    blk.val.extend_from_slice(&blk.sval[..kk]);
+                }
+                blk.ptr.push(blk.idx.len());
             }
-            *ri = s;
         });
-    let pl: &[f64] = plan;
-    c.par_chunks_mut(64).enumerate().for_each(|(blk, out)| {
-        out.fill(0.0);
-        let j0 = blk * 64;
-        for i in 0..n {
-            let row = &pl[i * m + j0..i * m + j0 + out.len()];
-            for (o, v) in out.iter_mut().zip(row) {
-                *o += v;
-            }
+    c.fill(0.0);
+    for blk in blocks.iter() {
+        for (cj, v) in c.iter_mut().zip(&blk.col) {
+            *cj += v;
         }
-    });
+    }
     r.iter().sum()
 }
 
-/// Sparse rows of the plan: CSR over rows.
+/// The sparsified plan in both orientations, for the two halves of the Newton matrix.
 struct Csr {
+    /// Rows: `ptr`, column indices, values.
     ptr: Vec<usize>,
-    idx: Vec<usize>,
+    idx: Vec<u32>,
     val: Vec<f64>,
+    /// Columns (the transpose): `tptr`, row indices, values.
+    tptr: Vec<usize>,
+    tidx: Vec<u32>,
+    tval: Vec<f64>,
 }
 
-/// Keep in each row the largest entries covering `1 − delta` of the row mass.
+/// Keep in each row the largest candidates covering `1 − delta` of the row mass `r_i`
+/// (`delta` at least the candidates' `δ_c`).
 ///
-/// One pass per row sorts the entries into buckets by binary exponent relative to the row's
+/// One pass per row sorts the candidates into buckets by binary exponent relative to the row's
 /// largest entry (bucket `k`: values in `[2^(e_max − k), 2^(e_max − k + 1))`) and adds up their
 /// mass; the threshold is the lower edge of the first bucket at which the cumulative mass
 /// reaches `(1 − delta) r_i`. This keeps at most the needed entries plus the rest of one
-/// factor-of-2 bucket, without sorting.
-fn sparsify(plan: &[f64], r: &[f64], m: usize, delta: f64, out: &mut Csr) {
+/// factor-of-2 bucket, without sorting. Then the rows are concatenated and transposed
+/// (counting sort), allocation-free once the buffers have grown.
+fn sparsify(blocks: &mut [Block], r: &[f64], m: usize, delta: f64, out: &mut Csr) {
     const NB: usize = 64;
     let exp_bits = |v: f64| ((v.to_bits() >> 52) & 0x7ff) as i64;
-    let rows: Vec<Vec<(usize, f64)>> = plan
-        .par_chunks(m)
-        .zip(r.par_iter())
-        .map(|(row, &ri)| {
-            if ri <= 0.0 {
-                return Vec::new();
-            }
-            let mx = row.iter().copied().fold(0.0f64, f64::max);
-            let emax = exp_bits(mx);
-            let mut mass = [0.0f64; NB];
-            for &v in row {
-                if v > 0.0 {
-                    let k = ((emax - exp_bits(v)).max(0) as usize).min(NB - 1);
-                    mass[k] += v;
+    blocks
+        .par_iter_mut()
+        .zip(r.par_chunks(BLOCK))
+        .for_each(|(blk, rb)| {
+            blk.kept_ptr.clear();
+            blk.kept_ptr.push(0);
+            blk.kept_idx.clear();
+            blk.kept_val.clear();
+            for (k, &ri) in rb.iter().enumerate() {
+                let (lo, hi) = (blk.ptr[k], blk.ptr[k + 1]);
+                let (ci, cv) = (&blk.idx[lo..hi], &blk.val[lo..hi]);
+                if ri > 0.0 && !cv.is_empty() {
+                    let mx = cv.iter().copied().fold(0.0f64, f64::max);
+                    let emax = exp_bits(mx);
+                    let mut mass = [0.0f64; NB];
+                    for &v in cv {
+                        let b = ((emax - exp_bits(v)).max(0) as usize).min(NB - 1);
+                        mass[b] += v;
+                    }
+                    let target = (1.0 - delta) * ri;
+                    let mut acc = 0.0;
+                    let mut kcut = NB - 1;
+                    for (b, mb) in mass.iter().enumerate() {
+                        acc += mb;
+                        if acc >= target {
+                            kcut = b;
+                            break;
+                        }
+                    }
+                    let thr = if kcut == NB - 1 || emax - (kcut as i64) < 1 {
+                        0.0
+                    } else {
+                        f64::from_bits(((emax - kcut as i64) as u64) << 52)
+                    };
+                    for (j, v) in ci.iter().zip(cv) {
+                        if *v >= thr {
+                            blk.kept_idx.push(*j);
+                            blk.kept_val.push(*v);
+                        }
+                    }
                 }
+                blk.kept_ptr.push(blk.kept_idx.len());
             }
-            let target = (1.0 - delta) * ri;
-            let mut acc = 0.0;
-            let mut kcut = NB - 1;
-            for (k, mk) in mass.iter().enumerate() {
-                acc += mk;
-                if acc >= target {
-                    kcut = k;
-                    break;
-                }
-            }
-            let thr = if kcut == NB - 1 || emax - (kcut as i64) < 1 {
-                0.0
-            } else {
-                f64::from_bits(((emax - kcut as i64) as u64) << 52)
-            };
-            row.iter()
-                .enumerate()
-                .filter(|(_, v)| **v > 0.0 && **v >= thr)
-                .map(|(j, v)| (j, *v))
-                .collect()
-        })
-        .collect();
+        });
     out.ptr.clear();
     out.idx.clear();
     out.val.clear();
     out.ptr.push(0);
-    for row in rows {
-        for (j, v) in row {
-            out.idx.push(j);
-            out.val.push(v);
-        }
-        out.ptr.push(out.idx.len());
+    for blk in blocks.iter() {
+        let base = out.idx.len();
+        out.idx.extend_from_slice(&blk.kept_idx);
+        out.val.extend_from_slice(&blk.kept_val);
+        out.ptr.extend(blk.kept_ptr[1..].iter().map(|q| base + q));
     }
+    transpose(m, out);
 }
 
-/// `y = (M_s + μI) x` with `x = [x_f; x_g]`.
+/// The column-major copy of the kept entries (a counting sort, parallel over ranges of
+/// columns). Within a row the entries are in increasing column order, so the part of row `i`
+/// in a column range is found by binary search; each range owns a contiguous part of the
+/// output, and rows stay in increasing order within every column.
+fn transpose(m: usize, out: &mut Csr) {
+    const CHUNK: usize = 256;
+    let n = out.ptr.len() - 1;
+    let (ptr, idx, val) = (&out.ptr, &out.idx, &out.val);
+    let part = |i: usize, j0: usize, j1: usize| {
+        let row = &idx[ptr[i]..ptr[i + 1]];
+        let lo = row.partition_point(|&j| (j as usize) < j0);
+        let hi = row.partition_point(|&j| (j as usize) < j1);
+        ptr[i] + lo..ptr[i] + hi
+    };
+    out.tptr.clear();
+    out.tptr.resize(m + 1, 0);
+    out.tptr[1..]
+        .par_chunks_mut(CHUNK)
+        .enumerate()
+        .for_each(|(ch, counts)| {
+            let j0 = ch * CHUNK;
+            for i in 0..n {
+                for q in part(i, j0, j0 + counts.len()) {
+                    counts[idx[q] as usize - j0] += 1;
+                }
+            }
+        });
+    for j in 0..m {
+        out.tptr[j + 1] += out.tptr[j];
+    }
+    let nnz = out.tptr[m];
+    out.tidx.resize(nnz, 0);
+    out.tval.resize(nnz, 0.0);
+    // Split the output at the chunk boundaries.
+    let mut slices = Vec::with_capacity(m.div_ceil(CHUNK));
+    let (mut ti, mut tv) = (&mut out.tidx[..], &mut out.tval[..]);
+    for ch in 0..m.div_ceil(CHUNK) {
+        let len = out.tptr[((ch + 1) * CHUNK).min(m)] - out.tptr[ch * CHUNK];
+        let (a, b) = std::mem::take(&mut ti).split_at_mut(len);
+        let (c, d) = std::mem::take(&mut tv).split_at_mut(len);
+        slices.push((ch, a, c));
+        ti = b;
+        tv = d;
+    }
+    let tptr = &out.tptr;
+    slices.into_par_iter().for_each(|(ch, ti, tv)| {
+        let j0 = ch * CHUNK;
+        let j1 = (j0 + CHUNK).min(m);
+        let base = tptr[j0];
+        let mut next: Vec<usize> = tptr[j0..j1].iter().map(|t| t - base).collect();
+        for i in 0..n {
+            for q in part(i, j0, j1) {
+                let slot = &mut next[idx[q] as usize - j0];
+                ti[*slot] = i as u32;
+                tv[*slot] = val[q];
+                *slot += 1;
+            }
+        }
+    });
+}
+
+/// `y = (M_s + μI) x` with `x = [x_f; x_g]`: two parallel gathers (rows, then columns).
 fn apply(s: &Csr, r: &[f64], c: &[f64], mu: f64, x: &[f64], y: &mut [f64]) {
     let n = r.len();
     let (xf, xg) = x.split_at(n);
     let (yf, yg) = y.split_at_mut(n);
     yf.par_iter_mut().enumerate().for_each(|(i, yi)| {
         let mut acc = (r[i] + mu) * xf[i];
-        for k in s.ptr[i]..s.ptr[i + 1] {
-            acc += s.val[k] * xg[s.idx[k]];
+        for q in s.ptr[i]..s.ptr[i + 1] {
+            acc += s.val[q] * xg[s.idx[q] as usize];
         }
         *yi = acc;
     });
-    for (j, yj) in yg.iter_mut().enumerate() {
-        *yj = (c[j] + mu) * xg[j];
-    }
-    for (i, &xi) in xf.iter().enumerate() {
-        for k in s.ptr[i]..s.ptr[i + 1] {
-            yg[s.idx[k]] += s.val[k] * xi;
+    yg.par_iter_mut().enumerate().for_each(|(j, yj)| {
+        let mut acc = (c[j] + mu) * xg[j];
+        for q in s.tptr[j]..s.tptr[j + 1] {
+            acc += s.tval[q] * xf[s.tidx[q] as usize];
         }
-    }
+        *yj = acc;
+    });
 }
 
 /// Preconditioned CG for `A x = rhs` (A = M_s + μI, Jacobi preconditioner); returns iterations.
@@ -242,19 +377,10 @@ pub fn solve(
         prm.max_sinkhorn
             .min(common.max_iter.unwrap_or(u64::MAX).max(prm.min_sinkhorn)),
     );
-    let first = sinkhorn::run(p, &s1, None, &mut NoObserver, false)?;
+    let first = sinkhorn::run(p, &s1, None, &mut NoObserver, false, prm.min_sinkhorn)?;
     let mut timers = [0.0f64; 4]; // sinkhorn stage, plan passes, sparsify, cg
-    let mut sinkhorn_iters = first.iterations;
-    let mut sol = first.solution;
-    // At least min_sinkhorn iterations.
-    if sinkhorn_iters < prm.min_sinkhorn && first.status == Status::Converged {
-        let mut s2 = settings.clone();
-        s2.tol = f64::MIN_POSITIVE;
-        s2.common.max_iter = Some(prm.min_sinkhorn);
-        let r2 = sinkhorn::run(p, &s2, None, &mut NoObserver, false)?;
-        sinkhorn_iters = r2.iterations;
-        sol = r2.solution;
-    }
+    let sinkhorn_iters = first.iterations;
+    let sol = first.solution;
     timers[0] = t0.elapsed().as_secs_f64();
     observer.on_start(&RunInfo {
         algorithm: "sns",
@@ -272,13 +398,16 @@ pub fn solve(
     // Stage 2: Newton. Buffers allocated once.
     let mut f = sol.f;
     let mut g = sol.g;
-    let mut plan = vec![0.0; n * m];
+    let mut blocks: Vec<Block> = (0..n.div_ceil(BLOCK)).map(|_| Block::new(m)).collect();
     let mut r = vec![0.0; n];
     let mut c = vec![0.0; m];
     let mut sp = Csr {
         ptr: Vec::with_capacity(n + 1),
         idx: Vec::new(),
         val: Vec::new(),
+        tptr: Vec::with_capacity(m + 1),
+        tidx: Vec::new(),
+        tval: Vec::new(),
     };
     let mut rhs = vec![0.0; n + m];
     let mut d = vec![0.0; n + m];
@@ -293,7 +422,10 @@ pub fn solve(
     let mut delta = prm.initial_delta;
     let (mut newton, mut cg_total, mut ls_total) = (0u64, 0u64, 0u64);
     let mut kept_total = 0usize;
-    let mut mass = pool.install(|| plan_pass(p, &f, &g, reg, &mut plan, &mut r, &mut c));
+    // Candidates cover any δ the next sparsification may use (δ shrinks at most 100x a step).
+    let cand = |delta: f64| (delta * 1e-2).max(prm.min_delta);
+    let mut mass =
+        pool.install(|| plan_pass(p, &f, &g, reg, cand(delta), &mut blocks, &mut r, &mut c));
     let mut viol = violation(p, &r, &c);
     let status = loop {
         if viol <= tol {
@@ -318,7 +450,7 @@ pub fn solve(
             break Status::IterationLimit;
         }
         let tt = Instant::now();
-        pool.install(|| sparsify(&plan, &r, m, delta, &mut sp));
+        pool.install(|| sparsify(&mut blocks, &r, m, delta, &mut sp));
         timers[2] += tt.elapsed().as_secs_f64();
         kept_total += sp.idx.len();
         // Newton system (M_s + μI) d = reg ∇D.
@@ -360,7 +492,8 @@ pub fn solve(
                 gt[j] = g[j] + alpha * d[n + j];
             }
             let tt = Instant::now();
-            let mt = pool.install(|| plan_pass(p, &ft, &gt, reg, &mut plan, &mut r, &mut c));
+            let mt = pool
+                .install(|| plan_pass(p, &ft, &gt, reg, cand(delta), &mut blocks, &mut r, &mut c));
             timers[1] += tt.elapsed().as_secs_f64();
             let dt = weighted_dot(p.a(), &ft) + weighted_dot(p.b(), &gt) - reg * mt;
             if dt.is_finite() && dt >= d0 + 1e-4 * alpha * slope - round {
@@ -372,12 +505,13 @@ pub fn solve(
         }
         newton += 1;
         if !accepted {
-            // No progress along this direction: restore the plan, densify and retry.
-            mass = pool.install(|| plan_pass(p, &f, &g, reg, &mut plan, &mut r, &mut c));
+            // No progress along this direction: densify, restore the plan and retry.
             if delta <= prm.min_delta {
                 break Status::Stalled;
             }
             delta = (delta * 1e-2).max(prm.min_delta);
+            mass = pool
+                .install(|| plan_pass(p, &f, &g, reg, cand(delta), &mut blocks, &mut r, &mut c));
             continue;
         }
         std::mem::swap(&mut f, &mut ft);
@@ -437,4 +571,107 @@ pub fn solve(
     Ok(ot_report(
         "sns", status, sol, vals, newton, elapsed, common, stats,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small problem with an uneven plan: 150 × 170, cost `(x_i − y_j)²` on a line.
+    fn problem() -> OtProblem {
+        let (n, m) = (150, 170);
+        let a: Vec<f64> = (0..n).map(|i| 1.0 + (i % 7) as f64).collect();
+        let sa: f64 = a.iter().sum();
+        let b: Vec<f64> = (0..m).map(|j| 1.0 + (j % 5) as f64).collect();
+        let sb: f64 = b.iter().sum();
+        let cost = (0..n * m)
+            .map(|k| {
+                let (i, j) = (k / m, k % m);
+                let d = i as f64 / n as f64 - j as f64 / m as f64;
+                d * d
+            })
+            .collect();
+        OtProblem::new(
+            a.iter().map(|x| x / sa).collect(),
+            b.iter().map(|x| x / sb).collect(),
+            cost,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn sparsified_matrix_is_consistent_in_both_orientations() {
+        let p = problem();
+        let (n, m, reg) = (p.n(), p.m(), 1e-3);
+        let f = vec![0.0; n];
+        let g: Vec<f64> = (0..m).map(|j| 1e-3 * (j % 3) as f64).collect();
+        let mut blocks: Vec<Block> = (0..n.div_ceil(BLOCK)).map(|_| Block::new(m)).collect();
+        let (mut r, mut c) = (vec![0.0; n], vec![0.0; m]);
+        let delta = 1e-3;
+        let total = plan_pass(&p, &f, &g, reg, delta, &mut blocks, &mut r, &mut c);
+        // Row and column sums against the scalar plan.
+        let sol = OtSolution {
+            f: f.clone(),
+            g: g.clone(),
+            reg,
+        };
+        let dense = sol.plan(&p);
+        for i in 0..n {
+            let want: f64 = dense[i * m..(i + 1) * m].iter().sum();
+            assert!((r[i] - want).abs() <= 1e-12 * want.max(1e-300), "row {i}");
+        }
+        for j in 0..m {
+            let want: f64 = (0..n).map(|i| dense[i * m + j]).sum();
+            assert!((c[j] - want).abs() <= 1e-12 * want.max(1e-300), "col {j}");
+        }
+        assert!((total - r.iter().sum::<f64>()).abs() <= 1e-15 * total);
+        let mut sp = Csr {
+            ptr: vec![],
+            idx: vec![],
+            val: vec![],
+            tptr: vec![],
+            tidx: vec![],
+            tval: vec![],
+        };
+        sparsify(&mut blocks, &r, m, delta, &mut sp);
+        // Every row keeps at least 1 − δ of its mass, and fewer than all entries overall.
+        let mut kept_dense = vec![0.0; n * m];
+        for i in 0..n {
+            let kept: f64 = sp.val[sp.ptr[i]..sp.ptr[i + 1]].iter().sum();
+            assert!(kept >= (1.0 - delta) * r[i], "row {i}: {kept} of {}", r[i]);
+            for q in sp.ptr[i]..sp.ptr[i + 1] {
+                let j = sp.idx[q] as usize;
+                // The vectorised exp agrees with f64::exp to a few ulp.
+                assert!((sp.val[q] - dense[i * m + j]).abs() <= 1e-14 * dense[i * m + j]);
+                kept_dense[i * m + j] = sp.val[q];
+            }
+        }
+        assert!(sp.idx.len() < n * m / 2);
+        // The transpose holds the same entries, rows increasing within each column.
+        assert_eq!(sp.tptr[m], sp.idx.len());
+        for j in 0..m {
+            let rows = &sp.tidx[sp.tptr[j]..sp.tptr[j + 1]];
+            assert!(rows.windows(2).all(|w| w[0] < w[1]));
+            for (q, &i) in rows.iter().enumerate() {
+                assert_eq!(sp.tval[sp.tptr[j] + q], kept_dense[i as usize * m + j]);
+            }
+        }
+        // apply() against the dense sparsified matrix.
+        let x: Vec<f64> = (0..n + m).map(|k| ((k * 37) % 11) as f64 - 5.0).collect();
+        let mu = 1e-9;
+        let mut y = vec![0.0; n + m];
+        apply(&sp, &r, &c, mu, &x, &mut y);
+        for i in 0..n {
+            let want = (r[i] + mu) * x[i]
+                + (0..m)
+                    .map(|j| kept_dense[i * m + j] * x[n + j])
+                    .sum::<f64>();
+            assert!((y[i] - want).abs() <= 1e-12 * (1.0 + want.abs()));
+        }
+        for j in 0..m {
+            let want =
+                (c[j] + mu) * x[n + j] + (0..n).map(|i| kept_dense[i * m + j] * x[i]).sum::<f64>();
+            assert!((y[n + j] - want).abs() <= 1e-12 * (1.0 + want.abs()));
+        }
+    }
 }

@@ -1,0 +1,3 @@
+//! Shared numerical kernels.
+
+pub mod vexp;
