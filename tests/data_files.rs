@@ -6,11 +6,15 @@
 mod common;
 
 use mathprog::problems::binary::Sense;
+use mathprog::problems::exact::ot_exact;
 use mathprog::problems::exact::{binary_brute_force, maxcut_brute_force};
+use mathprog::problems::generators;
 use mathprog::problems::io::dimacs::{SatFormat, read_maxsat, write_sat_to};
 use mathprog::problems::io::gset::{read_gset, write_gset_to};
+use mathprog::problems::io::ot::{read_grid, write_grid};
 use mathprog::problems::io::qubo::read_qubo;
 use mathprog::problems::maxcut::MaxCut;
+use mathprog::problems::ot::{GroundCost, OtProblem};
 use mathprog::problems::qubo::{Domain, Qubo};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -102,5 +106,38 @@ fn bundled_qubo_instances_match_generators_and_optima() {
         assert_eq!(e, p.value(&x));
         optima.insert(name.to_string(), e);
     }
+    check_optima(&dir.join("optimal.json"), &optima);
+}
+
+#[test]
+fn bundled_ot_grids_match_generators_and_exact_w2() {
+    let dir = common::repo("data/ot");
+    let mut grids = Vec::new();
+    for (name, shape, components, seed) in [
+        ("mix_12x12_k2_s1.txt", [12usize, 12], 2usize, 1u64),
+        ("mix_16x16_k3_s2.txt", [16, 16], 3, 2),
+    ] {
+        let g = generators::gaussian_mixture_grid(&shape, components, seed);
+        let path = dir.join(name);
+        if regenerate() {
+            write_grid(&path, &g).unwrap();
+        }
+        // Compared by value: the weights go through the platform's exp, which may differ in
+        // the last bit between C libraries.
+        let back = read_grid(&path).unwrap();
+        assert_eq!(back.shape(), g.shape());
+        assert_eq!(back.spacing(), g.spacing());
+        for (x, y) in back.weights().iter().zip(g.weights()) {
+            assert!((x - y).abs() <= 1e-14 * y, "{name}: {x} vs {y}");
+        }
+        grids.push(back);
+    }
+    let (p, _) = OtProblem::from_grids(&grids[0], &grids[1], GroundCost::SqEuclidean).unwrap();
+    let (emd, _) = ot_exact(&p).unwrap();
+    let mut optima = BTreeMap::new();
+    optima.insert(
+        "mix_12x12_k2_s1.txt -> mix_16x16_k3_s2.txt, sqeuclidean (W2^2)".to_string(),
+        emd,
+    );
     check_optima(&dir.join("optimal.json"), &optima);
 }

@@ -4,8 +4,9 @@
 mod common;
 
 use mathprog::problems::exact::ot_exact;
+use mathprog::problems::generators;
 use mathprog::problems::io::ot::read_ot;
-use mathprog::problems::ot::OtProblem;
+use mathprog::problems::ot::{GridHistogram, GroundCost, OtProblem};
 use mathprog::solvers::core::{NoObserver, Status};
 use mathprog::solvers::ot::{OtSettings, evaluate, sinkhorn, sns};
 use proptest::prelude::*;
@@ -152,4 +153,82 @@ fn small_reg_does_not_overflow() {
     let rs = sns::solve(&p, &settings(1e-4, 1e-9), &mut NoObserver).unwrap();
     assert_eq!(rs.status, Status::Converged);
     assert!((rs.stats["transport_cost"].as_f64().unwrap() - tc).abs() < 1e-6);
+}
+
+/// `W₁` between two histograms on the same 1-D grid of cell size `h`: `h Σ_k |F_a(k) − F_b(k)|`
+/// (the closed form through the cumulative distributions).
+fn w1_by_cdf(a: &[f64], b: &[f64], h: f64) -> f64 {
+    let (mut fa, mut fb, mut s) = (0.0, 0.0, 0.0);
+    for (x, y) in a.iter().zip(b) {
+        fa += x;
+        fb += y;
+        s += (fa - fb).abs();
+    }
+    h * s
+}
+
+fn arb_hist(len: usize) -> impl Strategy<Value = Vec<f64>> {
+    proptest::collection::vec(prop_oneof![Just(0.0), 0.01f64..1.0], len).prop_filter_map(
+        "not all zero",
+        |w| {
+            let s: f64 = w.iter().sum();
+            (s > 0.0).then(|| w.iter().map(|x| x / s).collect())
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(common::config(48))]
+
+    /// On 1-D grids with |x − y| the exact solver gives the CDF formula exactly and SNS gets
+    /// within the entropic bias, which vanishes as reg → 0.
+    #[test]
+    fn one_d_grids_give_w1_by_the_cdf_formula(
+        (a, b) in (2usize..40).prop_flat_map(|len| (arb_hist(len), arb_hist(len)))
+    ) {
+        let len = a.len();
+        let ga = GridHistogram::new(vec![len], a.clone()).unwrap();
+        let gb = GridHistogram::new(vec![len], b.clone()).unwrap();
+        let want = w1_by_cdf(&a, &b, 1.0 / len as f64);
+        let (p, sup) = OtProblem::from_grids(&ga, &gb, GroundCost::Euclidean).unwrap();
+        prop_assert_eq!(sup.rows.len(), a.iter().filter(|x| **x > 0.0).count());
+        let (emd, _) = ot_exact(&p).unwrap();
+        prop_assert!((emd - want).abs() <= 1e-12, "exact {} vs CDF {}", emd, want);
+        let (name, w) = GroundCost::Euclidean.wasserstein(emd);
+        prop_assert_eq!(name, "W1");
+        prop_assert_eq!(w, emd);
+        let reg = 1e-4;
+        let rep = sns::solve(&p, &settings(reg, 1e-10), &mut NoObserver).unwrap();
+        prop_assert_eq!(rep.status, Status::Converged);
+        let tc = rep.stats["transport_cost"].as_f64().unwrap();
+        let nm = (p.n() * p.m()) as f64;
+        prop_assert!(tc >= want - 1e-9 && tc <= want + reg * (nm.ln() + 1.0), "SNS {} vs CDF {}", tc, want);
+    }
+}
+
+#[test]
+fn two_d_grids_of_different_resolution_match_the_exact_solver() {
+    // Two Gaussian mixtures on 6 x 6 and 9 x 9 grids of the unit square: W2² by SNS at
+    // decreasing reg approaches the exact (network-flow) value from above.
+    let ga = generators::gaussian_mixture_grid(&[6, 6], 2, 11);
+    let gb = generators::gaussian_mixture_grid(&[9, 9], 3, 12);
+    let (p, sup) = OtProblem::from_grids(&ga, &gb, GroundCost::SqEuclidean).unwrap();
+    assert_eq!((p.n(), p.m()), (36, 81));
+    assert_eq!(sup.cols[80], 80);
+    // Cost between cell (0,0) of the 6-grid and cell (8,8) of the 9-grid.
+    let d = 1.0 / 12.0 - 17.0 / 18.0;
+    assert!((p.cost_row(0)[80] - 2.0 * d * d).abs() < 1e-15);
+    let (emd, _) = ot_exact(&p).unwrap();
+    let mut last = f64::INFINITY;
+    for reg in [1e-2, 1e-3, 1e-4] {
+        let rep = sns::solve(&p, &settings(reg, 1e-10), &mut NoObserver).unwrap();
+        assert_eq!(rep.status, Status::Converged);
+        let tc = rep.stats["transport_cost"].as_f64().unwrap();
+        assert!(tc >= emd - 1e-9, "reg {reg}: {tc} < exact {emd}");
+        assert!(tc - emd <= last, "reg {reg}: gap grew");
+        last = tc - emd;
+    }
+    assert!(last <= 1e-3 * emd, "gap {last} vs W2² {emd}");
+    let (_, w2) = GroundCost::SqEuclidean.wasserstein(emd);
+    assert!((w2 * w2 - emd).abs() < 1e-15);
 }

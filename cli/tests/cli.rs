@@ -576,3 +576,84 @@ fn ot_point_clouds() {
     ]);
     assert_eq!(usage.status.code(), Some(2));
 }
+
+#[test]
+fn ot_grid_histograms() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, t, plan) = (
+        dir.path().join("s.csv"),
+        dir.path().join("t.txt"),
+        dir.path().join("plan.txt"),
+    );
+    // A 1 x 4 image (DOTmark-style CSV) against a `grid` file: all mass moves from cell 1 to
+    // cell 4 of the unit interval (centres 1/8 and 7/8): W1 = 3/4, and 3 in pixel units.
+    std::fs::write(&s, "1,0,0,0\n").unwrap();
+    std::fs::write(&t, "# target\ngrid 4\n0 0 0 1\n").unwrap();
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = [
+            "ot",
+            "--source-grid",
+            s.to_str().unwrap(),
+            "--target-grid",
+            t.to_str().unwrap(),
+            "--cost",
+            "euclidean",
+            "--exact",
+        ]
+        .iter()
+        .map(|x| x.to_string())
+        .collect();
+        v.extend(extra.iter().map(|x| x.to_string()));
+        v
+    };
+    let a = args(&["--json", "-o", plan.to_str().unwrap()]);
+    let out = run(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let r: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(r["stats"]["wasserstein_kind"], "W1");
+    assert!((r["stats"]["wasserstein_exact"].as_f64().unwrap() - 0.75).abs() < 1e-12);
+    assert!((r["stats"]["wasserstein"].as_f64().unwrap() - 0.75).abs() < 1e-9);
+    assert_eq!(
+        (r["stats"]["n"].as_u64(), r["stats"]["m"].as_u64()),
+        (Some(1), Some(1))
+    );
+    // The plan names grid cells (1-based, row-major), not rows of the reduced problem.
+    let p = std::fs::read_to_string(&plan).unwrap();
+    let last = p.lines().last().unwrap();
+    assert!(last.starts_with("1 4 "), "{p}");
+    let a = args(&["--cell-size", "1", "--scale-cost", "-q"]);
+    let out = run(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("W1            3.000000000000e0"),
+        "{}",
+        text(&out.stdout)
+    );
+    // Squared Euclidean: W2 = 3/4 as well (one atom moves as a whole).
+    let mut a = args(&["--json"]);
+    let k = a.iter().position(|x| x == "euclidean").unwrap();
+    a[k] = "sqeuclidean".into();
+    let out = run(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let r: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(r["stats"]["wasserstein_kind"], "W2");
+    assert!((r["stats"]["wasserstein_exact"].as_f64().unwrap() - 0.75).abs() < 1e-12);
+    // Errors name the file and line.
+    std::fs::write(&t, "grid 4\n0 0 1\n").unwrap();
+    let a = args(&[]);
+    let bad = run(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        text(&bad.stderr).contains("t.txt:2: 3 weights, but a [4] grid has 4 cells"),
+        "{}",
+        text(&bad.stderr)
+    );
+    std::fs::write(&t, "grid 2 2\n0 0 0 1\n").unwrap();
+    let bad = run(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        text(&bad.stderr).contains("dimensional"),
+        "{}",
+        text(&bad.stderr)
+    );
+}

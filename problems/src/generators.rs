@@ -2,6 +2,7 @@
 //! (Xoshiro256++ seeded through SplitMix64), so committed instances can be re-created exactly.
 
 use crate::graph::{Edge, Graph};
+use crate::ot::GridHistogram;
 use crate::qubo::Entry;
 use crate::sat::Clause;
 use rand::{RngExt, SeedableRng};
@@ -126,6 +127,38 @@ pub fn random_qubo(n: usize, density: f64, max_abs: i64, seed: u64) -> Vec<Entry
         }
     }
     entries
+}
+
+/// A random Gaussian mixture discretised on a grid of `shape` over the unit cube: `components`
+/// bumps with centres uniform in `[0.2, 0.8]^d`, widths uniform in `[0.05, 0.15]` and weights
+/// uniform in `[0.5, 1]`, evaluated at the cell centres and normalised to mass 1.
+pub fn gaussian_mixture_grid(shape: &[usize], components: usize, seed: u64) -> GridHistogram {
+    assert!(components > 0, "at least one component");
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let d = shape.len();
+    let comps: Vec<(Vec<f64>, f64, f64)> = (0..components)
+        .map(|_| {
+            let mu = (0..d).map(|_| rng.random_range(0.2..0.8)).collect();
+            (mu, rng.random_range(0.05..0.15), rng.random_range(0.5..1.0))
+        })
+        .collect();
+    let cells: usize = shape.iter().product();
+    let unit = GridHistogram::new(shape.to_vec(), vec![1.0; cells]).expect("valid shape");
+    let mut w: Vec<f64> = (0..cells)
+        .map(|k| {
+            let x = unit.center(k);
+            comps
+                .iter()
+                .map(|(mu, s, wt)| {
+                    let r2: f64 = x.iter().zip(mu).map(|(a, b)| (a - b) * (a - b)).sum();
+                    wt * (-r2 / (2.0 * s * s)).exp()
+                })
+                .sum::<f64>()
+        })
+        .collect();
+    let total: f64 = w.iter().sum();
+    w.iter_mut().for_each(|v| *v /= total);
+    GridHistogram::new(shape.to_vec(), w).expect("positive finite weights")
 }
 
 #[cfg(test)]

@@ -1,14 +1,14 @@
-//! `solve ot FILE`: entropic optimal transport (dense cost matrix) by Sinkhorn–Newton–Sparse or
-//! stabilised Sinkhorn.
+//! `solve ot`: entropic optimal transport (dense cost matrix, point clouds or grid histograms)
+//! by Sinkhorn–Newton–Sparse or stabilised Sinkhorn.
 
 use super::{CliError, common_settings, kv, out_err};
 use crate::progress::CliObserver;
 use crate::{CommonArgs, Io};
 use clap::Args;
 use mathprog_problems::exact::ot_exact;
-use mathprog_problems::io::ot::{read_ot, read_ot_normalized, read_points};
+use mathprog_problems::io::ot::{read_grid, read_ot, read_ot_normalized, read_points};
 use mathprog_problems::io::write_atomic;
-use mathprog_problems::ot::{GroundCost, MASS_TOLERANCE, OtProblem};
+use mathprog_problems::ot::{GridHistogram, GridSupport, GroundCost, MASS_TOLERANCE, OtProblem};
 use mathprog_solvers::ot::{OtSettings, sinkhorn, sns};
 use std::path::PathBuf;
 
@@ -25,7 +25,7 @@ enum Method {
 pub struct OtArgs {
     /// Instance: `n m`, then n weights a, m weights b, then the n x m cost matrix row by row
     /// (whitespace separated; `#` comments).
-    #[arg(value_name = "FILE", required_unless_present_all = ["source", "target"], conflicts_with_all = ["source", "target"])]
+    #[arg(value_name = "FILE", required_unless_present_any = ["source", "source_grid"], conflicts_with_all = ["source", "target", "source_grid", "target_grid"])]
     file: Option<PathBuf>,
     /// Source point cloud: one point per line, `x_1 … x_d w` (coordinates, then the weight).
     #[arg(long, value_name = "FILE", requires = "target")]
@@ -33,6 +33,17 @@ pub struct OtArgs {
     /// Target point cloud (same format and dimension as --source).
     #[arg(long, value_name = "FILE", requires = "source")]
     target: Option<PathBuf>,
+    /// Source histogram on a regular grid: `.npy` (any dimension), a `grid n_1 … n_d` header
+    /// then the weights row-major, or a matrix with one grid row per line (DOTmark images).
+    /// Cells sit at their centres in the unit cube; empty cells are dropped.
+    #[arg(long, value_name = "FILE", requires = "target_grid", conflicts_with_all = ["source", "target"])]
+    source_grid: Option<PathBuf>,
+    /// Target grid histogram (same dimension as --source-grid, any resolution).
+    #[arg(long, value_name = "FILE", requires = "source_grid")]
+    target_grid: Option<PathBuf>,
+    /// Grid cell size on every axis instead of 1/n_k (1 for pixel units).
+    #[arg(long, value_name = "H", requires = "source_grid")]
+    cell_size: Option<f64>,
     /// Ground cost between points: sqeuclidean, euclidean, or lp:P (the p-norm distance).
     #[arg(long, value_name = "COST", default_value = "sqeuclidean")]
     cost: String,
@@ -87,7 +98,78 @@ fn ground_cost(s: &str) -> Result<GroundCost, CliError> {
 
 /// Run `solve ot`.
 pub fn run(a: &OtArgs, io: &mut Io<'_>) -> Result<(), CliError> {
+    let mut support: Option<GridSupport> = None;
     let (p, label) = match (&a.file, &a.source, &a.target) {
+        (None, None, None) if a.source_grid.is_some() => {
+            let (src, tgt) = (
+                a.source_grid.as_ref().expect("checked"),
+                a.target_grid
+                    .as_ref()
+                    .ok_or_else(|| CliError::Usage("--source-grid needs --target-grid".into()))?,
+            );
+            let ground = ground_cost(&a.cost)?;
+            let read = |path: &PathBuf| -> Result<GridHistogram, CliError> {
+                let g = read_grid(path)?;
+                match a.cell_size {
+                    Some(h) => {
+                        let d = g.shape().len();
+                        g.with_spacing(&vec![h; d])
+                    }
+                    .map_err(|e| CliError::Usage(format!("--cell-size: {e}"))),
+                    None => Ok(g),
+                }
+            };
+            let (ga, gb) = (read(src)?, read(tgt)?);
+            let (sa, sb) = (ga.mass(), gb.mass());
+            let unequal = (sa - sb).abs() > MASS_TOLERANCE * sa.max(sb);
+            if unequal && !a.normalize {
+                return Err(CliError::Failed(format!(
+                    "{} has mass {sa} but {} has mass {sb}; pass --normalize to rescale both to 1",
+                    src.display(),
+                    tgt.display()
+                )));
+            }
+            let norm = |g: GridHistogram, s: f64| -> GridHistogram {
+                if a.normalize {
+                    let w = g.weights().iter().map(|x| x / s).collect();
+                    GridHistogram::new(g.shape().to_vec(), w)
+                        .and_then(|n| n.with_spacing(g.spacing()))
+                        .unwrap_or(g)
+                } else {
+                    g
+                }
+            };
+            let (ga, gb) = (norm(ga, sa), norm(gb, sb));
+            if unequal && !a.common.json {
+                writeln!(
+                    io.stderr,
+                    "warning: unequal masses, both marginals rescaled to 1"
+                )
+                .map_err(out_err)?;
+            }
+            let (p, sup) = OtProblem::from_grids(&ga, &gb, ground).map_err(|e| {
+                CliError::Failed(format!("{} / {}: {e}", src.display(), tgt.display()))
+            })?;
+            support = Some(sup);
+            let dims = |g: &GridHistogram| {
+                g.shape()
+                    .iter()
+                    .map(|n| n.to_string())
+                    .collect::<Vec<_>>()
+                    .join("x")
+            };
+            (
+                p,
+                format!(
+                    "{} ({}) -> {} ({}), {}",
+                    src.display(),
+                    dims(&ga),
+                    tgt.display(),
+                    dims(&gb),
+                    a.cost
+                ),
+            )
+        }
         (Some(file), _, _) => {
             let p = if a.normalize {
                 let (p, differed) = read_ot_normalized(file)?;
@@ -125,7 +207,7 @@ pub fn run(a: &OtArgs, io: &mut Io<'_>) -> Result<(), CliError> {
                     w
                 }
             };
-            let mut p = OtProblem::from_points(&xs, scale(wa, sa), &ys, scale(wb, sb), ground)
+            let p = OtProblem::from_points(&xs, scale(wa, sa), &ys, scale(wb, sb), ground)
                 .map_err(|e| {
                     CliError::Failed(format!("{} / {}: {e}", src.display(), tgt.display()))
                 })?;
@@ -136,9 +218,6 @@ pub fn run(a: &OtArgs, io: &mut Io<'_>) -> Result<(), CliError> {
                 )
                 .map_err(out_err)?;
             }
-            if a.scale_cost {
-                p = p.with_scaled_cost();
-            }
             (
                 p,
                 format!("{} -> {} ({})", src.display(), tgt.display(), a.cost),
@@ -146,11 +225,19 @@ pub fn run(a: &OtArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         }
         _ => {
             return Err(CliError::Usage(
-                "give FILE, or --source and --target".into(),
+                "give FILE, --source and --target, or --source-grid and --target-grid".into(),
             ));
         }
     };
-    let p = if a.scale_cost && a.file.is_some() {
+    // Costs of point clouds and grids are in the units of the coordinates: the Wasserstein
+    // distance is reported in those units even when --scale-cost divides them.
+    let geometric = a.file.is_none();
+    let cost_unit = if a.scale_cost && p.max_cost() > 0.0 {
+        p.max_cost()
+    } else {
+        1.0
+    };
+    let p = if a.scale_cost {
         p.with_scaled_cost()
     } else {
         p
@@ -184,17 +271,53 @@ pub fn run(a: &OtArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         let (emd, _) = ot_exact(&p).map_err(|e| CliError::Failed(e.to_string()))?;
         report.stats.insert("emd_cost".into(), emd.into());
     }
+    // W_p of the (discretised) measures from the plan's cost, an upper bound on the exact one
+    // up to the marginal violation; exact with --exact.
+    let wasserstein = if geometric {
+        let ground = ground_cost(&a.cost)?;
+        let tc = report.stats["transport_cost"].as_f64().unwrap_or(f64::NAN);
+        let (name, w) = ground.wasserstein(tc * cost_unit);
+        report.stats.insert("wasserstein".into(), w.into());
+        report.stats.insert("wasserstein_kind".into(), name.into());
+        let exact = report
+            .stats
+            .get("emd_cost")
+            .and_then(|v| v.as_f64())
+            .map(|e| ground.wasserstein(e * cost_unit).1);
+        if let Some(e) = exact {
+            report.stats.insert("wasserstein_exact".into(), e.into());
+        }
+        Some((name, w, exact))
+    } else {
+        None
+    };
     if let Some(path) = &a.common.output {
         let entries = report.solution.plan_sparse(&p, a.plan_threshold);
         write_atomic(path, |w| {
-            writeln!(
-                w,
-                "# transport plan: n m nnz, then i j P_ij (1-based), entries > {:e}",
-                a.plan_threshold
-            )?;
-            writeln!(w, "{} {} {}", p.n(), p.m(), entries.len())?;
-            for (i, j, v) in &entries {
-                writeln!(w, "{} {} {v:.17e}", i + 1, j + 1)?;
+            match &support {
+                None => {
+                    writeln!(
+                        w,
+                        "# transport plan: n m nnz, then i j P_ij (1-based), entries > {:e}",
+                        a.plan_threshold
+                    )?;
+                    writeln!(w, "{} {} {}", p.n(), p.m(), entries.len())?;
+                }
+                Some(_) => {
+                    writeln!(
+                        w,
+                        "# transport plan between grid cells: n m nnz (non-empty cells), then \
+                         i j P_ij with i, j the 1-based row-major cell indices, entries > {:e}",
+                        a.plan_threshold
+                    )?;
+                    writeln!(w, "{} {} {}", p.n(), p.m(), entries.len())?;
+                }
+            }
+            for &(i, j, v) in &entries {
+                let (ci, cj) = support
+                    .as_ref()
+                    .map_or((i, j), |sup| (sup.rows[i], sup.cols[j]));
+                writeln!(w, "{} {} {v:.17e}", ci + 1, cj + 1)?;
             }
             Ok(())
         })?;
@@ -231,6 +354,10 @@ pub fn run(a: &OtArgs, io: &mut Io<'_>) -> Result<(), CliError> {
                 "EMD cost",
                 format!("{:.12e} (exact, unregularised)", num("emd_cost")),
             )?;
+        }
+        if let Some((name, w, exact)) = wasserstein {
+            let exact = exact.map_or(String::new(), |e| format!("; exact {e:.12e}"));
+            kv(out, name, format!("{w:.12e} (from <C,P>{exact})"))?;
         }
         kv(out, "status", report.status)?;
         let it = |k: &str| st.get(k).and_then(|v| v.as_u64()).unwrap_or(0);

@@ -4,6 +4,7 @@
 pub mod dimacs;
 pub mod gset;
 pub mod mat;
+pub mod npy;
 pub mod ot;
 pub mod partition;
 pub mod qubo;

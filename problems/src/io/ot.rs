@@ -1,4 +1,5 @@
-//! Optimal-transport instances with a dense cost matrix.
+//! Optimal-transport instances: dense cost matrices, point clouds ([`read_points`]) and grid
+//! histograms ([`read_grid`]). The dense form:
 //!
 //! ```text
 //! n m
@@ -15,7 +16,7 @@
 
 use crate::error::ReadError;
 use crate::io::{read_text, write_atomic};
-use crate::ot::OtProblem;
+use crate::ot::{GridHistogram, OtProblem};
 use std::io::Write;
 use std::path::Path;
 
@@ -223,6 +224,195 @@ pub fn write_ot(path: impl AsRef<Path>, p: &OtProblem) -> Result<(), ReadError> 
     })
 }
 
+/// Read a histogram on a regular grid ([`GridHistogram`]). Three forms:
+///
+/// * `.npy` (by extension): a NumPy array of any dimension; its shape is the grid's.
+/// * a `grid` header, then the weights row-major (the last index fastest; line breaks are
+///   not significant), with an optional `spacing h_1 … h_d` line after the header:
+///   ```text
+///   # 3 x 2 grid on the unit square
+///   grid 3 2
+///   0.1 0.2
+///   0.0 0.3
+///   0.2 0.2
+///   ```
+/// * a plain matrix (as the DOTmark images): one grid row per line, values separated by
+///   commas and/or whitespace, every line the same length; one line is a 1-D grid.
+///
+/// `#` starts a comment in the text forms. Errors name the file, the line and what was
+/// expected.
+pub fn read_grid(path: impl AsRef<Path>) -> Result<GridHistogram, ReadError> {
+    let path = path.as_ref();
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("npy"))
+    {
+        let bytes = std::fs::read(path).map_err(|e| ReadError::io(path, e))?;
+        let (shape, vals) = super::npy::parse_npy(&bytes, path)?;
+        return GridHistogram::new(shape, vals)
+            .map_err(|e| ReadError::parse(path, 0, e.to_string()));
+    }
+    parse_grid(&read_text(path)?, path)
+}
+
+/// Parse the text forms of [`read_grid`]; `path` is used in messages.
+pub fn parse_grid(text: &str, path: &Path) -> Result<GridHistogram, ReadError> {
+    let lines: Vec<(usize, Vec<&str>)> = text
+        .lines()
+        .enumerate()
+        .map(|(k, l)| {
+            let l = l.split('#').next().unwrap_or("");
+            (
+                k + 1,
+                l.split(|c: char| c == ',' || c.is_ascii_whitespace())
+                    .filter(|t| !t.is_empty())
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .filter(|(_, t)| !t.is_empty())
+        .collect();
+    let Some((first_ln, first)) = lines.first() else {
+        return Err(ReadError::parse(
+            path,
+            0,
+            "empty file; expected a grid histogram",
+        ));
+    };
+    let number = |t: &str, ln: usize, what: &dyn Fn() -> String| -> Result<f64, ReadError> {
+        match t.parse::<f64>() {
+            Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+            _ => Err(ReadError::parse(
+                path,
+                ln,
+                format!("expected {} (a finite number >= 0), found `{t}`", what()),
+            )),
+        }
+    };
+    let (shape, spacing, body) = if first[0].eq_ignore_ascii_case("grid") {
+        if first.len() < 2 {
+            return Err(ReadError::parse(
+                path,
+                *first_ln,
+                "expected `grid n_1 … n_d` (cells per axis)",
+            ));
+        }
+        let mut shape = Vec::new();
+        for t in &first[1..] {
+            match t.parse::<usize>() {
+                Ok(v) if v > 0 => shape.push(v),
+                _ => {
+                    return Err(ReadError::parse(
+                        path,
+                        *first_ln,
+                        format!("expected a positive number of cells, found `{t}`"),
+                    ));
+                }
+            }
+        }
+        let mut rest = &lines[1..];
+        let mut spacing = None;
+        if let Some((ln, toks)) = rest.first()
+            && toks[0].eq_ignore_ascii_case("spacing")
+        {
+            if toks.len() != shape.len() + 1 {
+                return Err(ReadError::parse(
+                    path,
+                    *ln,
+                    format!("expected `spacing` and {} cell sizes", shape.len()),
+                ));
+            }
+            let mut h = Vec::new();
+            for (d, t) in toks[1..].iter().enumerate() {
+                match t.parse::<f64>() {
+                    Ok(v) if v.is_finite() && v > 0.0 => h.push(v),
+                    _ => {
+                        return Err(ReadError::parse(
+                            path,
+                            *ln,
+                            format!(
+                                "expected the cell size of axis {} (> 0), found `{t}`",
+                                d + 1
+                            ),
+                        ));
+                    }
+                }
+            }
+            spacing = Some(h);
+            rest = &rest[1..];
+        }
+        (shape, spacing, rest)
+    } else {
+        let width = first.len();
+        if let Some((ln, t)) = lines.iter().find(|(_, t)| t.len() != width) {
+            return Err(ReadError::parse(
+                path,
+                *ln,
+                format!(
+                    "{} values, but line {first_ln} has {width}; every grid row needs the same length",
+                    t.len()
+                ),
+            ));
+        }
+        let shape = if lines.len() == 1 {
+            vec![width]
+        } else {
+            vec![lines.len(), width]
+        };
+        (shape, None, &lines[..])
+    };
+    let cells: usize = shape.iter().product();
+    let mut w = Vec::with_capacity(cells);
+    let mut last_ln = *first_ln;
+    for (ln, toks) in body {
+        last_ln = *ln;
+        for t in toks {
+            if w.len() == cells {
+                return Err(ReadError::parse(
+                    path,
+                    *ln,
+                    format!("more than the {cells} weights of a {shape:?} grid, found `{t}`"),
+                ));
+            }
+            let k = w.len();
+            w.push(number(t, *ln, &|| format!("the weight of cell {}", k + 1))?);
+        }
+    }
+    if w.len() != cells {
+        return Err(ReadError::parse(
+            path,
+            last_ln,
+            format!(
+                "{} weights, but a {shape:?} grid has {cells} cells",
+                w.len()
+            ),
+        ));
+    }
+    let g = GridHistogram::new(shape, w).map_err(|e| ReadError::parse(path, 0, e.to_string()))?;
+    match spacing {
+        Some(h) => g
+            .with_spacing(&h)
+            .map_err(|e| ReadError::parse(path, 0, e.to_string())),
+        None => Ok(g),
+    }
+}
+
+/// Write a grid histogram in the `grid` text form of [`read_grid`] (with its spacing),
+/// atomically.
+pub fn write_grid(path: impl AsRef<Path>, g: &GridHistogram) -> Result<(), ReadError> {
+    write_atomic(path.as_ref(), |w: &mut dyn Write| {
+        let dims: Vec<String> = g.shape().iter().map(|n| n.to_string()).collect();
+        writeln!(w, "grid {}", dims.join(" "))?;
+        let h: Vec<String> = g.spacing().iter().map(|x| format!("{x:.17e}")).collect();
+        writeln!(w, "spacing {}", h.join(" "))?;
+        let last = *g.shape().last().unwrap_or(&1);
+        for row in g.weights().chunks(last) {
+            let line: Vec<String> = row.iter().map(|x| format!("{x:.17e}")).collect();
+            writeln!(w, "{}", line.join(" "))?;
+        }
+        Ok(())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,5 +467,42 @@ mod tests {
         let f = dir.path().join("p.txt");
         write_ot(&f, &p).unwrap();
         assert_eq!(read_ot(&f).unwrap(), p);
+    }
+
+    #[test]
+    fn grid_forms_and_errors() {
+        let p = Path::new("g.txt");
+        let g = parse_grid("# two rows\ngrid 2 3\n1 2 3\n4 5 6\n", p).unwrap();
+        assert_eq!(g.shape(), &[2, 3]);
+        assert_eq!(g.weights(), &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        assert_eq!(g.center(4), vec![0.75, 0.5]);
+        let g = parse_grid("grid 3\nspacing 2\n1 0 1", p).unwrap();
+        assert_eq!(g.center(2), vec![5.0]);
+        let g = parse_grid("1,2,3\n4,5,6\n", p).unwrap();
+        assert_eq!(g.shape(), &[2, 3]);
+        let g = parse_grid("1 2 3 4\n", p).unwrap();
+        assert_eq!(g.shape(), &[4]);
+        let e = |t: &str| parse_grid(t, p).unwrap_err().to_string();
+        assert!(e("grid 2 2\n1 2 3\n").contains("g.txt:2: 3 weights, but a [2, 2] grid has 4"));
+        assert!(e("grid 2 2\n1 2 3 4 5\n").contains("g.txt:2: more than the 4 weights"));
+        assert!(e("1 2\n3 x\n").contains("g.txt:2: expected the weight of cell 4"));
+        assert!(e("1 2\n3\n").contains("g.txt:2: 1 values, but line 1 has 2"));
+        assert!(e("grid 2 0\n").contains("g.txt:1: expected a positive number of cells"));
+        assert!(e("grid 2\nspacing 0\n1 1").contains("g.txt:2: expected the cell size"));
+        assert!(e("1 -2\n").contains("g.txt:1: expected the weight of cell 2"));
+        assert!(e("0 0\n").contains("weight 0"));
+        assert!(e("# nothing\n").contains("empty"));
+    }
+
+    #[test]
+    fn grid_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.txt");
+        let g = GridHistogram::new(vec![2, 2, 2], (1..=8).map(|k| k as f64 / 7.0).collect())
+            .unwrap()
+            .with_spacing(&[0.5, 1.0, 0.25])
+            .unwrap();
+        write_grid(&path, &g).unwrap();
+        assert_eq!(read_grid(&path).unwrap(), g);
     }
 }

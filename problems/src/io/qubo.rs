@@ -165,94 +165,15 @@ pub fn write_bq_to(w: &mut dyn Write, q: &Qubo) -> std::io::Result<()> {
 
 /// Parse a `.npy` file holding a square 2-D numeric array; returns `(n, row-major values)`.
 pub fn parse_npy_square(bytes: &[u8], path: &Path) -> Result<(usize, Vec<f64>), ReadError> {
-    let err = |m: String| ReadError::parse(path, 0, m);
-    if bytes.len() < 10 || !bytes.starts_with(b"\x93NUMPY") {
-        return Err(err("not a NumPy .npy file (bad magic bytes)".into()));
-    }
-    let major = bytes[6];
-    let (hlen, hstart) = match major {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        2 | 3 if bytes.len() >= 12 => (
-            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
-            12,
-        ),
-        _ => return Err(err(format!("unsupported .npy format version {major}"))),
-    };
-    let header = bytes
-        .get(hstart..hstart + hlen)
-        .and_then(|h| std::str::from_utf8(h).ok())
-        .ok_or_else(|| err("truncated or non-text .npy header".into()))?;
-    let field = |key: &str| -> Option<&str> {
-        let at = header.find(&format!("'{key}'"))?;
-        let rest = header[at + key.len() + 2..]
-            .trim_start()
-            .strip_prefix(':')?;
-        Some(rest.trim_start())
-    };
-    let descr = field("descr")
-        .and_then(|r| r.strip_prefix('\''))
-        .and_then(|r| r.split('\'').next())
-        .ok_or_else(|| err(format!("no 'descr' in .npy header `{header}`")))?;
-    let fortran = field("fortran_order").is_some_and(|r| r.starts_with("True"));
-    let shape_txt = field("shape")
-        .and_then(|r| r.strip_prefix('('))
-        .and_then(|r| r.split(')').next())
-        .ok_or_else(|| err(format!("no 'shape' in .npy header `{header}`")))?;
-    let shape: Vec<usize> = shape_txt
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<usize>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| err(format!("bad shape `({shape_txt})` in .npy header")))?;
+    let (shape, vals) = super::npy::parse_npy(bytes, path)?;
     if shape.len() != 2 || shape[0] != shape[1] {
-        return Err(err(format!(
-            "expected a square 2-D matrix, found shape ({shape_txt})"
-        )));
+        return Err(ReadError::parse(
+            path,
+            0,
+            format!("expected a square 2-D matrix, found shape {shape:?}"),
+        ));
     }
-    let n = shape[0];
-    let size = match descr {
-        "<f8" | "<i8" => 8,
-        "<f4" | "<i4" => 4,
-        other => {
-            return Err(err(format!(
-                "unsupported dtype `{other}`; expected little-endian float64, float32, int64 or int32"
-            )));
-        }
-    };
-    let data = &bytes[hstart + hlen..];
-    if data.len() != n * n * size {
-        return Err(err(format!(
-            "data has {} bytes, expected {n} x {n} x {size}",
-            data.len()
-        )));
-    }
-    let mut vals: Vec<f64> = data
-        .chunks_exact(size)
-        .map(|c| match descr {
-            "<f8" => f64::from_le_bytes(c.try_into().unwrap_or([0; 8])),
-            "<i8" => i64::from_le_bytes(c.try_into().unwrap_or([0; 8])) as f64,
-            "<f4" => f64::from(f32::from_le_bytes(c.try_into().unwrap_or([0; 4]))),
-            _ => f64::from(i32::from_le_bytes(c.try_into().unwrap_or([0; 4]))),
-        })
-        .collect();
-    if let Some(k) = vals.iter().position(|v| !v.is_finite()) {
-        return Err(err(format!(
-            "entry ({}, {}) is not finite",
-            k / n + 1,
-            k % n + 1
-        )));
-    }
-    if fortran {
-        let mut t = vec![0.0; n * n];
-        for i in 0..n {
-            for j in 0..n {
-                t[i * n + j] = vals[j * n + i];
-            }
-        }
-        vals = t;
-    }
-    Ok((n, vals))
+    Ok((shape[0], vals))
 }
 
 #[cfg(test)]
@@ -309,7 +230,7 @@ mod tests {
             parse_npy_square(bad, Path::new("m.npy"))
                 .unwrap_err()
                 .to_string()
-                .contains("expected 2 x 2 x 8")
+                .contains("expected shape (2, 2) x 8 bytes")
         );
     }
 }

@@ -1,3 +1,4 @@
 //! Shared numerical kernels.
 
+pub mod simd;
 pub mod vexp;

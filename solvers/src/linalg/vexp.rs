@@ -13,19 +13,14 @@
 //! reproducible on one machine, not bit-identical across CPUs. Results below `x = −708` are flushed to 0 (no subnormals), above `709` are
 //! `+∞`, and NaN stays NaN.
 
+use super::simd::{Kernel, dispatch, madd};
+
 /// `1.5 · 2^52`: adding it rounds a double of magnitude `< 2^51` to an integer.
 const MAGIC: f64 = 6_755_399_441_055_744.0;
 /// `ln 2` rounded to 32 significant bits (fdlibm's `ln2_hi`), so `k · LN2_HI` is exact.
 const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
 /// `ln 2 − LN2_HI` (fdlibm's `ln2_lo`).
 const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
-
-/// `a·b + c`, fused when `FMA` (only inside the AVX2+FMA dispatch: elsewhere `mul_add` would be
-/// a slow library call).
-#[inline(always)]
-fn madd<const FMA: bool>(a: f64, b: f64, c: f64) -> f64 {
-    if FMA { a.mul_add(b, c) } else { a * b + c }
-}
 
 /// Scalar core, inlined into the vectorised loops.
 #[inline(always)]
@@ -67,27 +62,10 @@ pub fn exp(x: f64) -> f64 {
     exp_core::<false>(x)
 }
 
-/// A loop over a slice compiled twice: with FMA for AVX2 machines and without.
-trait Kernel {
-    fn run<const FMA: bool>(self);
-}
-
-/// Run `k` with the best instruction set available.
-#[inline(always)]
-fn dispatch(k: impl Kernel) {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(v3) = pulp::x86::V3::try_new() {
-        return v3.vectorize(
-            #[inline(always)]
-            || k.run::<true>(),
-        );
-    }
-    k.run::<false>()
-}
-
 struct ExpInPlace<'a>(&'a mut [f64]);
 
 impl Kernel for ExpInPlace<'_> {
+    type Out = ();
     #[inline(always)]
     fn run<const FMA: bool>(self) {
         for x in self.0.iter_mut() {
@@ -99,6 +77,7 @@ impl Kernel for ExpInPlace<'_> {
 struct ExpAbove<'a>(&'a mut [f64], f64);
 
 impl Kernel for ExpAbove<'_> {
+    type Out = ();
     #[inline(always)]
     fn run<const FMA: bool>(self) {
         let cut = self.1;

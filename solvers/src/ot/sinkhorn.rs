@@ -17,6 +17,7 @@
 
 use super::{OtSettings, OtSolution, evaluate, ot_report};
 use crate::core::{Control, IterRecord, Observer, Report, RunInfo, SolveError, Status};
+use crate::linalg::simd::{axpy, dot};
 use crate::linalg::vexp::exp_above_sum;
 use mathprog_problems::ot::OtProblem;
 use rayon::prelude::*;
@@ -156,9 +157,7 @@ fn matvec_t(k: &[f64], u: &[f64], partial: &mut [f64], out: &mut [f64]) {
                 if ui == 0.0 {
                     continue;
                 }
-                for (a, kij) in acc.iter_mut().zip(&k[i * m..(i + 1) * m]) {
-                    *a += ui * kij;
-                }
+                axpy(ui, &k[i * m..(i + 1) * m], acc);
             }
         });
     out.fill(0.0);
@@ -167,25 +166,6 @@ fn matvec_t(k: &[f64], u: &[f64], partial: &mut [f64], out: &mut [f64]) {
             *o += a;
         }
     }
-}
-
-/// Dot product with 8 independent accumulators (a fixed summation order that the compiler can
-/// vectorise; a plain `sum()` is a sequential chain of dependent additions).
-#[inline]
-pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut acc = [0.0f64; 8];
-    let (ac, ar) = a.split_at(a.len() - a.len() % 8);
-    let (bc, br) = b.split_at(ac.len());
-    for (x, y) in ac.chunks_exact(8).zip(bc.chunks_exact(8)) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    let mut s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-    for (x, y) in ar.iter().zip(br) {
-        s += x * y;
-    }
-    s
 }
 
 /// `out = M x` for a row-major matrix with rows of length `x.len()`.

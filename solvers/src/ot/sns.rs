@@ -481,7 +481,15 @@ pub fn solve(
         let d0 = weighted_dot(p.a(), &f) + weighted_dot(p.b(), &g) - reg * mass;
         let slope: f64 = rhs.iter().zip(&d).map(|(a, b)| a * b).sum::<f64>() / reg;
         let round = 1e-13 * (d0.abs() + reg * mass + 1e-300);
-        let mut alpha = 1.0;
+        // Cap the step so that no log-plan entry moves by more than 50 (e^50): a row whose
+        // plan underflowed has a near-zero Hessian diagonal and would get a huge step that only
+        // overflows; the line search then starts from a finite trial.
+        let dmax = d.iter().fold(0.0f64, |mx, v| mx.max(v.abs()));
+        let mut alpha = if dmax > 0.0 {
+            (25.0 * reg / dmax).min(1.0)
+        } else {
+            1.0
+        };
         let mut accepted = false;
         for _ in 0..prm.line_search_steps.max(1) {
             ls_total += 1;
