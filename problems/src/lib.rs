@@ -28,5 +28,6 @@ pub mod mimo;
 pub mod ot;
 pub mod qubo;
 pub mod sat;
+pub mod sdp;
 
 pub use error::{ProblemError, ReadError};

@@ -8,6 +8,7 @@ pub mod npy;
 pub mod ot;
 pub mod partition;
 pub mod qubo;
+pub mod sdpa;
 
 use crate::error::ReadError;
 use std::io::Write;
