@@ -30,3 +30,4 @@ pub mod binary;
 pub mod core;
 pub mod linalg;
 pub mod ot;
+pub mod sdp;

@@ -1,0 +1,424 @@
+//! The MaxCut SDP `max ¼⟨L, X⟩ s.t. diag X = 1, X ⪰ 0` with a certified upper bound, and
+//! Goemans–Williamson rounding.
+//!
+//! The method is conic descent (Duchi, Hinder, Naber, Ye, NeurIPS 2020) in factored form,
+//! with the memory of a rank-`r` factor `X = VVᵀ` (`n × r`, rows of unit norm, so every iterate
+//! is feasible and `¼⟨L, VVᵀ⟩` is a valid lower bound on the SDP optimum):
+//!
+//! 1. **Greedy step** (CD's step 4, optimisation over the factor): block-coordinate ascent on
+//!    the rows, `v_i ← −g_i/‖g_i‖` with `g_i = Σ_j w_ij v_j`, which maximises the objective in
+//!    `v_i` exactly (the "mixing method" of Wang, Chang & Kolter 2017); several sweeps per outer
+//!    iteration, monotone.
+//! 2. **Dual estimate**: `y_i = ¼ (L X)_ii = ¼ (deg_i − ⟨v_i, g_i⟩)`, the multiplier of
+//!    `diag X = 1` that makes the complementary slackness `(Diag(y) − L/4) X = 0` hold on the
+//!    diagonal. With MOCO's momentum (Li & Giannakis 2023, our reconstruction) the oracle sees
+//!    `ȳ_k = (1 − δ_k) ȳ_{k−1} + δ_k y_k`, `δ_k = max(2/(k + 2), δ_min)`.
+//! 3. **Eigen-oracle and certificate**: Lanczos gives the top eigenpair `(λ, q)` of
+//!    `S(y) = L/4 − Diag(y)` (warm-started from the previous `q`); every feasible `X` has
+//!    `tr X = n`, so `Σ y + n · max(0, λ_max(S))` bounds the SDP optimum from above (weak
+//!    duality), evaluated with `λ_max ≤ θ + ‖Sq − θq‖` (see [`crate::linalg::lanczos`]). The
+//!    run stops when the relative gap between this bound and the primal value is at most
+//!    `tol`.
+//! 4. **Eigen step** (CD's direction `qqᵀ`): when `λ > 0` the rank-one direction `qqᵀ` still
+//!    increases the objective; `q` joins the factor as a new column (or replaces its weakest
+//!    principal direction once the rank cap is reached), rows are renormalised, and the greedy
+//!    step continues from there. This is what escapes the spurious stationary points of a
+//!    fixed-rank factorisation.
+//!
+//! Memory: the factor (`n r`), the Lanczos basis (`n × max_basis`) and `O(n)` vectors, never
+//! an `n × n` matrix.
+
+use crate::core::{
+    Common, Control, IterRecord, Observer, Report, RunInfo, SolveError, Status, stream_rng,
+};
+use crate::linalg::lanczos::{LanczosSettings, largest_eigenpair};
+use mathprog_problems::binary::{Sense, Spin};
+use mathprog_problems::maxcut::MaxCut;
+use mathprog_problems::sdp::MaxCutSdp;
+use rand_distr::{Distribution, StandardNormal};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+/// Settings of [`solve`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct MaxCutSdpSettings {
+    /// Time, iteration limit (outer iterations), seed, threads, cancellation.
+    pub common: Common,
+    /// Stop at this certified relative gap `(upper − lower) / max(1, |upper|)`.
+    pub tol: f64,
+    /// Initial rank of the factor (`None`: `min(⌈√(2n)⌉, 16)`).
+    pub rank: Option<usize>,
+    /// Largest rank the eigen steps may grow the factor to (`None`: `max(⌈√(2n)⌉, rank)`
+    /// capped at 64).
+    pub max_rank: Option<usize>,
+    /// Greedy sweeps between two eigen-oracle calls.
+    pub sweeps: usize,
+    /// Smallest momentum weight `δ_min` (1: no momentum, the oracle sees the latest `y`).
+    pub momentum_min: f64,
+    /// Goemans–Williamson hyperplanes tried (in parallel), each followed by 1-flip local
+    /// search; 0 skips rounding.
+    pub rounding_trials: usize,
+    /// Largest Lanczos basis (memory: `n × lanczos_basis` numbers).
+    pub lanczos_basis: usize,
+}
+
+impl Default for MaxCutSdpSettings {
+    fn default() -> Self {
+        MaxCutSdpSettings {
+            common: Common::default(),
+            tol: 1e-4,
+            rank: None,
+            max_rank: None,
+            sweeps: 5,
+            momentum_min: 1.0,
+            rounding_trials: 64,
+            lanczos_basis: 40,
+        }
+    }
+}
+
+/// Result of [`solve`]: the factor, the dual vector of the bound, and the rounded cut.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MaxCutSdpSolution {
+    /// Rank `r` of the factor.
+    pub rank: usize,
+    /// The factor `V` (`n × r`, row-major, unit rows): `X = VVᵀ`.
+    pub factor: Vec<f64>,
+    /// The dual vector `y` whose certificate gave the bound.
+    pub dual: Vec<f64>,
+    /// The best Goemans–Williamson cut after local search (empty without rounding).
+    pub cut: Vec<Spin>,
+    /// Its value.
+    pub cut_value: f64,
+}
+
+/// `g_i = Σ_j w_ij v_j` for one vertex.
+#[inline]
+fn neighbour_sum(
+    ptr: &[usize],
+    idx: &[usize],
+    val: &[f64],
+    v: &[f64],
+    r: usize,
+    i: usize,
+    g: &mut [f64],
+) {
+    g.fill(0.0);
+    for k in ptr[i]..ptr[i + 1] {
+        let w = val[k];
+        let vj = &v[idx[k] * r..(idx[k] + 1) * r];
+        for (a, b) in g.iter_mut().zip(vj) {
+            *a += w * b;
+        }
+    }
+}
+
+/// One sweep of block-coordinate ascent over the rows of `v`.
+fn sweep(p: &MaxCutSdp, v: &mut [f64], r: usize, g: &mut [f64]) {
+    let (ptr, idx, val) = p.graph().csr();
+    for i in 0..p.n() {
+        neighbour_sum(ptr, idx, val, v, r, i, g);
+        let ng = g.iter().map(|x| x * x).sum::<f64>().sqrt();
+        if ng > 0.0 {
+            for (a, b) in v[i * r..(i + 1) * r].iter_mut().zip(g.iter()) {
+                *a = -b / ng;
+            }
+        }
+    }
+}
+
+/// The dual estimate `y_i = ¼(deg_i − ⟨v_i, g_i⟩)` and the primal value `¼⟨L, VVᵀ⟩ = Σ y`.
+fn dual_estimate(p: &MaxCutSdp, v: &[f64], r: usize, y: &mut [f64]) -> f64 {
+    let (ptr, idx, val) = p.graph().csr();
+    let deg = p.degrees();
+    y.par_iter_mut().enumerate().for_each_init(
+        || vec![0.0; r],
+        |g, (i, yi)| {
+            neighbour_sum(ptr, idx, val, v, r, i, g);
+            let d: f64 = v[i * r..(i + 1) * r]
+                .iter()
+                .zip(g.iter())
+                .map(|(a, b)| a * b)
+                .sum();
+            *yi = 0.25 * (deg[i] - d);
+        },
+    );
+    y.iter().sum()
+}
+
+fn normalise_rows(v: &mut [f64], r: usize) {
+    for row in v.chunks_mut(r) {
+        let nr = row.iter().map(|x| x * x).sum::<f64>().sqrt();
+        if nr > 0.0 {
+            row.iter_mut().for_each(|x| *x /= nr);
+        } else {
+            row[0] = 1.0;
+        }
+    }
+}
+
+/// Put `q` into the factor: as a new column while `r < max_rank`, otherwise in place of the
+/// weakest principal direction of `V`; then renormalise the rows.
+fn add_direction(v: &mut Vec<f64>, r: &mut usize, max_rank: usize, q: &[f64], weight: f64) {
+    let n = q.len();
+    let r0 = *r;
+    if r0 < max_rank {
+        let mut w = Vec::with_capacity(n * (r0 + 1));
+        for i in 0..n {
+            w.extend_from_slice(&v[i * r0..(i + 1) * r0]);
+            w.push(weight * q[i]);
+        }
+        *v = w;
+        *r = r0 + 1;
+    } else {
+        // Rotate V to its principal axes (eigenvectors of VᵀV) and overwrite the weakest.
+        let gram = faer::Mat::<f64>::from_fn(r0, r0, |a, b| {
+            (0..n).map(|i| v[i * r0 + a] * v[i * r0 + b]).sum()
+        });
+        if let Ok(evd) = gram.self_adjoint_eigen(faer::Side::Lower) {
+            let u = evd.U();
+            let mut row = vec![0.0; r0];
+            for i in 0..n {
+                for (c, out) in row.iter_mut().enumerate() {
+                    *out = (0..r0).map(|a| v[i * r0 + a] * u[(a, c)]).sum();
+                }
+                // Column 0 has the smallest eigenvalue (ascending order).
+                row[0] = weight * q[i];
+                v[i * r0..(i + 1) * r0].copy_from_slice(&row);
+            }
+        }
+    }
+    normalise_rows(v, *r);
+}
+
+/// Best of `trials` random hyperplane roundings of the factor, each improved by 1-flip local
+/// search; parallel over trials with per-trial random streams, so the result does not depend
+/// on the thread count.
+pub fn round_cut(p: &MaxCutSdp, v: &[f64], r: usize, trials: usize, seed: u64) -> (Vec<Spin>, f64) {
+    let mc = MaxCut::new(p.graph().clone());
+    let n = p.n();
+    let best = (0..trials)
+        .into_par_iter()
+        .map(|t| {
+            let mut rng = stream_rng(seed, 0x5D9, t as u64);
+            let h: Vec<f64> = (0..r).map(|_| StandardNormal.sample(&mut rng)).collect();
+            let mut x: Vec<Spin> = (0..n)
+                .map(|i| {
+                    let s: f64 = v[i * r..(i + 1) * r]
+                        .iter()
+                        .zip(&h)
+                        .map(|(a, b)| a * b)
+                        .sum();
+                    if s >= 0.0 { 1 } else { -1 }
+                })
+                .collect();
+            local_search(&mc, &mut x);
+            (mc.cut_value(&x), t, x)
+        })
+        .reduce_with(|a, b| {
+            if b.0 > a.0 || (b.0 == a.0 && b.1 < a.1) {
+                b
+            } else {
+                a
+            }
+        });
+    match best {
+        Some((val, _, x)) => (x, val),
+        None => (Vec::new(), f64::NAN),
+    }
+}
+
+/// Flip vertices while some flip increases the cut (first improvement, in index order).
+fn local_search(mc: &MaxCut, x: &mut [Spin]) {
+    let mut h = mc.local_fields(x);
+    let (ptr, idx, val) = mc.graph().csr();
+    loop {
+        let mut improved = false;
+        for v in 0..x.len() {
+            if MaxCut::flip_gain(&h, x, v) > 1e-12 {
+                let old = f64::from(x[v]);
+                x[v] = -x[v];
+                for k in ptr[v]..ptr[v + 1] {
+                    h[idx[k]] -= 2.0 * old * val[k];
+                }
+                improved = true;
+            }
+        }
+        if !improved {
+            break;
+        }
+    }
+}
+
+/// Solve the MaxCut SDP of `p` (see the module documentation). The report's objective is the
+/// primal value `¼⟨L, VVᵀ⟩` of the returned factor (a lower bound on the SDP optimum), its
+/// bound the certified upper bound, `residuals["relative_gap"]` their relative gap; `stats`
+/// hold the rounded cut's value (`cut_value`), the rank, sweeps and Lanczos matvecs.
+pub fn solve(
+    p: &MaxCutSdp,
+    s: &MaxCutSdpSettings,
+    observer: &mut dyn Observer,
+) -> Result<Report<MaxCutSdpSolution>, SolveError> {
+    s.common.validate()?;
+    if !(s.tol >= 0.0 && s.tol.is_finite())
+        || s.sweeps == 0
+        || !(s.momentum_min > 0.0 && s.momentum_min <= 1.0)
+    {
+        return Err(SolveError::InvalidInput(format!(
+            "tol must be >= 0, sweeps >= 1 and momentum_min in (0, 1] (got {}, {}, {})",
+            s.tol, s.sweeps, s.momentum_min
+        )));
+    }
+    let t0 = Instant::now();
+    let n = p.n();
+    let pool = s.common.thread_pool()?;
+    let threads = s.common.resolved_threads();
+    let deadline = s
+        .common
+        .time_limit
+        .map(|l| t0 + std::time::Duration::from_secs_f64(l));
+    let natural = ((2.0 * n as f64).sqrt().ceil() as usize).max(1);
+    let mut r = s.rank.unwrap_or(natural.min(16)).clamp(1, n.max(1));
+    let max_rank = s.max_rank.unwrap_or(natural.max(r).min(64)).max(r);
+    observer.on_start(&RunInfo {
+        algorithm: "cd-sdp",
+        problem: "maxcut-sdp",
+        num_vars: n * r,
+        time_limit: s.common.time_limit,
+        max_iter: s.common.max_iter,
+        threads,
+        seed: s.common.seed,
+    });
+    if n == 0 {
+        return Err(SolveError::InvalidInput("the graph has no vertices".into()));
+    }
+    let mut rng = stream_rng(s.common.seed, 0x5D7, 0);
+    let mut v: Vec<f64> = (0..n * r)
+        .map(|_| StandardNormal.sample(&mut rng))
+        .collect();
+    normalise_rows(&mut v, r);
+    let mut g = vec![0.0; max_rank];
+    let mut y = vec![0.0; n];
+    let mut ybar = vec![0.0; n];
+    let mut best_bound = f64::INFINITY;
+    let mut best_dual = vec![0.0; n];
+    let mut primal;
+    let mut q_prev: Option<Vec<f64>> = None;
+    let (mut iters, mut sweeps_done, mut matvecs) = (0u64, 0u64, 0usize);
+    let mut lambda;
+    let mut eig_residual;
+    let maxdeg = p.degrees().iter().fold(0.0f64, |m, d| m.max(d.abs()));
+    let status = loop {
+        for _ in 0..s.sweeps {
+            sweep(p, &mut v, r, &mut g[..r]);
+        }
+        sweeps_done += s.sweeps as u64;
+        primal = pool.install(|| dual_estimate(p, &v, r, &mut y));
+        let delta = (2.0 / (iters as f64 + 2.0)).max(s.momentum_min);
+        for (b, yi) in ybar.iter_mut().zip(&y) {
+            *b = (1.0 - delta) * *b + delta * yi;
+        }
+        // Eigen-oracle on S(ȳ) = L/4 − Diag(ȳ).
+        let scale = maxdeg * 0.5 + ybar.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        let want_abs = (s.tol * primal.abs().max(1.0) / (4.0 * n as f64)).max(1e-14 * scale);
+        let ls = LanczosSettings {
+            tol: (want_abs / scale.max(f64::MIN_POSITIVE)).clamp(1e-12, 1e-2),
+            scale,
+            max_basis: s.lanczos_basis.max(4),
+            max_matvecs: 50 * s.lanczos_basis.max(4),
+            seed: s.common.seed ^ iters,
+        };
+        let yb = &ybar;
+        let eig = pool.install(|| {
+            largest_eigenpair(
+                n,
+                |x, out| p.apply_shifted(yb, 0.0, x, out),
+                q_prev.as_deref(),
+                &ls,
+            )
+        });
+        matvecs += eig.matvecs;
+        lambda = eig.value;
+        eig_residual = eig.residual;
+        let sum_y: f64 = ybar.iter().sum();
+        let bound = sum_y + n as f64 * (eig.value + eig.residual).max(0.0);
+        if bound < best_bound {
+            best_bound = bound;
+            best_dual.copy_from_slice(&ybar);
+        }
+        iters += 1;
+        let gap = (best_bound - primal) / best_bound.abs().max(1.0);
+        let ctl = observer.on_iter(&IterRecord {
+            iteration: iters,
+            elapsed: t0.elapsed().as_secs_f64(),
+            best: primal,
+            current: primal,
+            bound: Some(best_bound),
+            improved: true,
+            extra: &[("rank", r as f64), ("lambda", lambda)],
+        });
+        if gap <= s.tol {
+            break Status::Converged;
+        }
+        if ctl == Control::Stop || s.common.stop.is_stopped() {
+            break Status::Interrupted;
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            break Status::TimeLimit;
+        }
+        if s.common.max_iter.is_some_and(|m| iters >= m) {
+            break Status::IterationLimit;
+        }
+        if eig.value > want_abs {
+            // CD direction qqᵀ: the dual is not yet feasible along q.
+            add_direction(&mut v, &mut r, max_rank, &eig.vector, 0.3);
+            if g.len() < r {
+                g.resize(r, 0.0);
+            }
+        }
+        q_prev = Some(eig.vector);
+    };
+    let (cut, cut_value) = if s.rounding_trials > 0 {
+        pool.install(|| round_cut(p, &v, r, s.rounding_trials, s.common.seed))
+    } else {
+        (Vec::new(), f64::NAN)
+    };
+    let elapsed = t0.elapsed().as_secs_f64();
+    observer.on_finish(status, primal, elapsed);
+    let gap = (best_bound - primal) / best_bound.abs().max(1.0);
+    let mut residuals = BTreeMap::new();
+    residuals.insert("relative_gap".into(), gap);
+    residuals.insert("eigen_residual".into(), eig_residual);
+    let mut stats = BTreeMap::new();
+    stats.insert("cut_value".into(), cut_value.into());
+    stats.insert("rank".into(), r.into());
+    stats.insert("sweeps".into(), sweeps_done.into());
+    stats.insert("lanczos_matvecs".into(), matvecs.into());
+    stats.insert("lambda_max".into(), lambda.into());
+    stats.insert("upper_bound".into(), best_bound.into());
+    Ok(Report {
+        algorithm: "cd-sdp".into(),
+        problem: "maxcut-sdp".into(),
+        status,
+        solution: MaxCutSdpSolution {
+            rank: r,
+            factor: v,
+            dual: best_dual,
+            cut,
+            cut_value,
+        },
+        objective: primal,
+        sense: Sense::Maximize,
+        bound: Some(best_bound),
+        residuals,
+        iterations: iters,
+        elapsed,
+        time_to_best: Some(elapsed),
+        seed: s.common.seed,
+        threads,
+        stats,
+    })
+}
