@@ -244,16 +244,20 @@ impl MaxCutSdp {
     }
 
     /// `out = (L/4 − Diag(y)) x + shift · x`, the operator whose top eigenvalue certifies
-    /// the bound (matrix-free: one pass over the adjacency).
+    /// the bound (matrix-free: one pass over the adjacency, parallel over rows).
     pub fn apply_shifted(&self, y: &[f64], shift: f64, x: &[f64], out: &mut [f64]) {
+        use rayon::prelude::*;
         let (ptr, idx, val) = self.graph.csr();
-        for v in 0..self.n() {
-            let mut acc = 0.25 * self.degrees[v] * x[v];
-            for k in ptr[v]..ptr[v + 1] {
-                acc -= 0.25 * val[k] * x[idx[k]];
-            }
-            out[v] = acc - y[v] * x[v] + shift * x[v];
-        }
+        out.par_iter_mut()
+            .enumerate()
+            .with_min_len(1024)
+            .for_each(|(v, o)| {
+                let mut acc = 0.0;
+                for k in ptr[v]..ptr[v + 1] {
+                    acc += val[k] * x[idx[k]];
+                }
+                *o = 0.25 * (self.degrees[v] * x[v] - acc) - y[v] * x[v] + shift * x[v];
+            });
     }
 
     /// `¼⟨L, VVᵀ⟩` for a factor `V` (`n × r`, row-major): the SDP objective of `X = VVᵀ`.

@@ -372,7 +372,7 @@ pub fn solve(
         if s.common.max_iter.is_some_and(|m| iters >= m) {
             break Status::IterationLimit;
         }
-        if eig.value > want_abs {
+        if eig.value > want_abs && r < max_rank {
             // CD direction qqᵀ: the dual is not yet feasible along q.
             add_direction(&mut v, &mut r, max_rank, &eig.vector, 0.3);
             if g.len() < r {
