@@ -657,3 +657,51 @@ fn ot_grid_histograms() {
         text(&bad.stderr)
     );
 }
+
+#[test]
+fn maxcut_bound_and_sdp_warm_start() {
+    let file = root("data/maxcut/torus_4x6_pm1_s2.txt");
+    let optimal: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root("data/maxcut/optimal.json")).unwrap())
+            .unwrap();
+    let best = optimal["torus_4x6_pm1_s2"].as_f64().unwrap();
+    let out = run(&[
+        "maxcut",
+        file.to_str().unwrap(),
+        "--bound",
+        "--init",
+        "sdp",
+        "--max-rounds",
+        "5",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let r: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    let (cut, bound) = (
+        r["objective"].as_f64().unwrap(),
+        r["bound"].as_f64().unwrap(),
+    );
+    assert!(
+        cut <= best && bound >= best,
+        "cut {cut}, bound {bound}, optimum {best}"
+    );
+    assert!(
+        r["stats"]["gw_cut"].as_f64().unwrap() <= cut,
+        "MCPG starts from the GW cut"
+    );
+    assert!(r["residuals"]["sdp_relative_gap"].as_f64().unwrap() <= 1e-4);
+    let human = run(&[
+        "maxcut",
+        file.to_str().unwrap(),
+        "--bound",
+        "--max-rounds",
+        "2",
+        "-q",
+    ]);
+    assert_eq!(human.status.code(), Some(0));
+    let t = text(&human.stdout);
+    assert!(
+        t.contains("SDP bound") && t.contains("certified") && t.contains("GW cut"),
+        "{t}"
+    );
+}

@@ -1,12 +1,16 @@
-//! `solve maxcut FILE`: best cut of a Gset/rudy graph by MCPG.
+//! `solve maxcut FILE`: best cut of a Gset/rudy graph by MCPG, optionally with the certified
+//! SDP upper bound (`--bound`) and a Goemans-Williamson warm start (`--init sdp`).
 
 use super::mcpg_args::{Defaults, McpgArgs, run_mcpg, summary_tail};
-use super::{CliError, kv, out_err};
+use super::{CliError, common_settings, kv, out_err};
 use crate::{CommonArgs, Io};
 use clap::Args;
 use mathprog_problems::io::{gset, partition};
 use mathprog_problems::maxcut::MaxCut;
+use mathprog_problems::sdp::MaxCutSdp;
 use mathprog_solvers::binary::mcpg::McpgSettings;
+use mathprog_solvers::core::NoObserver;
+use mathprog_solvers::sdp::maxcut::{self as sdp_maxcut, MaxCutSdpSettings};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -28,6 +32,29 @@ pub struct MaxcutArgs {
     target: Option<f64>,
     #[command(flatten)]
     mcpg: McpgArgs,
+    /// Also solve the MaxCut SDP and report its certified upper bound on the cut and the
+    /// gap of the cut to it.
+    #[arg(long)]
+    bound: bool,
+    /// Initial cut of MCPG: `random` (default) or `sdp` (the best Goemans-Williamson
+    /// rounding of the SDP solution, after local search).
+    #[arg(long, value_enum, default_value = "random")]
+    init: Init,
+    /// Certified relative gap at which the SDP stops (with --bound or --init sdp).
+    #[arg(long, value_name = "T", default_value_t = 1e-4)]
+    sdp_tol: f64,
+    /// Goemans-Williamson hyperplanes tried on the SDP solution.
+    #[arg(long, value_name = "K", default_value_t = 64)]
+    gw_trials: usize,
+}
+
+/// Initial cut of MCPG.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Init {
+    /// Random assignments.
+    Random,
+    /// The rounded SDP solution.
+    Sdp,
 }
 
 /// Run `solve maxcut`.
@@ -38,7 +65,22 @@ pub fn run(a: &MaxcutArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     let (n, m) = (graph.num_vertices(), graph.num_edges());
     let problem = MaxCut::new(graph);
 
-    let s = a.mcpg.settings(
+    // The SDP first (its bound and, with --init sdp, its rounded cut as the warm start).
+    let sdp = if a.bound || a.init == Init::Sdp {
+        let mut ss = MaxCutSdpSettings::default();
+        ss.common = common_settings(&a.common, io.stop.clone())?;
+        ss.common.max_iter = None;
+        ss.tol = a.sdp_tol;
+        ss.rounding_trials = a.gw_trials.max(usize::from(a.init == Init::Sdp));
+        let p = MaxCutSdp::new(problem.graph().clone());
+        Some(
+            sdp_maxcut::solve(&p, &ss, &mut NoObserver)
+                .map_err(|e| CliError::Failed(e.to_string()))?,
+        )
+    } else {
+        None
+    };
+    let mut s = a.mcpg.settings(
         &a.common,
         a.target,
         McpgSettings::default(),
@@ -48,6 +90,11 @@ pub fn run(a: &MaxcutArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         },
         io,
     )?;
+    if a.init == Init::Sdp
+        && let Some(r) = &sdp
+    {
+        s.initial = Some(r.solution.cut.clone());
+    }
     let mut report = run_mcpg(&problem, &s, &a.common, io)?;
     // Independent check: the reported cut is the cut of the returned partition.
     let cut = problem.cut_value(&report.solution);
@@ -68,6 +115,28 @@ pub fn run(a: &MaxcutArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         .stats
         .insert("read_seconds".into(), read_seconds.into());
 
+    if let Some(r) = &sdp {
+        let upper = r.bound.unwrap_or(f64::INFINITY);
+        report.bound = Some(upper);
+        report.stats.insert("sdp_value".into(), r.objective.into());
+        report
+            .stats
+            .insert("sdp_status".into(), r.status.describe().into());
+        report.stats.insert("sdp_seconds".into(), r.elapsed.into());
+        report
+            .stats
+            .insert("sdp_rank".into(), r.solution.rank.into());
+        report
+            .stats
+            .insert("gw_cut".into(), r.solution.cut_value.into());
+        report
+            .residuals
+            .insert("sdp_relative_gap".into(), r.residuals["relative_gap"]);
+        report.residuals.insert(
+            "cut_gap_to_bound".into(),
+            (upper - report.objective) / upper.abs().max(1.0),
+        );
+    }
     if let Some(path) = &a.common.output {
         partition::write_partition(path, &report.solution)?;
     }
@@ -81,6 +150,30 @@ pub fn run(a: &MaxcutArgs, io: &mut Io<'_>) -> Result<(), CliError> {
             format!("maxcut {file} ({n} vertices, {m} edges)"),
         )?;
         kv(out, "cut", crate::progress::fmt_num(report.objective))?;
+        if let Some(r) = &sdp {
+            let upper = r.bound.unwrap_or(f64::NAN);
+            kv(
+                out,
+                "SDP bound",
+                format!(
+                    "{upper:.4} (certified; SDP value >= {:.4}, {}, {:.2} s)",
+                    r.objective, r.status, r.elapsed
+                ),
+            )?;
+            kv(
+                out,
+                "gap",
+                format!(
+                    "{:.3e} (cut vs bound, relative)",
+                    (upper - report.objective) / upper.abs().max(1.0)
+                ),
+            )?;
+            kv(
+                out,
+                "GW cut",
+                crate::progress::fmt_num(r.solution.cut_value),
+            )?;
+        }
         summary_tail(out, &report, "partition", a.common.output.as_deref())?;
     }
     io.stdout.flush().map_err(out_err)?;
