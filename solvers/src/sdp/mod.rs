@@ -4,4 +4,5 @@
 //!   greedy row updates, a Lanczos eigen-oracle and eigenvector rank steps) and
 //!   Goemans–Williamson rounding.
 
+pub mod alm;
 pub mod maxcut;
