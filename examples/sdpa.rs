@@ -10,7 +10,11 @@ struct Table;
 
 impl Observer for Table {
     fn on_iter(&mut self, r: &IterRecord<'_>) -> Control {
-        let ex: Vec<String> = r.extra.iter().map(|(k, v)| format!("{k} {v:.2e}")).collect();
+        let ex: Vec<String> = r
+            .extra
+            .iter()
+            .map(|(k, v)| format!("{k} {v:.2e}"))
+            .collect();
         eprintln!(
             "{:4} {:8.3}s primal {:.8e} dual {:.8e} {}",
             r.iteration,

@@ -35,3 +35,124 @@ fn every_sdplib_problem_reads_with_its_listed_sizes() {
     }
     assert!(mismatches.is_empty(), "{mismatches:#?}");
 }
+
+use faer::{Mat, Side};
+use mathprog::problems::sdp::{Block, Entry, SdpProblem, SymBlockMatrix};
+use mathprog::solvers::core::{NoObserver, Status};
+use mathprog::solvers::sdp::alm::{AlmSettings, solve};
+use proptest::prelude::*;
+
+/// A random SDP with a known optimum, built from the KKT conditions: `X* = UUᵀ` (rank k),
+/// `S* = WWᵀ` with `W ⟂ range(U)` (so `X*S* = 0`), random symmetric `A_i`, `b = A(X*)`,
+/// `C = S* + Σ y*_i A_i`. Then `X*` is primal optimal, `y*` dual optimal, and the optimum is
+/// `⟨C, X*⟩ = bᵀy*`. A diagonal block (LP part) is added the same way.
+fn kkt_instance(n: usize, k: usize, m: usize, lp: usize, seed: u64) -> (SdpProblem, f64) {
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, StandardNormal};
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
+    let mut g = || -> f64 { StandardNormal.sample(&mut rng) };
+    let u = Mat::<f64>::from_fn(n, k, |_, _| g());
+    let x = &u * u.transpose();
+    // W = (I − U U⁺) G: project a random matrix onto the orthogonal complement of range(U).
+    let q = u.qr().compute_thin_Q();
+    let gm = Mat::<f64>::from_fn(n, n - k, |_, _| g());
+    let w = &gm - &q * (q.transpose() * &gm);
+    let sx = &w * w.transpose();
+    // LP part: x_lp ≥ 0 and s_lp ≥ 0 with disjoint supports.
+    let xl: Vec<f64> = (0..lp)
+        .map(|i| if i % 2 == 0 { 1.0 + g().abs() } else { 0.0 })
+        .collect();
+    let sl: Vec<f64> = (0..lp)
+        .map(|i| if i % 2 == 1 { 1.0 + g().abs() } else { 0.0 })
+        .collect();
+    let mut blocks = vec![Block::Dense(n)];
+    if lp > 0 {
+        blocks.push(Block::Diagonal(lp));
+    }
+    let ystar: Vec<f64> = (0..m).map(|_| g()).collect();
+    let mut a = Vec::new();
+    let mut b = Vec::new();
+    let mut c_dense = sx.clone();
+    let mut c_lp = sl.clone();
+    for yi in &ystar {
+        let mut e = Vec::new();
+        let mut bi = 0.0;
+        let mut am = Mat::<f64>::zeros(n, n);
+        for i in 0..n {
+            for j in i..n {
+                if g() > 0.3 {
+                    let v = g();
+                    e.push(Entry { block: 0, i, j, v });
+                    am[(i, j)] = v;
+                    am[(j, i)] = v;
+                }
+            }
+        }
+        for i in 0..n {
+            for j in 0..n {
+                bi += am[(i, j)] * x[(i, j)];
+                c_dense[(i, j)] += yi * am[(i, j)];
+            }
+        }
+        for (l, (xv, cv)) in xl.iter().zip(c_lp.iter_mut()).enumerate() {
+            let v = g();
+            e.push(Entry {
+                block: 1,
+                i: l,
+                j: l,
+                v,
+            });
+            bi += v * xv;
+            *cv += yi * v;
+        }
+        a.push(SymBlockMatrix::new(&blocks, e).unwrap());
+        b.push(bi);
+    }
+    let mut ce = Vec::new();
+    for i in 0..n {
+        for j in i..n {
+            ce.push(Entry {
+                block: 0,
+                i,
+                j,
+                v: c_dense[(i, j)],
+            });
+        }
+    }
+    for (l, v) in c_lp.iter().enumerate() {
+        ce.push(Entry {
+            block: 1,
+            i: l,
+            j: l,
+            v: *v,
+        });
+    }
+    let c = SymBlockMatrix::new(&blocks, ce).unwrap();
+    let opt: f64 = b.iter().zip(&ystar).map(|(b, y)| b * y).sum();
+    (SdpProblem::new(blocks, c, a, b).unwrap(), opt)
+}
+
+proptest! {
+    #![proptest_config(common::config(32))]
+
+    /// Random SDPs (with and without an LP block) reach their KKT-certified optimum to 1e-5
+    /// relative, with a PSD X, and the dual slack of the returned y is PSD up to tolerance.
+    #[test]
+    fn random_sdps_reach_their_kkt_optimum(
+        n in 3usize..8, kfrac in 0.2f64..0.7, m in 1usize..6, lp in prop_oneof![Just(0usize), 2usize..5], seed in 0u64..1000
+    ) {
+        let k = ((n as f64 * kfrac) as usize).clamp(1, n - 1);
+        let (p, opt) = kkt_instance(n, k, m, lp, seed);
+        let mut s = AlmSettings::default();
+        s.tol = 1e-8;
+        s.common.max_iter = Some(500);
+        let r = solve(&p, &s, &mut NoObserver).unwrap();
+        prop_assert_eq!(r.status, Status::Converged, "{:?}", r.residuals);
+        prop_assert!((r.objective - opt).abs() <= 1e-5 * opt.abs().max(1.0), "{} vs {}", r.objective, opt);
+        let x = r.solution.block(&p, 0);
+        let xm = Mat::<f64>::from_fn(n, n, |i, j| x[i * n + j]);
+        let ev = xm.self_adjoint_eigenvalues(Side::Lower).unwrap();
+        prop_assert!(ev[0] >= -1e-12);
+        prop_assert!(r.residuals["dual_infeasibility"] <= 1e-8);
+    }
+}

@@ -55,10 +55,12 @@ enum Command {
     Maxsat(commands::maxsat::MaxsatArgs),
     /// Quadratic unconstrained binary optimisation x'Qx (Biq Mac text or .npy).
     Qubo(commands::qubo::QuboArgs),
-    /// 4-QAM MIMO detection (generated Rayleigh channel or instance file).
+    /// 4-QAM / 16-QAM MIMO detection (generated Rayleigh channel or instance file).
     Mimo(commands::mimo::MimoArgs),
-    /// Entropic optimal transport with a dense cost matrix (Sinkhorn–Newton–Sparse).
+    /// Entropic optimal transport (Sinkhorn–Newton–Sparse): cost matrices, point clouds, grids.
     Ot(commands::ot::OtArgs),
+    /// Semidefinite program in SDPA sparse format (.dat-s) by augmented-Lagrangian conic descent.
+    Sdp(commands::sdp::SdpArgs),
 }
 
 /// Flags shared by every subcommand.
@@ -113,6 +115,7 @@ where
         Command::Qubo(a) => commands::qubo::run(&a, io),
         Command::Mimo(a) => commands::mimo::run(&a, io),
         Command::Ot(a) => commands::ot::run(&a, io),
+        Command::Sdp(a) => commands::sdp::run(&a, io),
     };
     match result {
         Ok(()) => EXIT_OK,

@@ -705,3 +705,36 @@ fn maxcut_bound_and_sdp_warm_start() {
         "{t}"
     );
 }
+
+#[test]
+fn sdp_sdpa_files() {
+    let theta1 = root("../shared/data/sdplib/theta1.dat-s");
+    let out = run(&["sdp", theta1.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let r: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(r["status"], "converged");
+    // SDPLIB lists theta1 = 23 (the Lovász theta number); our standard form is its negative.
+    let v = r["stats"]["sdpa_primal_value"].as_f64().unwrap();
+    assert!((v - 23.0).abs() <= 1e-4 * 23.0, "{v}");
+    assert!((r["objective"].as_f64().unwrap() + v).abs() < 1e-12);
+    // An infeasible problem is never reported as solved.
+    let infp = root("../shared/data/sdplib/infp1.dat-s");
+    let out = run(&["sdp", infp.to_str().unwrap(), "--max-iter", "30", "-q"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stdout).contains("converged"),
+        "{}",
+        text(&out.stdout)
+    );
+    // Malformed input names the file and line.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.dat-s");
+    std::fs::write(&bad, "1\n1\n2\n1.0\n0 1 1 3 1.0\n").unwrap();
+    let out = run(&["sdp", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("bad.dat-s:5: entry (1, 3) outside block 1 of size 2"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -6,6 +6,7 @@ pub mod mcpg_args;
 pub mod mimo;
 pub mod ot;
 pub mod qubo;
+pub mod sdp;
 
 use crate::CommonArgs;
 use mathprog_solvers::core::{Common, StopToken};

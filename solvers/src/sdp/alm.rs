@@ -187,7 +187,14 @@ fn positions(pat: &Pattern, lay: &Layout, z: &[f64], x: &mut [f64]) {
 }
 
 /// `⟨V_i, D_j⟩ + ⟨D_i, V_j⟩` and `⟨D_i, D_j⟩` per position (the line-search coefficients).
-fn positions_dir(pat: &Pattern, lay: &Layout, z: &[f64], d: &[f64], x1: &mut [f64], x2: &mut [f64]) {
+fn positions_dir(
+    pat: &Pattern,
+    lay: &Layout,
+    z: &[f64],
+    d: &[f64],
+    x1: &mut [f64],
+    x2: &mut [f64],
+) {
     for ((p1, p2), ps) in x1.iter_mut().zip(x2.iter_mut()).zip(&pat.pos) {
         let (a, b) = (lay.row(ps.block, ps.i), lay.row(ps.block, ps.j));
         let (va, vb, da, db) = (&z[a.clone()], &z[b.clone()], &d[a], &d[b]);
@@ -216,6 +223,7 @@ fn lagrangian(pat: &Pattern, b: &[f64], y: &[f64], sigma: f64, x: &[f64], res: &
     l
 }
 
+#[allow(clippy::too_many_arguments)]
 /// Gradient of `L_σ` with respect to the factors: `∂L/∂X_p = s_p` with
 /// `s = c − Σ_i (y_i − σ res_i) a_i`, then the chain rule through `X_p = ⟨V_i, V_j⟩`.
 fn gradient(
@@ -286,7 +294,11 @@ fn cubic_roots(a: f64, b: f64, c: f64, d: f64) -> Vec<f64> {
         let t = (r - sq).cbrt();
         vec![shift + s + t]
     } else {
-        let th = if q == 0.0 { 0.0 } else { (r / (-q * q * q).sqrt()).clamp(-1.0, 1.0).acos() };
+        let th = if q == 0.0 {
+            0.0
+        } else {
+            (r / (-q * q * q).sqrt()).clamp(-1.0, 1.0).acos()
+        };
         let m = 2.0 * (-q).max(0.0).sqrt();
         (0..3)
             .map(|k| shift + m * ((th + 2.0 * std::f64::consts::PI * k as f64) / 3.0).cos())
@@ -410,17 +422,29 @@ pub fn solve(
         ));
     }
     let t0 = Instant::now();
-    let deadline = s.common.time_limit.map(|l| t0 + std::time::Duration::from_secs_f64(l));
+    let deadline = s
+        .common
+        .time_limit
+        .map(|l| t0 + std::time::Duration::from_secs_f64(l));
     let m = p.num_constraints();
     // Normalise: C by its Frobenius norm, each constraint (A_i, b_i) by ‖A_i‖.
     let fro = |e: &[mathprog_problems::sdp::Entry]| {
         e.iter()
-            .map(|x| if x.i == x.j { x.v * x.v } else { 2.0 * x.v * x.v })
+            .map(|x| {
+                if x.i == x.j {
+                    x.v * x.v
+                } else {
+                    2.0 * x.v * x.v
+                }
+            })
             .sum::<f64>()
             .sqrt()
     };
     let c_norm = fro(p.c().entries());
-    let c_scale = 1.0 / c_norm.max(1e-300).max(if c_norm == 0.0 { 1.0 } else { 0.0 });
+    let c_scale = 1.0
+        / c_norm
+            .max(1e-300)
+            .max(if c_norm == 0.0 { 1.0 } else { 0.0 });
     let c_scale = if c_norm == 0.0 { 1.0 } else { c_scale };
     let row_scale: Vec<f64> = p
         .a()
@@ -457,7 +481,8 @@ pub fn solve(
         .map(|_| 0.1 * Distribution::<f64>::sample(&StandardNormal, &mut rng))
         .collect::<Vec<f64>>();
     let np = pat.pos.len();
-    let (mut x, mut x1, mut x2, mut sv) = (vec![0.0; np], vec![0.0; np], vec![0.0; np], vec![0.0; np]);
+    let (mut x, mut x1, mut x2, mut sv) =
+        (vec![0.0; np], vec![0.0; np], vec![0.0; np], vec![0.0; np]);
     let mut res = vec![0.0; m];
     let mut y = vec![0.0; m];
     let mut sigma = s.sigma0;
@@ -550,7 +575,11 @@ pub fn solve(
         last_res_norm = res_norm;
         outer += 1;
         // Certificate: S(y) = C − Σ y_i A_i per block (original scale).
-        let y_orig: Vec<f64> = y.iter().zip(&row_scale).map(|(v, s)| v * s / c_scale).collect();
+        let y_orig: Vec<f64> = y
+            .iter()
+            .zip(&row_scale)
+            .map(|(v, s)| v * s / c_scale)
+            .collect();
         let mut blocks_s: Vec<Vec<(usize, usize, f64)>> = vec![Vec::new(); p.blocks().len()];
         for e in p.c().entries() {
             blocks_s[e.block].push((e.i, e.j, e.v));
@@ -572,7 +601,8 @@ pub fn solve(
                     min_eig = min_eig.min(d.iter().copied().fold(f64::INFINITY, f64::min));
                 }
                 Block::Dense(n) => {
-                    let (lam, q) = min_eig_block(*n, &blocks_s[k], s.dense_eig_max, s.common.seed ^ outer);
+                    let (lam, q) =
+                        min_eig_block(*n, &blocks_s[k], s.dense_eig_max, s.common.seed ^ outer);
                     min_eig = min_eig.min(lam);
                     // CD direction qqᵀ: a negative eigenvalue of the slack; grow the rank.
                     if lam < -s.tol * (1.0 + c_norm) && lay.ranks[k] < *n {
@@ -585,7 +615,7 @@ pub fn solve(
                                 let (src, dst) = (lay.row(kk, i), new.row(kk, i));
                                 nz[dst.start..dst.start + src.len()].copy_from_slice(&z[src]);
                                 if kk == k {
-                                    nz[dst.end - 1] = 1e-3 * q[i];
+                                    nz[dst.end - 1] = 1e-3 * q.get(i).copied().unwrap_or(0.0);
                                 }
                             }
                         }
@@ -617,7 +647,12 @@ pub fn solve(
             current: primal_obj,
             bound: Some(dual_obj),
             improved: true,
-            extra: &[("pinf", pinf), ("dinf", dinf), ("gap", gap), ("sigma", sigma)],
+            extra: &[
+                ("pinf", pinf),
+                ("dinf", dinf),
+                ("gap", gap),
+                ("sigma", sigma),
+            ],
         });
         if pinf <= s.tol && dinf <= s.tol && gap <= s.tol {
             break Status::Converged;
@@ -637,7 +672,11 @@ pub fn solve(
     };
     positions(&pat, &lay, &z, &mut x);
     let primal_obj = apply_rows(&pat.c, &x) / c_scale;
-    let y_orig: Vec<f64> = y.iter().zip(&row_scale).map(|(v, s)| v * s / c_scale).collect();
+    let y_orig: Vec<f64> = y
+        .iter()
+        .zip(&row_scale)
+        .map(|(v, s)| v * s / c_scale)
+        .collect();
     let dual_obj: f64 = p.b().iter().zip(&y_orig).map(|(b, y)| b * y).sum();
     let elapsed = t0.elapsed().as_secs_f64();
     observer.on_finish(status, primal_obj, elapsed);
@@ -657,10 +696,7 @@ pub fn solve(
     stats.insert("min_slack_eigenvalue".into(), min_eig_all.into());
     stats.insert("inner_iterations".into(), inner_total.into());
     stats.insert("sigma".into(), sigma.into());
-    stats.insert(
-        "ranks".into(),
-        serde_json::Value::from(lay.ranks.clone()),
-    );
+    stats.insert("ranks".into(), serde_json::Value::from(lay.ranks.clone()));
     Ok(Report {
         algorithm: "alm-cd".into(),
         problem: "sdp".into(),
