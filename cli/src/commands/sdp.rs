@@ -1,4 +1,5 @@
-//! `solve sdp FILE.dat-s`: a semidefinite program in SDPA sparse format.
+//! `solve sdp FILE.dat-s`: a semidefinite program in SDPA sparse format; `solve sdp --maxcut
+//! GRAPH`: the MaxCut SDP of a graph with a certified bound.
 
 use super::{CliError, common_settings, kv, out_err};
 use crate::progress::CliObserver;
@@ -17,9 +18,10 @@ pub struct SdpArgs {
     file: PathBuf,
     #[command(flatten)]
     common: CommonArgs,
-    /// Stop when the scaled primal and dual infeasibilities and the relative gap are below T.
-    #[arg(long, value_name = "T", default_value_t = 1e-6)]
-    tol: f64,
+    /// Stop when the scaled primal and dual infeasibilities and the relative gap are below T
+    /// (default 1e-6; with --maxcut: the certified relative gap, default 1e-4).
+    #[arg(long, value_name = "T")]
+    tol: Option<f64>,
     /// Initial rank of the factor of every dense block (default min(n, sqrt(2m) + 1, 64);
     /// eigen steps grow it when the dual slack is not PSD).
     #[arg(long, value_name = "R")]
@@ -31,15 +33,98 @@ pub struct SdpArgs {
     /// Limit on outer (multiplier) iterations.
     #[arg(long, value_name = "N")]
     max_iter: Option<u64>,
+    /// FILE is a graph (Gset/rudy format): solve its MaxCut SDP `max L/4 . X, diag X = 1`
+    /// with a certified upper bound and Goemans-Williamson rounding (default --tol 1e-4).
+    #[arg(long)]
+    maxcut: bool,
+    /// MaxCut: Goemans-Williamson hyperplanes tried.
+    #[arg(long, value_name = "K", default_value_t = 64, requires = "maxcut")]
+    gw_trials: usize,
+}
+
+/// `solve sdp --maxcut GRAPH`.
+fn run_maxcut(a: &SdpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
+    use mathprog_problems::io::gset::read_gset;
+    use mathprog_problems::sdp::MaxCutSdp;
+    use mathprog_solvers::sdp::maxcut::{self, MaxCutSdpSettings};
+    let g = read_gset(&a.file)?;
+    let (n, m) = (g.num_vertices(), g.num_edges());
+    let p = MaxCutSdp::new(g);
+    let mut s = MaxCutSdpSettings::default();
+    s.common = common_settings(&a.common, io.stop.clone())?;
+    s.common.max_iter = a.max_iter;
+    s.tol = a.tol.unwrap_or(1e-4);
+    s.rank = a.rank;
+    s.rounding_trials = a.gw_trials;
+    if a.memory_efficient {
+        s.lanczos_basis = 20;
+    }
+    let quiet = a.common.quiet || a.common.json;
+    let bar = !quiet && io.stderr_is_terminal;
+    let mut report = {
+        let mut obs = CliObserver::new(if quiet { None } else { Some(&mut *io.stderr) }, bar);
+        maxcut::solve(&p, &s, &mut obs).map_err(|e| CliError::Failed(e.to_string()))?
+    };
+    let file = a.file.display().to_string();
+    report.stats.insert("file".into(), file.clone().into());
+    report.stats.insert("vertices".into(), n.into());
+    report.stats.insert("edges".into(), m.into());
+    if let Some(path) = &a.common.output {
+        mathprog_problems::io::partition::write_partition(path, &report.solution.cut)?;
+    }
+    if a.common.json {
+        super::print_json(io.stdout, &report)?;
+    } else {
+        let out = &mut *io.stdout;
+        kv(
+            out,
+            "problem",
+            format!("maxcut sdp {file} ({n} vertices, {m} edges)"),
+        )?;
+        kv(
+            out,
+            "SDP value",
+            format!("{:.6} (feasible X = VV^T)", report.objective),
+        )?;
+        kv(
+            out,
+            "upper bound",
+            format!(
+                "{:.6} (certified), relative gap {:.2e}",
+                report.bound.unwrap_or(f64::NAN),
+                report.residuals["relative_gap"]
+            ),
+        )?;
+        kv(
+            out,
+            "GW cut",
+            crate::progress::fmt_num(report.solution.cut_value),
+        )?;
+        kv(out, "status", report.status)?;
+        kv(
+            out,
+            "iterations",
+            format!("{} (rank {})", report.iterations, report.solution.rank),
+        )?;
+        kv(out, "time", format!("{:.3} s", report.elapsed))?;
+        if let Some(path) = &a.common.output {
+            kv(out, "partition", path.display())?;
+        }
+    }
+    io.stdout.flush().map_err(out_err)?;
+    Ok(())
 }
 
 /// Run `solve sdp`.
 pub fn run(a: &SdpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
+    if a.maxcut {
+        return run_maxcut(a, io);
+    }
     let p = read_sdpa(&a.file)?;
     let mut s = AlmSettings::default();
     s.common = common_settings(&a.common, io.stop.clone())?;
     s.common.max_iter = a.max_iter;
-    s.tol = a.tol;
+    s.tol = a.tol.unwrap_or(1e-6);
     s.rank = a.rank;
     if a.memory_efficient {
         s.dense_eig_max = 0;
@@ -100,7 +185,7 @@ pub fn run(a: &SdpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
                 report.residuals["primal_infeasibility"],
                 report.residuals["dual_infeasibility"],
                 report.residuals["relative_gap"],
-                a.tol
+                s.tol
             ),
         )?;
         kv(out, "status", report.status)?;
