@@ -26,7 +26,8 @@ impl Observer for Table {
         Control::Continue
     }
 }
-use mathprog::solvers::sdp::alm::{AlmSettings, solve};
+use mathprog::solvers::sdp::alm::AlmSettings;
+use mathprog::solvers::sdp::solve;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();

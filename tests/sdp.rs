@@ -156,3 +156,81 @@ proptest! {
         prop_assert!(r.residuals["dual_infeasibility"] <= 1e-8);
     }
 }
+
+#[test]
+fn maxcut_type_sdps_are_dispatched_and_mapped_back() {
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, StandardNormal};
+    // min <C, X> s.t. v_i X_ii = v_i, constraints in a shuffled order, C with a diagonal.
+    let n = 14;
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(3);
+    let mut g = || -> f64 { StandardNormal.sample(&mut rng) };
+    let blocks = vec![Block::Dense(n)];
+    let mut ce = Vec::new();
+    for i in 0..n {
+        for j in i..n {
+            if i == j || g() > 0.0 {
+                ce.push(Entry {
+                    block: 0,
+                    i,
+                    j,
+                    v: g(),
+                });
+            }
+        }
+    }
+    let c = SymBlockMatrix::new(&blocks, ce).unwrap();
+    let order: Vec<usize> = (0..n).map(|k| (k * 5) % n).collect();
+    let mut a = Vec::new();
+    let mut b = Vec::new();
+    for &i in &order {
+        let v = 0.5 + g().abs();
+        a.push(
+            SymBlockMatrix::new(
+                &blocks,
+                vec![Entry {
+                    block: 0,
+                    i,
+                    j: i,
+                    v,
+                }],
+            )
+            .unwrap(),
+        );
+        b.push(v);
+    }
+    let p = SdpProblem::new(blocks, c, a, b).unwrap();
+    let mut s = AlmSettings::default();
+    s.tol = 1e-8;
+    s.common.max_iter = Some(2000);
+    let fast = mathprog::solvers::sdp::solve(&p, &s, &mut NoObserver).unwrap();
+    assert_eq!(fast.stats["method"], "maxcut-cd");
+    let general = solve(&p, &s, &mut NoObserver).unwrap();
+    assert_eq!(fast.status, Status::Converged);
+    assert_eq!(general.status, Status::Converged);
+    let scale = fast.objective.abs().max(1.0);
+    assert!(
+        (fast.objective - general.objective).abs() <= 1e-6 * scale,
+        "{} vs {}",
+        fast.objective,
+        general.objective
+    );
+    let lower = fast.bound.unwrap();
+    assert!(lower <= fast.objective + 1e-12 && fast.objective - lower <= 1e-7 * scale);
+    // The mapped multipliers certify the bound: C − Σ y_i A_i ⪰ 0 and bᵀy = lower.
+    let mut sm = Mat::<f64>::zeros(n, n);
+    for e in p.c().entries() {
+        sm[(e.i, e.j)] += e.v;
+        if e.i != e.j {
+            sm[(e.j, e.i)] += e.v;
+        }
+    }
+    for (ai, yi) in p.a().iter().zip(&fast.solution.y) {
+        let e = ai.entries()[0];
+        sm[(e.i, e.i)] -= yi * e.v;
+    }
+    let ev = sm.self_adjoint_eigenvalues(Side::Lower).unwrap();
+    assert!(ev[0] >= -1e-9, "slack eigenvalue {}", ev[0]);
+    let by: f64 = p.b().iter().zip(&fast.solution.y).map(|(b, y)| b * y).sum();
+    assert!((by - lower).abs() <= 1e-9 * scale, "{by} vs {lower}");
+}

@@ -6,7 +6,8 @@ use crate::progress::CliObserver;
 use crate::{CommonArgs, Io};
 use clap::Args;
 use mathprog_problems::io::sdpa::read_sdpa;
-use mathprog_solvers::sdp::alm::{AlmSettings, solve};
+use mathprog_solvers::sdp::alm::AlmSettings;
+use mathprog_solvers::sdp::solve;
 use std::path::PathBuf;
 
 /// Arguments of `solve sdp`.

@@ -87,7 +87,8 @@ pub struct MaxCutSdpSolution {
     pub rank: usize,
     /// The factor `V` (`n × r`, row-major, unit rows): `X = VVᵀ`.
     pub factor: Vec<f64>,
-    /// The dual vector `y` whose certificate gave the bound.
+    /// A dual-feasible vector `y` (`L/4 − Diag(y) ⪯ 0` up to the Lanczos certificate) with
+    /// `Σ y` = the reported bound: the estimate shifted by `max(0, λ_max)`.
     pub dual: Vec<f64>,
     /// The best Goemans–Williamson cut after local search (empty without rounding).
     pub cut: Vec<Spin>,
@@ -346,8 +347,12 @@ pub fn solve(
         let sum_y: f64 = ybar.iter().sum();
         let bound = sum_y + n as f64 * (eig.value + eig.residual).max(0.0);
         if bound < best_bound {
+            // Store the shifted, dual-feasible vector y + max(0, λ̄)·1, whose sum is the bound.
             best_bound = bound;
-            best_dual.copy_from_slice(&ybar);
+            let shift = (eig.value + eig.residual).max(0.0);
+            for (d, yb) in best_dual.iter_mut().zip(&ybar) {
+                *d = yb + shift;
+            }
         }
         iters += 1;
         let gap = (best_bound - primal) / best_bound.abs().max(1.0);
