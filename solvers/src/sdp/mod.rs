@@ -89,11 +89,13 @@ pub fn solve(
         r.stats.insert("method".into(), "alm-cd".into());
         return Ok(r);
     };
-    let mut ms = maxcut::MaxCutSdpSettings::default();
-    ms.common = s.common.clone();
-    ms.tol = s.tol;
-    ms.rank = s.rank;
-    ms.rounding_trials = 0;
+    let ms = maxcut::MaxCutSdpSettings {
+        common: s.common.clone(),
+        tol: s.tol,
+        rank: s.rank,
+        rounding_trials: 0,
+        ..Default::default()
+    };
     let r = maxcut::solve(&mc.sdp, &ms, observer)?;
     // Back to the standard form: min ⟨C, X⟩ = K − (MaxCut SDP value).
     let objective = mc.offset - r.objective;
