@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""SDPLIB table: `solve sdp` on every problem of ../shared/data/sdplib against the listed
+optimal values (SDPA convention), with a wall-clock limit per problem.
+
+Columns: our value (SDPA convention), listed optimum, relative error, status, time, the
+residuals. infp*/infd* are listed as infeasible: the right answer is "not converged".
+
+Usage: python3 bench/sdplib.py [--limit 60] [--tol 1e-6] [--only mcp theta ...] [--threads 2]
+"""
+import argparse
+import json
+import os
+import subprocess
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.path.join(ROOT, "..", "shared", "data", "sdplib")
+SOLVE = os.path.join(ROOT, "target", "release", "solve")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--limit", type=float, default=60)
+    ap.add_argument("--tol", type=float, default=1e-6)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--only", nargs="*", default=[])
+    a = ap.parse_args()
+    listed = json.load(open(os.path.join(DATA, "optimal.json")))["problems"]
+    print(f"| problem | m | n | ours (SDPA value) | listed | rel. error | status | s | primal inf. | dual inf. | gap | method |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    within = {}
+    for name in sorted(listed):
+        if a.only and not any(name.startswith(o) for o in a.only):
+            continue
+        info = listed[name]
+        cmd = [SOLVE, "sdp", os.path.join(DATA, name + ".dat-s"), "--tol", str(a.tol),
+               "--time-limit", str(a.limit), "--threads", str(a.threads), "--json"]
+        try:
+            pr = subprocess.run(cmd, capture_output=True, text=True, timeout=a.limit + 60)
+            r = json.loads(pr.stdout)
+        except Exception as e:  # noqa: BLE001
+            print(f"| {name} | {info['m']} | {info['n']} | failed: {e} | | | | | | | | |", flush=True)
+            continue
+        ours = r["stats"]["sdpa_primal_value"]
+        opt = info.get("optimal")
+        if isinstance(opt, (int, float)):
+            err = abs(ours - opt) / max(1.0, abs(opt))
+            err_s = f"{err:.1e}"
+            fam = name.rstrip("0123456789-")
+            within.setdefault(fam, []).append(err <= 1e-4 and r["status"] == "converged")
+        else:
+            err_s = "-"
+        res = r["residuals"]
+        print(f"| {name} | {info['m']} | {info['n']} | {ours:.7g} | {opt} | {err_s} | {r['status']} | {r['elapsed']:.2f} | "
+              f"{res['primal_infeasibility']:.1e} | {res['dual_infeasibility']:.1e} | {res['relative_gap']:.1e} | "
+              f"{r['stats'].get('method', '')} |", flush=True)
+    print()
+    for fam, ok in sorted(within.items()):
+        print(f"- {fam}: {sum(ok)}/{len(ok)} converged within 1e-4 of the listed optimum")
+
+
+if __name__ == "__main__":
+    main()
