@@ -28,6 +28,7 @@ use crate::core::{
     Common, Control, IterRecord, Observer, Report, RunInfo, SolveError, Status, stream_rng,
 };
 use crate::linalg::lanczos::{LanczosSettings, largest_eigenpair};
+use crate::linalg::simd::{axpy, dot};
 use faer::{Mat, Side};
 use mathprog_problems::binary::Sense;
 use mathprog_problems::sdp::{Block, SdpProblem};
@@ -266,6 +267,112 @@ fn gradient(
     }
 }
 
+/// L-BFGS workspace: a ring of the last `(s_k, y_k, 1/⟨s_k, y_k⟩)` pairs and the direction,
+/// allocated once (Nocedal & Wright, Algorithm 7.4, two-loop recursion).
+struct Lbfgs {
+    s: Vec<Vec<f64>>,
+    y: Vec<Vec<f64>>,
+    rho: Vec<f64>,
+    alpha: Vec<f64>,
+    /// Newest pair's slot and the number of pairs held.
+    head: usize,
+    len: usize,
+    grad: Vec<f64>,
+    old_grad: Vec<f64>,
+    d: Vec<f64>,
+}
+
+impl Lbfgs {
+    fn new(n: usize, mem: usize) -> Self {
+        Lbfgs {
+            s: vec![vec![0.0; n]; mem],
+            y: vec![vec![0.0; n]; mem],
+            rho: vec![0.0; mem],
+            alpha: vec![0.0; mem],
+            head: 0,
+            len: 0,
+            grad: vec![0.0; n],
+            old_grad: vec![0.0; n],
+            d: vec![0.0; n],
+        }
+    }
+
+    /// Resize for `n` variables (after a rank increase the history is dropped).
+    fn resize(&mut self, n: usize) {
+        if self.d.len() != n {
+            for v in self.s.iter_mut().chain(self.y.iter_mut()) {
+                v.resize(n, 0.0);
+            }
+            self.grad.resize(n, 0.0);
+            self.old_grad.resize(n, 0.0);
+            self.d.resize(n, 0.0);
+            self.len = 0;
+        }
+    }
+
+    /// `d = −H ∇` by the two-loop recursion; steepest descent if that is not a descent
+    /// direction.
+    fn direction(&mut self) {
+        let mem = self.s.len();
+        for (di, g) in self.d.iter_mut().zip(&self.grad) {
+            *di = -g;
+        }
+        for k in 0..self.len {
+            let slot = (self.head + mem - k) % mem;
+            let a = self.rho[slot] * dot(&self.s[slot], &self.d);
+            axpy(-a, &self.y[slot], &mut self.d);
+            self.alpha[slot] = a;
+        }
+        if self.len > 0 {
+            let h = self.head;
+            let yy = dot(&self.y[h], &self.y[h]);
+            if yy > 0.0 {
+                let gamma = 1.0 / (self.rho[h] * yy);
+                self.d.iter_mut().for_each(|v| *v *= gamma);
+            }
+        }
+        for k in (0..self.len).rev() {
+            let slot = (self.head + mem - k) % mem;
+            let bb = self.rho[slot] * dot(&self.y[slot], &self.d);
+            axpy(self.alpha[slot] - bb, &self.s[slot], &mut self.d);
+        }
+        if dot(&self.d, &self.grad) >= 0.0 {
+            self.len = 0;
+            for (di, g) in self.d.iter_mut().zip(&self.grad) {
+                *di = -g;
+            }
+        }
+    }
+
+    /// Record the step `α d` and the gradient change (skipped unless `⟨s, y⟩ > 0`).
+    fn push(&mut self, alpha: f64, mem_limit: usize) {
+        let mem = self.s.len().min(mem_limit.max(1));
+        let slot = if self.len == 0 {
+            0
+        } else {
+            (self.head + 1) % mem
+        };
+        let (sv, yv) = (&mut self.s[slot], &mut self.y[slot]);
+        for ((si, yi), ((di, g), og)) in sv
+            .iter_mut()
+            .zip(yv.iter_mut())
+            .zip(self.d.iter().zip(&self.grad).zip(&self.old_grad))
+        {
+            *si = alpha * di;
+            *yi = g - og;
+        }
+        let sy = dot(sv, yv);
+        if sy > 1e-16 {
+            self.rho[slot] = 1.0 / sy;
+            self.head = slot;
+            self.len = (self.len + 1).min(mem);
+        } else if self.len == mem {
+            // The slot held the oldest pair, now overwritten: drop it.
+            self.len -= 1;
+        }
+    }
+}
+
 /// Real roots of `a t³ + b t² + c t + d` (a ≠ 0 or lower degree).
 fn cubic_roots(a: f64, b: f64, c: f64, d: f64) -> Vec<f64> {
     let scale = a.abs().max(b.abs()).max(c.abs()).max(d.abs());
@@ -491,75 +598,39 @@ pub fn solve(
     let (mut pinf, mut dinf, mut gap);
     let mut last_res_norm = f64::INFINITY;
     let mut min_eig_all;
+    let mut lb = Lbfgs::new(lay.len, s.lbfgs_memory.max(1));
     let status = loop {
-        // Inner: L-BFGS with exact line search on L_σ(·; y).
-        let mut grad = vec![0.0; lay.len];
-        let mut hist: Vec<(Vec<f64>, Vec<f64>, f64)> = Vec::new();
+        // Inner: L-BFGS with exact line search on L_σ(·; y); buffers reused across
+        // iterations (they only grow when an eigen step adds a column).
+        lb.resize(lay.len);
         positions(&pat, &lay, &z, &mut x);
         lagrangian(&pat, &b, &y, sigma, &x, &mut res);
-        gradient(&pat, &lay, &z, &y, sigma, &res, &mut sv, &mut grad);
+        gradient(&pat, &lay, &z, &y, sigma, &res, &mut sv, &mut lb.grad);
         let res_norm = res.iter().map(|r| r * r).sum::<f64>().sqrt();
         let gtol = (0.1 * res_norm).max(0.1 * s.tol).min(1e-1);
         for _ in 0..s.inner_max_iter {
-            let gnorm = grad.iter().map(|g| g * g).sum::<f64>().sqrt();
+            let gnorm = lb.grad.iter().map(|g| g * g).sum::<f64>().sqrt();
             if gnorm <= gtol {
                 break;
             }
-            // Two-loop recursion.
-            let mut d: Vec<f64> = grad.iter().map(|g| -g).collect();
-            let mut alphas = Vec::with_capacity(hist.len());
-            for (sk, yk, rho) in hist.iter().rev() {
-                let a = rho * sk.iter().zip(&d).map(|(p, q)| p * q).sum::<f64>();
-                for (di, yi) in d.iter_mut().zip(yk) {
-                    *di -= a * yi;
-                }
-                alphas.push(a);
-            }
-            if let Some((sk, yk, _)) = hist.last() {
-                let sy: f64 = sk.iter().zip(yk).map(|(p, q)| p * q).sum();
-                let yy: f64 = yk.iter().map(|v| v * v).sum();
-                if yy > 0.0 {
-                    d.iter_mut().for_each(|v| *v *= sy / yy);
-                }
-            }
-            for ((sk, yk, rho), a) in hist.iter().zip(alphas.iter().rev()) {
-                let bb = rho * yk.iter().zip(&d).map(|(p, q)| p * q).sum::<f64>();
-                for (di, si) in d.iter_mut().zip(sk) {
-                    *di += (a - bb) * si;
-                }
-            }
-            let mut slope: f64 = d.iter().zip(&grad).map(|(p, q)| p * q).sum();
-            if slope >= 0.0 {
-                hist.clear();
-                d = grad.iter().map(|g| -g).collect();
-                slope = -gnorm * gnorm;
-            }
-            let _ = slope;
-            positions_dir(&pat, &lay, &z, &d, &mut x1, &mut x2);
+            lb.direction();
+            positions_dir(&pat, &lay, &z, &lb.d, &mut x1, &mut x2);
             let Some(alpha) = exact_step(&pat, &b, &y, sigma, &x, &x1, &x2) else {
-                if hist.is_empty() {
+                if lb.len == 0 {
                     break;
                 }
-                hist.clear();
+                lb.len = 0;
                 continue;
             };
-            let step: Vec<f64> = d.iter().map(|v| alpha * v).collect();
-            for (zi, st) in z.iter_mut().zip(&step) {
-                *zi += st;
+            for (zi, di) in z.iter_mut().zip(&lb.d) {
+                *zi += alpha * di;
             }
-            let old_grad = grad.clone();
+            lb.old_grad.copy_from_slice(&lb.grad);
             positions(&pat, &lay, &z, &mut x);
             lagrangian(&pat, &b, &y, sigma, &x, &mut res);
-            gradient(&pat, &lay, &z, &y, sigma, &res, &mut sv, &mut grad);
+            gradient(&pat, &lay, &z, &y, sigma, &res, &mut sv, &mut lb.grad);
             inner_total += 1;
-            let yk: Vec<f64> = grad.iter().zip(&old_grad).map(|(a, b)| a - b).collect();
-            let sy: f64 = step.iter().zip(&yk).map(|(p, q)| p * q).sum();
-            if sy > 1e-16 {
-                if hist.len() == s.lbfgs_memory {
-                    hist.remove(0);
-                }
-                hist.push((step, yk, 1.0 / sy));
-            }
+            lb.push(alpha, s.lbfgs_memory);
         }
         // Multiplier update and penalty schedule.
         let res_norm = res.iter().map(|r| r * r).sum::<f64>().sqrt();
