@@ -37,6 +37,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         s.tol = t.parse()?;
     }
     s.common.time_limit = Some(120.0);
+    // Dense eigenvalues for the dual certificate up to this block size (default 400).
+    if let Some(d) = std::env::var("DENSE_EIG_MAX").ok().and_then(|v| v.parse().ok()) {
+        s.dense_eig_max = d;
+    }
     let p = read_sdpa(path)?;
     let r = solve(&p, &s, &mut Table)?;
     println!(
