@@ -38,7 +38,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     s.common.time_limit = Some(120.0);
     // Dense eigenvalues for the dual certificate up to this block size (default 400).
-    if let Some(d) = std::env::var("DENSE_EIG_MAX").ok().and_then(|v| v.parse().ok()) {
+    if let Some(d) = std::env::var("DENSE_EIG_MAX")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
         s.dense_eig_max = d;
     }
     let p = read_sdpa(path)?;
