@@ -15,6 +15,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         s.tol = t.parse()?;
     }
     s.common.time_limit = Some(600.0);
+    // MOCO momentum on the dual estimate: smallest weight of the newest y (1 = no momentum).
+    if let Some(m) = std::env::var("MOMENTUM_MIN")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        s.momentum_min = m;
+    }
     let p = MaxCutSdp::new(read_gset(path)?);
     let r = solve(&p, &s, &mut NoObserver)?;
     println!(
