@@ -82,6 +82,34 @@ pub struct OtArgs {
     plan_threshold: f64,
 }
 
+/// Check that two weight sets have equal mass (within [`MASS_TOLERANCE`]); unequal masses are
+/// an error unless `--normalize`, in which case a warning is printed (not with `--json`).
+/// Returns whether the masses differ (the caller rescales both to 1).
+fn check_masses(
+    a: &OtArgs,
+    (sa, sb): (f64, f64),
+    src: &std::path::Path,
+    tgt: &std::path::Path,
+    io: &mut Io<'_>,
+) -> Result<bool, CliError> {
+    let unequal = (sa - sb).abs() > MASS_TOLERANCE * sa.max(sb);
+    if unequal && !a.normalize {
+        return Err(CliError::Failed(format!(
+            "{} has mass {sa} but {} has mass {sb}; pass --normalize to rescale both to 1",
+            src.display(),
+            tgt.display()
+        )));
+    }
+    if unequal && !a.common.json {
+        writeln!(
+            io.stderr,
+            "warning: unequal masses, both marginals rescaled to 1"
+        )
+        .map_err(out_err)?;
+    }
+    Ok(unequal)
+}
+
 /// The ground cost named by `--cost`.
 fn ground_cost(s: &str) -> Result<GroundCost, CliError> {
     match s {
@@ -121,14 +149,7 @@ pub fn run(a: &OtArgs, io: &mut Io<'_>) -> Result<(), CliError> {
             };
             let (ga, gb) = (read(src)?, read(tgt)?);
             let (sa, sb) = (ga.mass(), gb.mass());
-            let unequal = (sa - sb).abs() > MASS_TOLERANCE * sa.max(sb);
-            if unequal && !a.normalize {
-                return Err(CliError::Failed(format!(
-                    "{} has mass {sa} but {} has mass {sb}; pass --normalize to rescale both to 1",
-                    src.display(),
-                    tgt.display()
-                )));
-            }
+            check_masses(a, (sa, sb), src, tgt, io)?;
             let norm = |g: GridHistogram, s: f64| -> GridHistogram {
                 if a.normalize {
                     let w = g.weights().iter().map(|x| x / s).collect();
@@ -140,13 +161,6 @@ pub fn run(a: &OtArgs, io: &mut Io<'_>) -> Result<(), CliError> {
                 }
             };
             let (ga, gb) = (norm(ga, sa), norm(gb, sb));
-            if unequal && !a.common.json {
-                writeln!(
-                    io.stderr,
-                    "warning: unequal masses, both marginals rescaled to 1"
-                )
-                .map_err(out_err)?;
-            }
             let (p, sup) = OtProblem::from_grids(&ga, &gb, ground).map_err(|e| {
                 CliError::Failed(format!("{} / {}: {e}", src.display(), tgt.display()))
             })?;
@@ -192,14 +206,7 @@ pub fn run(a: &OtArgs, io: &mut Io<'_>) -> Result<(), CliError> {
             let (xs, wa) = read_points(src)?;
             let (ys, wb) = read_points(tgt)?;
             let (sa, sb): (f64, f64) = (wa.iter().sum(), wb.iter().sum());
-            let unequal = (sa - sb).abs() > MASS_TOLERANCE * sa.max(sb);
-            if unequal && !a.normalize {
-                return Err(CliError::Failed(format!(
-                    "{} has mass {sa} but {} has mass {sb}; pass --normalize to rescale both to 1",
-                    src.display(),
-                    tgt.display()
-                )));
-            }
+            check_masses(a, (sa, sb), src, tgt, io)?;
             let scale = |w: Vec<f64>, s: f64| -> Vec<f64> {
                 if a.normalize {
                     w.iter().map(|x| x / s).collect()
@@ -211,13 +218,6 @@ pub fn run(a: &OtArgs, io: &mut Io<'_>) -> Result<(), CliError> {
                 .map_err(|e| {
                     CliError::Failed(format!("{} / {}: {e}", src.display(), tgt.display()))
                 })?;
-            if unequal && !a.common.json {
-                writeln!(
-                    io.stderr,
-                    "warning: unequal masses, both marginals rescaled to 1"
-                )
-                .map_err(out_err)?;
-            }
             (
                 p,
                 format!("{} -> {} ({})", src.display(), tgt.display(), a.cost),

@@ -99,7 +99,6 @@ pub fn largest_eigenpair(
     let mut basis: Vec<Vec<f64>> = Vec::with_capacity(kmax);
     let mut w = vec![0.0; n];
     let mut matvecs = 0usize;
-    let mut theta = f64::NEG_INFINITY;
     loop {
         // One Lanczos cycle from the unit vector x.
         basis.clear();
@@ -139,7 +138,6 @@ pub fn largest_eigenpair(
                     let th = evd.S().column_vector()[k - 1];
                     let sv: Vec<f64> = (0..k).map(|r| evd.U()[(r, k - 1)]).collect();
                     let est = b * sv[k - 1].abs();
-                    theta = th;
                     ritz = Some((th, sv));
                     let scale = if s.scale > 0.0 { s.scale } else { th.abs() };
                     if est <= s.tol * scale.max(f64::MIN_POSITIVE) || b == 0.0 {
@@ -170,7 +168,6 @@ pub fn largest_eigenpair(
     op(&x, &mut w);
     matvecs += 1;
     let value = crate::linalg::simd::dot(&x, &w);
-    let _ = theta;
     let residual = w
         .iter()
         .zip(&x)

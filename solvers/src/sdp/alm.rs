@@ -548,11 +548,7 @@ pub fn solve(
             .sqrt()
     };
     let c_norm = fro(p.c().entries());
-    let c_scale = 1.0
-        / c_norm
-            .max(1e-300)
-            .max(if c_norm == 0.0 { 1.0 } else { 0.0 });
-    let c_scale = if c_norm == 0.0 { 1.0 } else { c_scale };
+    let c_scale = if c_norm > 0.0 { 1.0 / c_norm } else { 1.0 };
     let row_scale: Vec<f64> = p
         .a()
         .iter()
@@ -661,7 +657,6 @@ pub fn solve(
             }
         }
         let mut min_eig = f64::INFINITY;
-        let mut grew = false;
         for (k, bl) in p.blocks().iter().enumerate() {
             match bl {
                 Block::Diagonal(n) => {
@@ -692,12 +687,10 @@ pub fn solve(
                         }
                         lay = new;
                         z = nz;
-                        grew = true;
                     }
                 }
             }
         }
-        let _ = grew;
         min_eig_all = min_eig;
         positions(&pat, &lay, &z, &mut x);
         // Original-scale measures.

@@ -20,9 +20,9 @@
 //!    run stops when the relative gap between this bound and the primal value is at most
 //!    `tol`.
 //! 4. **Eigen step** (CD's direction `qqᵀ`): when `λ > 0` the rank-one direction `qqᵀ` still
-//!    increases the objective; `q` joins the factor as a new column (or replaces its weakest
-//!    principal direction once the rank cap is reached), rows are renormalised, and the greedy
-//!    step continues from there. This is what escapes the spurious stationary points of a
+//!    increases the objective; while the rank is below its cap, `q` joins the factor as a new
+//!    column, rows are renormalised, and the greedy step continues from there (at the cap the
+//!    greedy step alone continues). This is what escapes the spurious stationary points of a
 //!    fixed-rank factorisation.
 //!
 //! Memory: the factor (`n r`), the Lanczos basis (`n × max_basis`) and `O(n)` vectors, never
@@ -161,37 +161,16 @@ fn normalise_rows(v: &mut [f64], r: usize) {
     }
 }
 
-/// Put `q` into the factor: as a new column while `r < max_rank`, otherwise in place of the
-/// weakest principal direction of `V`; then renormalise the rows.
-fn add_direction(v: &mut Vec<f64>, r: &mut usize, max_rank: usize, q: &[f64], weight: f64) {
-    let n = q.len();
+/// Append `weight · q` to the factor as a new column, then renormalise the rows.
+fn append_column(v: &mut Vec<f64>, r: &mut usize, q: &[f64], weight: f64) {
     let r0 = *r;
-    if r0 < max_rank {
-        let mut w = Vec::with_capacity(n * (r0 + 1));
-        for i in 0..n {
-            w.extend_from_slice(&v[i * r0..(i + 1) * r0]);
-            w.push(weight * q[i]);
-        }
-        *v = w;
-        *r = r0 + 1;
-    } else {
-        // Rotate V to its principal axes (eigenvectors of VᵀV) and overwrite the weakest.
-        let gram = faer::Mat::<f64>::from_fn(r0, r0, |a, b| {
-            (0..n).map(|i| v[i * r0 + a] * v[i * r0 + b]).sum()
-        });
-        if let Ok(evd) = gram.self_adjoint_eigen(faer::Side::Lower) {
-            let u = evd.U();
-            let mut row = vec![0.0; r0];
-            for i in 0..n {
-                for (c, out) in row.iter_mut().enumerate() {
-                    *out = (0..r0).map(|a| v[i * r0 + a] * u[(a, c)]).sum();
-                }
-                // Column 0 has the smallest eigenvalue (ascending order).
-                row[0] = weight * q[i];
-                v[i * r0..(i + 1) * r0].copy_from_slice(&row);
-            }
-        }
+    let mut w = Vec::with_capacity(q.len() * (r0 + 1));
+    for (row, qi) in v.chunks(r0).zip(q) {
+        w.extend_from_slice(row);
+        w.push(weight * qi);
     }
+    *v = w;
+    *r = r0 + 1;
     normalise_rows(v, *r);
 }
 
@@ -379,7 +358,7 @@ pub fn solve(
         }
         if eig.value > want_abs && r < max_rank {
             // CD direction qqᵀ: the dual is not yet feasible along q.
-            add_direction(&mut v, &mut r, max_rank, &eig.vector, 0.3);
+            append_column(&mut v, &mut r, &eig.vector, 0.3);
             if g.len() < r {
                 g.resize(r, 0.0);
             }
