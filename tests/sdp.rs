@@ -234,3 +234,92 @@ fn maxcut_type_sdps_are_dispatched_and_mapped_back() {
     let by: f64 = p.b().iter().zip(&fast.solution.y).map(|(b, y)| b * y).sum();
     assert!((by - lower).abs() <= 1e-9 * scale, "{by} vs {lower}");
 }
+
+proptest! {
+    #![proptest_config(common::config(16))]
+
+    /// A constraint `⟨a aᵀ, X⟩ = 0` with `X* a = 0` (a random signed `a ⟂ range(X*)`) leaves
+    /// the optimum unchanged; the solver removes it by facial reduction and still converges
+    /// to the KKT optimum with `Vᵀa = 0`.
+    #[test]
+    fn rank_one_zero_constraints_are_facially_reduced(
+        n in 4usize..8, m in 1usize..4, seed in 0u64..1000
+    ) {
+        use rand::SeedableRng;
+        use rand_distr::{Distribution, StandardNormal};
+        let (p, opt) = kkt_instance(n, 1, m, 0, seed);
+        // a ⟂ range(X*): X* has rank 1, so take a random vector minus its component on X*'s
+        // range.
+        let x = {
+            let mut s = AlmSettings::default();
+            s.tol = 1e-9;
+            let r = solve(&p, &s, &mut NoObserver).unwrap();
+            r.solution.block(&p, 0)
+        };
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed ^ 77);
+        let mut a: Vec<f64> = (0..n).map(|_| StandardNormal.sample(&mut rng)).collect();
+        let u: Vec<f64> = (0..n).map(|i| x[i * n + i].sqrt() * if x[i] < 0.0 { -1.0 } else { 1.0 }).collect();
+        let uu: f64 = u.iter().map(|v| v * v).sum();
+        let ua: f64 = u.iter().zip(&a).map(|(p, q)| p * q).sum();
+        a.iter_mut().zip(&u).for_each(|(ai, ui)| *ai -= ua / uu * ui);
+        let blocks = p.blocks().to_vec();
+        let mut e = Vec::new();
+        for i in 0..n {
+            for j in i..n {
+                e.push(Entry { block: 0, i, j, v: a[i] * a[j] });
+            }
+        }
+        let mut aa = p.a().to_vec();
+        aa.push(SymBlockMatrix::new(&blocks, e).unwrap());
+        let mut b = p.b().to_vec();
+        b.push(0.0);
+        let q = SdpProblem::new(blocks, p.c().clone(), aa, b).unwrap();
+        let mut s = AlmSettings::default();
+        s.tol = 1e-8;
+        let r = solve(&q, &s, &mut NoObserver).unwrap();
+        prop_assert_eq!(r.stats["facially_reduced"].as_u64(), Some(1));
+        prop_assert_eq!(r.status, Status::Converged, "{:?}", r.residuals);
+        prop_assert!((r.objective - opt).abs() <= 1e-5 * opt.abs().max(1.0), "{} vs {}", r.objective, opt);
+        let xq = r.solution.block(&q, 0);
+        let xa: f64 = (0..n).map(|i| (0..n).map(|j| a[i] * xq[i * n + j] * a[j]).sum::<f64>()).sum();
+        prop_assert!(xa.abs() <= 1e-12 * a.iter().map(|v| v * v).sum::<f64>(), "a'Xa = {xa}");
+    }
+}
+
+/// The listed SDPLIB value and its precision: half a unit in the last listed digit.
+fn listed(name: &str) -> (f64, f64) {
+    let dir = common::shared_data("sdplib");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("optimal.json")).unwrap()).unwrap();
+    let x = &v["problems"][name]["optimal"];
+    let text = x.to_string();
+    let decimals = text.split('.').nth(1).map_or(0, |d| d.len());
+    (x.as_f64().unwrap(), 0.5 * 10f64.powi(-(decimals as i32)))
+}
+
+/// The small SDPLIB problems reach their listed optima (to 1e-4 relative, or to the digits
+/// SDPLIB lists), converged, with the dual value on the right side of the primal one.
+#[test]
+fn small_sdplib_problems_reach_their_listed_optima() {
+    let dir = common::shared_data("sdplib");
+    for name in [
+        "theta1", "theta2", "gpp100", "gpp124-1", "gpp124-2", "gpp124-3", "gpp124-4", "truss1",
+        "truss3", "truss4", "qap5", "mcp100",
+    ] {
+        let p = read_sdpa(dir.join(format!("{name}.dat-s"))).unwrap();
+        let mut s = AlmSettings::default();
+        s.tol = 1e-6;
+        let r = mathprog::solvers::sdp::solve(&p, &s, &mut NoObserver).unwrap();
+        let (opt, digits) = listed(name);
+        // Our standard form is the negative of SDPA's.
+        let ours = -r.objective;
+        assert_eq!(r.status, Status::Converged, "{name}: {:?}", r.residuals);
+        assert!(
+            (ours - opt).abs() <= (1e-4 * opt.abs().max(1.0)).max(digits),
+            "{name}: {ours} vs listed {opt}"
+        );
+        let dual = r.stats["dual_value"].as_f64().unwrap();
+        let scale = 1.0 + r.objective.abs() + dual.abs();
+        assert!((r.objective - dual).abs() <= 1e-6 * scale, "{name}: gap");
+    }
+}

@@ -23,6 +23,18 @@
 //! infeasibility `max(0, −λ_min(S))/(1 + ‖C‖)` and the relative duality gap
 //! `|⟨C, X⟩ − bᵀy| / (1 + |⟨C, X⟩| + |bᵀy|)` are all below `tol`. The dual value `bᵀy` is a
 //! proven lower bound when `S(y) ⪰ 0`.
+//!
+//! **Penalty schedule.** `σ` grows by [`AlmSettings::sigma_growth`] when the infeasibility
+//! did not fall below a quarter, but only after an inner solve that reached its gradient
+//! tolerance: the inner problem's conditioning grows with `σ`, and growing it after an
+//! unfinished solve only makes the multiplier step noisier (on SDPLIB this turned `truss2/5`,
+//! `qap5`, `qpG11` and `thetaG11` from time-limited into converged).
+//!
+//! **Facial reduction.** Constraints `⟨aaᵀ, X⟩ = 0` (the `gpp*` equipartition
+//! `⟨J, X⟩ = 0`) are degenerate in factored form; they are replaced by `Vᵀa = 0`, kept
+//! exactly by projection, and the slack is certified on the face `a^⊥` (see
+//! `facial_reduction`). Their multipliers are reported as 0: the unreduced dual has no
+//! Slater point and need not attain them.
 
 use crate::core::{
     Common, Control, IterRecord, Observer, Report, RunInfo, SolveError, Status, stream_rng,
@@ -118,7 +130,7 @@ struct Pattern {
     a: Vec<Vec<(usize, f64)>>,
 }
 
-fn pattern(p: &SdpProblem, c_scale: f64, row_scale: &[f64]) -> Pattern {
+fn pattern(p: &SdpProblem, c_scale: f64, row_scale: &[f64], removed: &[bool]) -> Pattern {
     let mut index: HashMap<(usize, usize, usize), usize> = HashMap::new();
     let mut pos = Vec::new();
     let mut coef = |e: &mathprog_problems::sdp::Entry, s: f64, pos: &mut Vec<Pos>| {
@@ -144,7 +156,14 @@ fn pattern(p: &SdpProblem, c_scale: f64, row_scale: &[f64]) -> Pattern {
         .a()
         .iter()
         .zip(row_scale)
-        .map(|(ai, s)| ai.entries().iter().map(|e| coef(e, *s, &mut pos)).collect())
+        .zip(removed)
+        .map(|((ai, s), gone)| {
+            if *gone {
+                Vec::new()
+            } else {
+                ai.entries().iter().map(|e| coef(e, *s, &mut pos)).collect()
+            }
+        })
         .collect();
     Pattern { pos, c, a }
 }
@@ -469,19 +488,136 @@ fn exact_step(
     best.map(|(t, _)| t)
 }
 
-/// Smallest eigenpair of a symmetric block of `S`, as (value, vector).
+/// Constraints `⟨a aᵀ, X⟩ = 0` (rank-one PSD, right-hand side zero) in one dense block:
+/// with `X ⪰ 0` they say exactly `X a = 0`, i.e. `Vᵀa = 0` for `X = VVᵀ`. Such a
+/// constraint is degenerate for the factored Lagrangian (its gradient vanishes on the
+/// feasible set, so the penalty is quartic and the method of multipliers crawls, as on the
+/// `gpp*` equipartition constraint `⟨J, X⟩ = 0`). It is removed by **facial reduction**
+/// (Borwein & Wolkowicz 1981): the factors are kept in `{V : Vᵀa = 0}` by projection, and the
+/// slack is certified on that face, `Qᵀ S(y) Q ⪰ 0` with `Q` an orthonormal basis of `a^⊥`.
+/// Returns, per block, an orthonormal basis of the span of the `a`s, and the flags of the
+/// removed constraints.
+fn facial_reduction(p: &SdpProblem) -> (Vec<Vec<Vec<f64>>>, Vec<bool>) {
+    let mut basis: Vec<Vec<Vec<f64>>> = vec![Vec::new(); p.blocks().len()];
+    let mut removed = vec![false; p.num_constraints()];
+    for (idx, (ai, bi)) in p.a().iter().zip(p.b()).enumerate() {
+        if *bi != 0.0 {
+            continue;
+        }
+        let e = ai.entries();
+        let Some(first) = e.first() else { continue };
+        let k = first.block;
+        let Block::Dense(n) = p.blocks()[k] else {
+            continue;
+        };
+        if e.iter().any(|x| x.block != k) {
+            continue;
+        }
+        let mut a = vec![0.0; n];
+        let mut support = 0usize;
+        for x in e.iter().filter(|x| x.i == x.j) {
+            if x.v <= 0.0 {
+                support = usize::MAX;
+                break;
+            }
+            a[x.i] = x.v.sqrt();
+            support += 1;
+        }
+        if support == 0 || support == usize::MAX || e.len() != support * (support + 1) / 2 {
+            continue;
+        }
+        // Signs from the row of the first support index, then every entry must be a_i a_j.
+        let j0 = a.iter().position(|v| *v > 0.0).unwrap_or(0);
+        for x in e.iter().filter(|x| x.i != x.j && (x.i == j0 || x.j == j0)) {
+            let other = if x.i == j0 { x.j } else { x.i };
+            if x.v < 0.0 {
+                a[other] = -a[other];
+            }
+        }
+        let scale = e.iter().map(|x| x.v.abs()).fold(0.0, f64::max);
+        let rank_one = e
+            .iter()
+            .all(|x| (x.v - a[x.i] * a[x.j]).abs() <= 1e-12 * scale);
+        if !rank_one {
+            continue;
+        }
+        // Gram–Schmidt against the vectors already in this block's basis.
+        for w in &basis[k] {
+            let c = dot(w, &a);
+            axpy(-c, w, &mut a);
+        }
+        let norm = dot(&a, &a).sqrt();
+        let a_norm = (e.iter().filter(|x| x.i == x.j).map(|x| x.v).sum::<f64>()).sqrt();
+        removed[idx] = true;
+        if norm > 1e-10 * a_norm {
+            a.iter_mut().for_each(|v| *v /= norm);
+            basis[k].push(a);
+        }
+    }
+    (basis, removed)
+}
+
+/// `⟨A_i, X⟩` straight from the entries of `A_i` and the factors.
+fn constraint_value(p: &SdpProblem, i: usize, lay: &Layout, z: &[f64]) -> f64 {
+    p.a()[i]
+        .entries()
+        .iter()
+        .map(|e| {
+            let xv = dot(&z[lay.row(e.block, e.i)], &z[lay.row(e.block, e.j)]);
+            if e.i == e.j { e.v * xv } else { 2.0 * e.v * xv }
+        })
+        .sum()
+}
+
+/// `V ← (I − W Wᵀ) V` for every block with a reduced face (`z` holds the factors or a
+/// direction in the same layout).
+fn project_face(basis: &[Vec<Vec<f64>>], lay: &Layout, z: &mut [f64], wv: &mut Vec<f64>) {
+    for (k, ws) in basis.iter().enumerate() {
+        let r = lay.ranks[k];
+        for w in ws {
+            let o = lay.offsets[k];
+            let v = &mut z[o..o + w.len() * r];
+            wv.clear();
+            wv.resize(r, 0.0);
+            for (i, wi) in w.iter().enumerate() {
+                axpy(*wi, &v[i * r..(i + 1) * r], wv);
+            }
+            for (i, wi) in w.iter().enumerate() {
+                axpy(-wi, wv, &mut v[i * r..(i + 1) * r]);
+            }
+        }
+    }
+}
+
+/// Smallest eigenpair of a symmetric block `M` of `S`, as (value, vector); with a reduced
+/// face (orthonormal `W`), of `P M P + τ W Wᵀ`, `P = I − W Wᵀ`, `τ > ‖M‖`: its spectrum is
+/// that of `Qᵀ M Q` plus `τ`, so the result is the face's smallest eigenpair exactly.
 fn min_eig_block(
     n: usize,
     entries: &[(usize, usize, f64)],
+    face: &[Vec<f64>],
     dense_max: usize,
     seed: u64,
 ) -> (f64, Vec<f64>) {
+    let norm_bound = 2.0 * entries.iter().map(|e| e.2 * e.2).sum::<f64>().sqrt() + 1.0;
     if n <= dense_max {
         let mut m = Mat::<f64>::zeros(n, n);
         for &(i, j, v) in entries {
             m[(i, j)] += v;
             if i != j {
                 m[(j, i)] += v;
+            }
+        }
+        for w in face {
+            // (I − wwᵀ) M (I − wwᵀ) = M − w uᵀ − u wᵀ + (wᵀu) wwᵀ, u = M w; then + τ wwᵀ.
+            let u: Vec<f64> = (0..n)
+                .map(|i| (0..n).map(|j| m[(i, j)] * w[j]).sum())
+                .collect();
+            let alpha = dot(w, &u);
+            for i in 0..n {
+                for j in 0..n {
+                    m[(i, j)] += -w[i] * u[j] - u[i] * w[j] + (alpha + norm_bound) * w[i] * w[j];
+                }
             }
         }
         match m.self_adjoint_eigen(Side::Lower) {
@@ -492,16 +628,29 @@ fn min_eig_block(
             Err(_) => (f64::NAN, vec![0.0; n]),
         }
     } else {
+        let mut xp = vec![0.0; n];
+        let mut coef = vec![0.0; face.len()];
         let op = |x: &[f64], out: &mut [f64]| {
+            xp.copy_from_slice(x);
+            for (w, cw) in face.iter().zip(coef.iter_mut()) {
+                let c = dot(w, &xp);
+                axpy(-c, w, &mut xp);
+                *cw = dot(w, x);
+            }
             out.fill(0.0);
             for &(i, j, v) in entries {
-                out[i] -= v * x[j];
+                out[i] -= v * xp[j];
                 if i != j {
-                    out[j] -= v * x[i];
+                    out[j] -= v * xp[i];
                 }
             }
+            for (w, c) in face.iter().zip(&coef) {
+                let d = dot(w, out);
+                axpy(-d, w, out);
+                axpy(-norm_bound * c, w, out);
+            }
         };
-        let scale = entries.iter().map(|e| e.2.abs()).fold(0.0, f64::max) * 2.0;
+        let scale = entries.iter().map(|e| e.2.abs()).fold(0.0, f64::max) * 2.0 + norm_bound;
         let s = LanczosSettings {
             tol: 1e-8,
             scale,
@@ -559,7 +708,9 @@ pub fn solve(
         .collect();
     let b: Vec<f64> = p.b().iter().zip(&row_scale).map(|(b, s)| b * s).collect();
     let b_norm_orig = p.b().iter().map(|v| v * v).sum::<f64>().sqrt();
-    let pat = pattern(p, c_scale, &row_scale);
+    let (face, removed) = facial_reduction(p);
+    let pat = pattern(p, c_scale, &row_scale, &removed);
+    let mut scratch = Vec::new();
     let natural = ((2.0 * m as f64).sqrt().ceil() as usize + 1).min(64);
     let ranks: Vec<usize> = p
         .blocks()
@@ -583,6 +734,7 @@ pub fn solve(
     let mut z: Vec<f64> = (0..lay.len)
         .map(|_| 0.1 * Distribution::<f64>::sample(&StandardNormal, &mut rng))
         .collect::<Vec<f64>>();
+    project_face(&face, &lay, &mut z, &mut scratch);
     let np = pat.pos.len();
     let (mut x, mut x1, mut x2, mut sv) =
         (vec![0.0; np], vec![0.0; np], vec![0.0; np], vec![0.0; np]);
@@ -602,11 +754,14 @@ pub fn solve(
         positions(&pat, &lay, &z, &mut x);
         lagrangian(&pat, &b, &y, sigma, &x, &mut res);
         gradient(&pat, &lay, &z, &y, sigma, &res, &mut sv, &mut lb.grad);
+        project_face(&face, &lay, &mut lb.grad, &mut scratch);
         let res_norm = res.iter().map(|r| r * r).sum::<f64>().sqrt();
         let gtol = (0.1 * res_norm).max(0.1 * s.tol).min(1e-1);
+        let mut inner_converged = false;
         for _ in 0..s.inner_max_iter {
             let gnorm = lb.grad.iter().map(|g| g * g).sum::<f64>().sqrt();
             if gnorm <= gtol {
+                inner_converged = true;
                 break;
             }
             lb.direction();
@@ -625,6 +780,7 @@ pub fn solve(
             positions(&pat, &lay, &z, &mut x);
             lagrangian(&pat, &b, &y, sigma, &x, &mut res);
             gradient(&pat, &lay, &z, &y, sigma, &res, &mut sv, &mut lb.grad);
+            project_face(&face, &lay, &mut lb.grad, &mut scratch);
             inner_total += 1;
             lb.push(alpha, s.lbfgs_memory);
         }
@@ -636,7 +792,12 @@ pub fn solve(
         // Grow σ when the infeasibility stalls, unless it is already far below the tolerance
         // (a large σ then only amplifies rounding noise in the multiplier update).
         let b_scaled_norm = b.iter().map(|v| v * v).sum::<f64>().sqrt();
-        if res_norm > 0.25 * last_res_norm && res_norm > 0.1 * s.tol * (1.0 + b_scaled_norm) {
+        // Not after an inner solve that ran out of iterations: its conditioning grows with σ,
+        // so a larger σ would only make the next one worse.
+        if inner_converged
+            && res_norm > 0.25 * last_res_norm
+            && res_norm > 0.1 * s.tol * (1.0 + b_scaled_norm)
+        {
             sigma *= s.sigma_growth;
         }
         last_res_norm = res_norm;
@@ -651,7 +812,10 @@ pub fn solve(
         for e in p.c().entries() {
             blocks_s[e.block].push((e.i, e.j, e.v));
         }
-        for (ai, yi) in p.a().iter().zip(&y_orig) {
+        for ((ai, yi), gone) in p.a().iter().zip(&y_orig).zip(&removed) {
+            if *gone {
+                continue;
+            }
             for e in ai.entries() {
                 blocks_s[e.block].push((e.i, e.j, -yi * e.v));
             }
@@ -667,8 +831,13 @@ pub fn solve(
                     min_eig = min_eig.min(d.iter().copied().fold(f64::INFINITY, f64::min));
                 }
                 Block::Dense(n) => {
-                    let (lam, q) =
-                        min_eig_block(*n, &blocks_s[k], s.dense_eig_max, s.common.seed ^ outer);
+                    let (lam, q) = min_eig_block(
+                        *n,
+                        &blocks_s[k],
+                        &face[k],
+                        s.dense_eig_max,
+                        s.common.seed ^ outer,
+                    );
                     min_eig = min_eig.min(lam);
                     // CD direction qqᵀ: a negative eigenvalue of the slack; grow the rank.
                     if lam < -s.tol * (1.0 + c_norm) && lay.ranks[k] < *n {
@@ -687,6 +856,7 @@ pub fn solve(
                         }
                         lay = new;
                         z = nz;
+                        project_face(&face, &lay, &mut z, &mut scratch);
                     }
                 }
             }
@@ -696,7 +866,12 @@ pub fn solve(
         // Original-scale measures.
         let mut res_orig = 0.0;
         for (i, rows) in pat.a.iter().enumerate() {
-            let ri = (apply_rows(rows, &x) - b[i]) / row_scale[i];
+            let ri = if removed[i] {
+                // Removed by facial reduction: evaluated directly (zero up to rounding).
+                constraint_value(p, i, &lay, &z)
+            } else {
+                (apply_rows(rows, &x) - b[i]) / row_scale[i]
+            };
             res_orig += ri * ri;
         }
         let primal_obj = apply_rows(&pat.c, &x) / c_scale;
@@ -760,6 +935,10 @@ pub fn solve(
     stats.insert("min_slack_eigenvalue".into(), min_eig_all.into());
     stats.insert("inner_iterations".into(), inner_total.into());
     stats.insert("sigma".into(), sigma.into());
+    stats.insert(
+        "facially_reduced".into(),
+        removed.iter().filter(|r| **r).count().into(),
+    );
     stats.insert("ranks".into(), serde_json::Value::from(lay.ranks.clone()));
     Ok(Report {
         algorithm: "alm-cd".into(),
