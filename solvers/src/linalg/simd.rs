@@ -1,6 +1,6 @@
 //! Run-time dispatch of small dense loops to AVX2 + FMA, without `unsafe` in this crate.
 //!
-//! A [`Kernel`] is a loop written once and compiled twice: with `FMA = true` inside
+//! A `Kernel` is a loop written once and compiled twice: with `FMA = true` inside
 //! [`pulp::x86::V3::vectorize`] (AVX2 and FMA enabled, 4 lanes of `f64`) when the CPU has
 //! them, and with `FMA = false` for any other x86-64 or architecture. Dense Sinkhorn is
 //! memory-bound only if the arithmetic keeps up with two cores streaming memory; with the
