@@ -143,3 +143,61 @@ fn gset_g14_is_reproducible_across_thread_counts() {
     assert!(a.objective <= 3191.63 && a.bound.unwrap() >= 3191.56);
     assert!(a.solution.cut_value >= 2900.0);
 }
+
+fn sketch_settings(tol: f64, threads: usize) -> mathprog::solvers::sdp::sketchy::SketchSettings {
+    let mut s = mathprog::solvers::sdp::sketchy::SketchSettings::default();
+    s.tol = tol;
+    s.common.threads = Some(threads);
+    s.common.max_iter = Some(100_000);
+    s
+}
+
+proptest! {
+    #![proptest_config(common::config(32))]
+
+    /// The memory-efficient (Nyström-sketch) mode: the same sandwich, to its 1e-2 default.
+    #[test]
+    fn sketch_mode_bounds_sandwich_the_max_cut(g in arb_graph()) {
+        use mathprog::solvers::sdp::sketchy;
+        let mc = MaxCut::new(g.clone());
+        let (best, _) = maxcut_brute_force(&mc).unwrap();
+        let p = MaxCutSdp::new(g);
+        let r = sketchy::solve(&p, &sketch_settings(1e-2, 2), &mut NoObserver).unwrap();
+        prop_assert_eq!(r.status, Status::Converged);
+        let up = r.bound.unwrap();
+        prop_assert!(up >= best - 1e-9, "bound {} < max cut {}", up, best);
+        prop_assert!(r.objective <= up + 1e-12);
+        prop_assert!(r.residuals["relative_gap"] <= 1e-2);
+        prop_assert!(r.solution.cut_value <= best + 1e-9);
+        prop_assert_eq!(mc.cut_value(&r.solution.cut), r.solution.cut_value);
+        let cert = dense_certificate(&p, &r.solution.dual);
+        prop_assert!(cert <= up + 1e-9 * up.abs().max(1.0), "exact certificate {} > reported {}", cert, up);
+        prop_assert!((p.objective_of_factor(&r.solution.factor, r.solution.rank) - r.objective).abs() <= 1e-9 * up.abs().max(1.0));
+        for row in r.solution.factor.chunks(r.solution.rank) {
+            prop_assert!((row.iter().map(|x| x * x).sum::<f64>() - 1.0).abs() < 1e-12);
+        }
+    }
+}
+
+#[test]
+fn sketch_mode_on_g14_is_certified_and_reproducible() {
+    use mathprog::solvers::sdp::sketchy;
+    let g = mathprog::problems::io::gset::read_gset(common::shared_data("gset/G14.txt")).unwrap();
+    let p = MaxCutSdp::new(g);
+    let mut s = sketch_settings(1e-2, 1);
+    s.common.max_iter = Some(300);
+    let a = sketchy::solve(&p, &s, &mut NoObserver).unwrap();
+    s.common.threads = Some(2);
+    let b = sketchy::solve(&p, &s, &mut NoObserver).unwrap();
+    assert_eq!(a.objective, b.objective);
+    assert_eq!(a.bound, b.bound);
+    assert_eq!(a.solution.cut, b.solution.cut);
+    // The SDP value of G14 lies in the BM-certified interval [3191.56, 3191.63].
+    assert!(a.objective <= 3191.63 && a.bound.unwrap() >= 3191.56);
+    assert!(
+        a.objective > 2500.0 && a.bound.unwrap() < 4500.0,
+        "{} {:?}",
+        a.objective,
+        a.bound
+    );
+}

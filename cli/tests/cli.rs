@@ -738,3 +738,41 @@ fn sdp_sdpa_files() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn sdp_maxcut_memory_efficient_mode() {
+    let file = root("data/maxcut/torus_4x6_pm1_s2.txt");
+    let optimal: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root("data/maxcut/optimal.json")).unwrap())
+            .unwrap();
+    let best = optimal["torus_4x6_pm1_s2"].as_f64().unwrap();
+    let out = run(&[
+        "sdp",
+        file.to_str().unwrap(),
+        "--maxcut",
+        "--memory-efficient",
+        "--sketch-rank",
+        "6",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let r: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(r["status"], "converged");
+    assert_eq!(r["stats"]["storage"], "nystrom-sketch");
+    assert_eq!(r["solution"]["rank"], 6);
+    let (lower, upper) = (
+        r["objective"].as_f64().unwrap(),
+        r["bound"].as_f64().unwrap(),
+    );
+    assert!(upper >= best && lower <= upper && (upper - lower) <= 1e-2 * upper);
+    assert!(r["solution"]["cut_value"].as_f64().unwrap() <= best);
+    // --sketch-rank needs --memory-efficient.
+    let bad = run(&[
+        "sdp",
+        file.to_str().unwrap(),
+        "--maxcut",
+        "--sketch-rank",
+        "6",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -27,10 +27,23 @@ pub struct SdpArgs {
     /// eigen steps grow it when the dual slack is not PSD).
     #[arg(long, value_name = "R")]
     rank: Option<usize>,
-    /// Keep memory at O(nnz + n r): Lanczos instead of dense eigendecompositions for the
-    /// dual certificate of every block, and a shorter L-BFGS memory.
+    /// Memory-efficient mode. With --maxcut: store only diag X, the dual vectors and a
+    /// Nystrom sketch of X (O(n R) numbers; CGAL-type conic descent, default --tol 1e-2),
+    /// reconstructing a rank-R factor to certify and round. For SDPA files: Lanczos instead
+    /// of dense eigendecompositions for the dual certificate, and a shorter L-BFGS memory.
     #[arg(long)]
     memory_efficient: bool,
+    /// Sketch size R of --memory-efficient --maxcut.
+    #[arg(
+        long,
+        value_name = "R",
+        default_value_t = 10,
+        requires = "memory_efficient"
+    )]
+    sketch_rank: usize,
+    /// --memory-efficient --maxcut: momentum on the eigen-oracle's dual vector (MOCO).
+    #[arg(long, requires = "memory_efficient")]
+    momentum: bool,
     /// Limit on outer (multiplier) iterations.
     #[arg(long, value_name = "N")]
     max_iter: Option<u64>,
@@ -48,21 +61,29 @@ fn run_maxcut(a: &SdpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     use mathprog_problems::io::gset::read_gset;
     use mathprog_problems::sdp::MaxCutSdp;
     use mathprog_solvers::sdp::maxcut::{self, MaxCutSdpSettings};
+    use mathprog_solvers::sdp::sketchy::{self, SketchSettings};
     let g = read_gset(&a.file)?;
     let (n, m) = (g.num_vertices(), g.num_edges());
     let p = MaxCutSdp::new(g);
-    let mut s = MaxCutSdpSettings::default();
-    s.common = common_settings(&a.common, io.stop.clone())?;
-    s.common.max_iter = a.max_iter;
-    s.tol = a.tol.unwrap_or(1e-4);
-    s.rank = a.rank;
-    s.rounding_trials = a.gw_trials;
-    if a.memory_efficient {
-        s.lanczos_basis = 20;
-    }
     let quiet = a.common.quiet || a.common.json;
     let bar = !quiet && io.stderr_is_terminal;
-    let mut report = {
+    let mut report = if a.memory_efficient {
+        let mut s = SketchSettings::default();
+        s.common = common_settings(&a.common, io.stop.clone())?;
+        s.common.max_iter = a.max_iter;
+        s.tol = a.tol.unwrap_or(1e-2);
+        s.sketch_rank = a.sketch_rank;
+        s.momentum = a.momentum;
+        s.rounding_trials = a.gw_trials;
+        let mut obs = CliObserver::new(if quiet { None } else { Some(&mut *io.stderr) }, bar);
+        sketchy::solve(&p, &s, &mut obs).map_err(|e| CliError::Failed(e.to_string()))?
+    } else {
+        let mut s = MaxCutSdpSettings::default();
+        s.common = common_settings(&a.common, io.stop.clone())?;
+        s.common.max_iter = a.max_iter;
+        s.tol = a.tol.unwrap_or(1e-4);
+        s.rank = a.rank;
+        s.rounding_trials = a.gw_trials;
         let mut obs = CliObserver::new(if quiet { None } else { Some(&mut *io.stderr) }, bar);
         maxcut::solve(&p, &s, &mut obs).map_err(|e| CliError::Failed(e.to_string()))?
     };

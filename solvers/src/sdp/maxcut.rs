@@ -132,7 +132,7 @@ fn sweep(p: &MaxCutSdp, v: &mut [f64], r: usize, g: &mut [f64]) {
 }
 
 /// The dual estimate `y_i = ¼(deg_i − ⟨v_i, g_i⟩)` and the primal value `¼⟨L, VVᵀ⟩ = Σ y`.
-fn dual_estimate(p: &MaxCutSdp, v: &[f64], r: usize, y: &mut [f64]) -> f64 {
+pub(crate) fn dual_estimate(p: &MaxCutSdp, v: &[f64], r: usize, y: &mut [f64]) -> f64 {
     let (ptr, idx, val) = p.graph().csr();
     let deg = p.degrees();
     y.par_iter_mut().enumerate().for_each_init(
@@ -150,7 +150,7 @@ fn dual_estimate(p: &MaxCutSdp, v: &[f64], r: usize, y: &mut [f64]) -> f64 {
     y.iter().sum()
 }
 
-fn normalise_rows(v: &mut [f64], r: usize) {
+pub(crate) fn normalise_rows(v: &mut [f64], r: usize) {
     for row in v.chunks_mut(r) {
         let nr = row.iter().map(|x| x * x).sum::<f64>().sqrt();
         if nr > 0.0 {

@@ -9,6 +9,7 @@
 
 pub mod alm;
 pub mod maxcut;
+pub mod sketchy;
 
 use crate::core::{Observer, Report, SolveError};
 use mathprog_problems::graph::Graph;

@@ -1,0 +1,443 @@
+//! The memory-efficient storage mode for the MaxCut SDP: conic descent on the trace-scaled
+//! problem (a CGAL-type augmented-Lagrangian outer loop, as in SketchyCGAL) that stores only
+//! `A(X) = diag X`, the dual vectors and a **Nyström sketch** `S = XΩ` of the iterate, never
+//! `X` or a factor of it: `O(m + nR)` numbers besides the graph and the Lanczos basis.
+//!
+//! Scaled problem (`X̃ = X/n`, `C̃ = −(L/4)/‖L/4‖_F`): `min ⟨C̃, X̃⟩ s.t. diag X̃ = 1/n,
+//! tr X̃ = 1, X̃ ⪰ 0`. Iteration `t = 1, 2, …` (Yurtsever, Tropp, Fercoq, Udell, Cevher,
+//! SIAM J. Math. Data Sci. 2021, Algorithm 6.1; the ray/line structure of conic descent with
+//! the step `η_t = 2/(t + 1)`):
+//!
+//! 1. `β_t = β₀√(t + 1)`, `v = y + β_t (z − b)` (the gradient of the augmented Lagrangian is
+//!    `C̃ + Diag(v)`); with momentum (MOCO, Li & Giannakis 2023, our reconstruction) the oracle
+//!    sees `w ← (1 − δ_t) w + δ_t v`, `δ_t = 2/(t + 2)`, instead of `v`;
+//! 2. eigen-oracle: `u` = smallest eigenvector of `C̃ + Diag(v)` by warm-started Lanczos;
+//! 3. rank-one step towards `uuᵀ` (the extreme point of the unit-trace slice):
+//!    `z ← (1 − η) z + η u∘u`, `S ← (1 − η) S + η u (uᵀΩ)`;
+//! 4. dual step `y ← y + γ (z − b)`, `γ = min(β₀, 4 β_{t+1} η² ‖A‖² / ‖z − b‖²)`, `‖A‖ = 1`.
+//!
+//! **Certificates.** With `y' = ‖L/4‖_F v`, `Σ y' + n · max(0, λ_max(L/4 − Diag(y')))`
+//! bounds the SDP value (weak duality, `tr X = n`). The oracle's own Lanczos run is warm
+//! started and loose, so the bound is evaluated at checkpoints by a separate run from a random
+//! start. Every [`SketchSettings::check_every`] iterations the sketch is turned into a rank-`R`
+//! factor `F` (stable Nyström reconstruction, Tropp, Yurtsever, Udell, Cevher, SIAM J. Matrix
+//! Anal. Appl. 2017, Algorithm 3: shift `ν`, Cholesky of `Ωᵀ(S + νΩ)`, SVD, `Λ = (Σ² − ν)₊`),
+//! whose rows are normalised: `X̂ = FFᵀ` is feasible, so `¼⟨L, X̂⟩` is a proven lower bound;
+//! the dual estimate of `X̂` gives a second candidate upper bound. The run stops when the best
+//! upper and lower bounds are within `tol` (relative). GW rounding uses the `n × R` factor.
+
+use super::maxcut::{MaxCutSdpSolution, dual_estimate, normalise_rows, round_cut};
+use crate::core::{
+    Common, Control, IterRecord, Observer, Report, RunInfo, SolveError, Status, stream_rng,
+};
+use crate::linalg::lanczos::{LanczosSettings, largest_eigenpair};
+use faer::{Mat, Side};
+use mathprog_problems::binary::Sense;
+use mathprog_problems::sdp::MaxCutSdp;
+use rand_distr::{Distribution, StandardNormal};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+/// Settings of [`solve`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SketchSettings {
+    /// Time limit, iteration limit, seed, threads, cancellation.
+    pub common: Common,
+    /// Stop at this certified relative gap.
+    pub tol: f64,
+    /// Sketch size `R` (the rank of the reconstructed factor).
+    pub sketch_rank: usize,
+    /// Penalty scale `β₀`.
+    pub beta0: f64,
+    /// Momentum on the oracle's dual vector (MOCO reconstruction).
+    pub momentum: bool,
+    /// Reconstruct and certify every this many iterations (or every tenth of the iterations
+    /// so far, if more).
+    pub check_every: u64,
+    /// Largest Lanczos basis (memory: `n × lanczos_basis` numbers).
+    pub lanczos_basis: usize,
+    /// Goemans–Williamson hyperplanes tried at the end (0: none).
+    pub rounding_trials: usize,
+}
+
+impl Default for SketchSettings {
+    fn default() -> Self {
+        SketchSettings {
+            common: Common::default(),
+            tol: 1e-2,
+            sketch_rank: 10,
+            beta0: 1.0,
+            momentum: false,
+            check_every: 10,
+            lanczos_basis: 20,
+            rounding_trials: 64,
+        }
+    }
+}
+
+/// Rank-`R` factor `F` (row-major `n × R`) with `FFᵀ` the Nyström approximation
+/// `S (ΩᵀS)⁺ Sᵀ` of the sketched PSD matrix, computed stably (shift, Cholesky, SVD).
+pub fn nystrom_factor(s: &[f64], omega: &[f64], n: usize, r: usize) -> Vec<f64> {
+    let norm = s.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let mut nu = (n as f64).sqrt() * f64::EPSILON * norm.max(f64::MIN_POSITIVE);
+    for _ in 0..20 {
+        // B = Ωᵀ(S + νΩ), symmetrised.
+        let mut b = Mat::<f64>::zeros(r, r);
+        for i in 0..n {
+            let (si, oi) = (&s[i * r..(i + 1) * r], &omega[i * r..(i + 1) * r]);
+            for a in 0..r {
+                for c in 0..r {
+                    b[(a, c)] += oi[a] * (si[c] + nu * oi[c]);
+                }
+            }
+        }
+        let bs = Mat::<f64>::from_fn(r, r, |a, c| 0.5 * (b[(a, c)] + b[(c, a)]));
+        let Ok(ch) = bs.llt(Side::Lower) else {
+            nu *= 10.0;
+            continue;
+        };
+        // E = (S + νΩ) L⁻ᵀ (B = L Lᵀ): rows e_i solve L e_iᵀ = (s_i + ν ω_i)ᵀ.
+        let l = ch.L();
+        let mut e = vec![0.0; n * r];
+        e.par_chunks_mut(r).enumerate().for_each(|(i, ei)| {
+            for a in 0..r {
+                let mut acc = s[i * r + a] + nu * omega[i * r + a];
+                for c in 0..a {
+                    acc -= l[(a, c)] * ei[c];
+                }
+                ei[a] = acc / l[(a, a)];
+            }
+        });
+        // SVD through EᵀE = W Σ² Wᵀ: F = E W Σ⁻¹ (Σ² − ν)₊^{1/2}.
+        let mut g = Mat::<f64>::zeros(r, r);
+        for ei in e.chunks(r) {
+            for a in 0..r {
+                for c in 0..r {
+                    g[(a, c)] += ei[a] * ei[c];
+                }
+            }
+        }
+        let Ok(eig) = g.self_adjoint_eigen(Side::Lower) else {
+            nu *= 10.0;
+            continue;
+        };
+        let (w, sig2) = (eig.U(), eig.S().column_vector());
+        let coef: Vec<f64> = (0..r)
+            .map(|k| {
+                let s2 = sig2[k];
+                if s2 > nu && s2 > 0.0 {
+                    ((s2 - nu) / s2).sqrt()
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let mut f = vec![0.0; n * r];
+        f.par_chunks_mut(r)
+            .zip(e.par_chunks(r))
+            .for_each(|(fi, ei)| {
+                for k in 0..r {
+                    let mut acc = 0.0;
+                    for a in 0..r {
+                        acc += ei[a] * w[(a, k)];
+                    }
+                    fi[k] = acc * coef[k];
+                }
+            });
+        return f;
+    }
+    vec![0.0; n * r]
+}
+
+/// Solve the MaxCut SDP of `p` in the memory-efficient mode (see the module documentation).
+/// The report has the same shape as [`super::maxcut::solve`]'s: objective = the feasible
+/// value of the reconstructed factor, bound = the best certified upper bound.
+pub fn solve(
+    p: &MaxCutSdp,
+    s: &SketchSettings,
+    observer: &mut dyn Observer,
+) -> Result<Report<MaxCutSdpSolution>, SolveError> {
+    s.common.validate()?;
+    if !(s.tol >= 0.0 && s.tol.is_finite())
+        || s.sketch_rank == 0
+        || !(s.beta0 > 0.0 && s.beta0.is_finite())
+        || s.check_every == 0
+    {
+        return Err(SolveError::InvalidInput(format!(
+            "tol must be >= 0, sketch_rank and check_every >= 1, beta0 > 0 (got {}, {}, {}, {})",
+            s.tol, s.sketch_rank, s.check_every, s.beta0
+        )));
+    }
+    let n = p.n();
+    if n == 0 {
+        return Err(SolveError::InvalidInput("the graph has no vertices".into()));
+    }
+    let t0 = Instant::now();
+    let pool = s.common.thread_pool()?;
+    let threads = s.common.resolved_threads();
+    let deadline = s
+        .common
+        .time_limit
+        .map(|l| t0 + std::time::Duration::from_secs_f64(l));
+    let r = s.sketch_rank.min(n);
+    observer.on_start(&RunInfo {
+        algorithm: "sketch-cgal-sdp",
+        problem: "maxcut-sdp",
+        num_vars: n * r,
+        time_limit: s.common.time_limit,
+        max_iter: s.common.max_iter,
+        threads,
+        seed: s.common.seed,
+    });
+    let nf = n as f64;
+    // ‖L/4‖_F = ¼ √(Σ deg² + Σ_{i≠j} w_ij²).
+    let (ptr, _, val) = p.graph().csr();
+    let mut fro2: f64 = p.degrees().iter().map(|d| d * d).sum();
+    fro2 += val[..ptr[n]].iter().map(|w| w * w).sum::<f64>();
+    let c_norm = (0.25 * fro2.sqrt()).max(f64::MIN_POSITIVE);
+    let maxdeg = p.degrees().iter().fold(0.0f64, |m, d| m.max(d.abs()));
+    let b = 1.0 / nf;
+    let mut rng = stream_rng(s.common.seed, 0x5DB, 0);
+    let omega: Vec<f64> = (0..n * r)
+        .map(|_| StandardNormal.sample(&mut rng))
+        .collect();
+    let mut sk = vec![0.0; n * r];
+    let mut z = vec![0.0; n];
+    let mut y = vec![0.0; n];
+    let mut v = vec![0.0; n];
+    let mut w = vec![0.0; n];
+    let mut y_orig = vec![0.0; n];
+    let mut yd = vec![0.0; n];
+    let mut u_omega = vec![0.0; r];
+    let mut best_bound = f64::INFINITY;
+    let mut best_dual = vec![0.0; n];
+    let mut best_primal = f64::NEG_INFINITY;
+    let mut best_factor = vec![0.0; n * r];
+    let mut q_prev: Option<Vec<f64>> = None;
+    let (mut iters, mut matvecs) = (0u64, 0usize);
+    let mut next_check = s.check_every;
+    let mut eig_residual = f64::NAN;
+    // The certified upper bound of a dual candidate `yd` (original scale): one Lanczos run on
+    // L/4 − Diag(yd); returns (bound, eigenvector, λ̄ = θ + ‖r‖, matvecs).
+    let bound_of = |yd: &[f64], start: Option<&[f64]>, tol: f64, max_matvecs: usize, seed: u64| {
+        let scale = maxdeg * 0.5 + yd.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        let ls = LanczosSettings {
+            tol,
+            scale,
+            max_basis: s.lanczos_basis.max(4),
+            max_matvecs,
+            seed,
+        };
+        let eig = pool.install(|| {
+            largest_eigenpair(n, |x, out| p.apply_shifted(yd, 0.0, x, out), start, &ls)
+        });
+        let lam = eig.value + eig.residual;
+        let bound = yd.iter().sum::<f64>() + nf * lam.max(0.0);
+        (bound, eig, lam)
+    };
+    let status = loop {
+        let t = iters as f64 + 1.0;
+        let beta = s.beta0 * (t + 1.0).sqrt();
+        let eta = 2.0 / (t + 1.0);
+        for ((vi, yi), zi) in v.iter_mut().zip(&y).zip(&z) {
+            *vi = yi + beta * (zi - b);
+        }
+        if s.momentum {
+            let delta = 2.0 / (t + 2.0);
+            for (wi, vi) in w.iter_mut().zip(&v) {
+                *wi = (1.0 - delta) * *wi + delta * vi;
+            }
+        } else {
+            w.copy_from_slice(&v);
+        }
+        // Oracle on C̃ + Diag(w) = −(L/4 − Diag(c_norm w))/c_norm: the top eigenvector of
+        // L/4 − Diag(y') with y' = c_norm w; its eigenvalue certifies Σy' + n·max(0, λ).
+        for (yo, wi) in y_orig.iter_mut().zip(&w) {
+            *yo = c_norm * wi;
+        }
+        // Accuracy schedule of the CGAL paper: ⌈t^{1/4} ln n⌉ Lanczos steps (a few more for
+        // the restarts), warm-started, tolerance 1e-3.
+        let budget = (t.powf(0.25) * nf.ln().max(1.0)).ceil() as usize + 8;
+        // Warm-started and loose: good for the direction, not trusted for the bound (a warm
+        // start can hide the top eigenvector); bounds come from the checkpoints below.
+        let (_, eig, _) = bound_of(
+            &y_orig,
+            q_prev.as_deref(),
+            1e-3,
+            budget,
+            s.common.seed ^ iters,
+        );
+        matvecs += eig.matvecs;
+        // Rank-one step towards u uᵀ (trace 1 in the scaled problem).
+        let u = &eig.vector;
+        let un = u
+            .iter()
+            .map(|x| x * x)
+            .sum::<f64>()
+            .sqrt()
+            .max(f64::MIN_POSITIVE);
+        for (zi, ui) in z.iter_mut().zip(u) {
+            let uu = ui / un;
+            *zi = (1.0 - eta) * *zi + eta * uu * uu;
+        }
+        u_omega.fill(0.0);
+        for (ui, oi) in u.iter().zip(omega.chunks(r)) {
+            for (a, o) in u_omega.iter_mut().zip(oi) {
+                *a += ui / un * o;
+            }
+        }
+        sk.par_chunks_mut(r).zip(u.par_iter()).for_each(|(si, ui)| {
+            let c = eta * ui / un;
+            for (sv, uo) in si.iter_mut().zip(&u_omega) {
+                *sv = (1.0 - eta) * *sv + c * uo;
+            }
+        });
+        // Dual step.
+        let res2: f64 = z.iter().map(|zi| (zi - b) * (zi - b)).sum();
+        let beta_next = s.beta0 * (t + 2.0).sqrt();
+        let gamma = if res2 > 0.0 {
+            s.beta0.min(4.0 * beta_next * eta * eta / res2)
+        } else {
+            s.beta0
+        };
+        for (yi, zi) in y.iter_mut().zip(&z) {
+            *yi += gamma * (zi - b);
+        }
+        q_prev = Some(eig.vector);
+        iters += 1;
+        // Certify from the sketch.
+        let last = deadline.is_some_and(|d| Instant::now() >= d)
+            || s.common.max_iter.is_some_and(|m| iters >= m)
+            || s.common.stop.is_stopped();
+        if iters >= next_check || last {
+            next_check = iters + s.check_every.max(iters / 10);
+            let mut f = pool.install(|| nystrom_factor(&sk, &omega, n, r));
+            for row in f.chunks_mut(r) {
+                if row.iter().all(|x| *x == 0.0) {
+                    row[0] = 1.0;
+                }
+            }
+            normalise_rows(&mut f, r);
+            let primal = pool.install(|| dual_estimate(p, &f, r, &mut yd));
+            if primal > best_primal {
+                best_primal = primal;
+                best_factor.copy_from_slice(&f);
+            }
+            // Two dual candidates, each certified by a Lanczos run from a random start to a
+            // tolerance well below the gap: the oracle's `y'` and the estimate of `X̂`.
+            // Tight (1e-8 relative): a loose run can stop on a lower eigenvalue whose Ritz
+            // residual is already small, and understate λ_max.
+            let tol = 1e-8;
+            for (cand, salt) in [(&y_orig, 0xC1u64), (&yd, 0xC0)] {
+                let cap = 50 * s.lanczos_basis.max(4);
+                let (bd, eig2, lam2) = bound_of(cand, None, tol, cap, s.common.seed ^ iters ^ salt);
+                matvecs += eig2.matvecs;
+                eig_residual = eig2.residual;
+                if bd < best_bound {
+                    best_bound = bd;
+                    for (d, yv) in best_dual.iter_mut().zip(cand.iter()) {
+                        *d = yv + lam2.max(0.0);
+                    }
+                }
+            }
+        }
+        let gap = (best_bound - best_primal) / best_bound.abs().max(1.0);
+        let ctl = observer.on_iter(&IterRecord {
+            iteration: iters,
+            elapsed: t0.elapsed().as_secs_f64(),
+            best: best_primal,
+            current: best_primal,
+            bound: Some(best_bound),
+            improved: true,
+            extra: &[("infeasibility", res2.sqrt() * nf)],
+        });
+        if gap <= s.tol {
+            break Status::Converged;
+        }
+        if ctl == Control::Stop || s.common.stop.is_stopped() {
+            break Status::Interrupted;
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            break Status::TimeLimit;
+        }
+        if s.common.max_iter.is_some_and(|m| iters >= m) {
+            break Status::IterationLimit;
+        }
+    };
+    let (cut, cut_value) = if s.rounding_trials > 0 && best_primal.is_finite() {
+        pool.install(|| round_cut(p, &best_factor, r, s.rounding_trials, s.common.seed))
+    } else {
+        (Vec::new(), f64::NAN)
+    };
+    let elapsed = t0.elapsed().as_secs_f64();
+    observer.on_finish(status, best_primal, elapsed);
+    let gap = (best_bound - best_primal) / best_bound.abs().max(1.0);
+    let mut residuals = BTreeMap::new();
+    residuals.insert("relative_gap".into(), gap);
+    residuals.insert("eigen_residual".into(), eig_residual);
+    let mut stats = BTreeMap::new();
+    stats.insert("cut_value".into(), cut_value.into());
+    stats.insert("rank".into(), r.into());
+    stats.insert("lanczos_matvecs".into(), matvecs.into());
+    stats.insert("upper_bound".into(), best_bound.into());
+    stats.insert("storage".into(), "nystrom-sketch".into());
+    Ok(Report {
+        algorithm: "sketch-cgal-sdp".into(),
+        problem: "maxcut-sdp".into(),
+        status,
+        solution: MaxCutSdpSolution {
+            rank: r,
+            factor: best_factor,
+            dual: best_dual,
+            cut,
+            cut_value,
+        },
+        objective: best_primal,
+        sense: Sense::Maximize,
+        bound: Some(best_bound),
+        residuals,
+        iterations: iters,
+        elapsed,
+        time_to_best: Some(elapsed),
+        seed: s.common.seed,
+        threads,
+        stats,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A PSD matrix of rank k < R is recovered exactly from its sketch.
+    #[test]
+    fn nystrom_recovers_low_rank_matrices() {
+        let (n, k, r) = (40, 4, 7);
+        let mut rng = stream_rng(5, 1, 0);
+        let mut g = || -> f64 { StandardNormal.sample(&mut rng) };
+        let gm: Vec<f64> = (0..n * k).map(|_| g()).collect();
+        let omega: Vec<f64> = (0..n * r).map(|_| g()).collect();
+        let x = |i: usize, j: usize| -> f64 { (0..k).map(|c| gm[i * k + c] * gm[j * k + c]).sum() };
+        let mut s = vec![0.0; n * r];
+        for i in 0..n {
+            for a in 0..r {
+                s[i * r + a] = (0..n).map(|j| x(i, j) * omega[j * r + a]).sum();
+            }
+        }
+        let f = nystrom_factor(&s, &omega, n, r);
+        let scale = (0..n).map(|i| x(i, i)).fold(0.0, f64::max);
+        for i in 0..n {
+            for j in 0..n {
+                let fij: f64 = (0..r).map(|c| f[i * r + c] * f[j * r + c]).sum();
+                assert!(
+                    (fij - x(i, j)).abs() <= 1e-9 * scale,
+                    "({i},{j}): {fij} vs {}",
+                    x(i, j)
+                );
+            }
+        }
+    }
+}
