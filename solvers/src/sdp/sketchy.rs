@@ -13,7 +13,10 @@
 //!    sees `w ← (1 − δ_t) w + δ_t v`, `δ_t = 2/(t + 2)`, instead of `v`;
 //! 2. eigen-oracle: `u` = smallest eigenvector of `C̃ + Diag(v)` by warm-started Lanczos;
 //! 3. rank-one step towards `uuᵀ` (the extreme point of the unit-trace slice):
-//!    `z ← (1 − η) z + η u∘u`, `S ← (1 − η) S + η u (uᵀΩ)`;
+//!    `z ← (1 − η) z + η u∘u`, `S ← (1 − η) S + η u (uᵀΩ)`, with `η` from CD's exact line
+//!    search on the augmented Lagrangian (a quadratic in `η`; [`SketchSettings::line_search`])
+//!    or CGAL's `η = 2/(t + 1)` (default: measured on G1 it halves the iterations at the same
+//!    time, on G14 it is 3x slower to a gap of 1e-2);
 //! 4. dual step `y ← y + γ (z − b)`, `γ = min(β₀, 4 β_{t+1} η² ‖A‖² / ‖z − b‖²)`, `‖A‖ = 1`.
 //!
 //! **Certificates.** With `y' = ‖L/4‖_F v`, `Σ y' + n · max(0, λ_max(L/4 − Diag(y')))`
@@ -54,6 +57,9 @@ pub struct SketchSettings {
     pub beta0: f64,
     /// Momentum on the oracle's dual vector (MOCO reconstruction).
     pub momentum: bool,
+    /// Exact line search for the step `η` on the augmented Lagrangian (conic descent's
+    /// step 3) instead of CGAL's `2/(t + 1)`.
+    pub line_search: bool,
     /// Reconstruct and certify every this many iterations (or every tenth of the iterations
     /// so far, if more).
     pub check_every: u64,
@@ -71,6 +77,7 @@ impl Default for SketchSettings {
             sketch_rank: 10,
             beta0: 1.0,
             momentum: false,
+            line_search: false,
             check_every: 10,
             lanczos_basis: 20,
             rounding_trials: 64,
@@ -211,6 +218,8 @@ pub fn solve(
     let mut w = vec![0.0; n];
     let mut y_orig = vec![0.0; n];
     let mut yd = vec![0.0; n];
+    // ⟨C̃, X̃⟩ of the (implicit) iterate.
+    let mut obj = 0.0;
     let mut u_omega = vec![0.0; r];
     let mut best_bound = f64::INFINITY;
     let mut best_dual = vec![0.0; n];
@@ -279,6 +288,28 @@ pub fn solve(
             .sum::<f64>()
             .sqrt()
             .max(f64::MIN_POSITIVE);
+        // CD's line search: the augmented Lagrangian along (1 − η)X̃ + η ûûᵀ is a quadratic
+        // in η (z and ⟨C̃, X̃⟩ are affine), minimised in closed form over [0, 1].
+        let c_u = -(eig.value
+            + y_orig
+                .iter()
+                .zip(u)
+                .map(|(yo, ui)| yo * (ui / un) * (ui / un))
+                .sum::<f64>())
+            / c_norm;
+        let eta = if s.line_search {
+            let (mut slope, mut curv) = (c_u - obj, 0.0);
+            for ((zi, yi), ui) in z.iter().zip(&y).zip(u) {
+                let dz = (ui / un) * (ui / un) - zi;
+                slope += (yi + beta * (zi - b)) * dz;
+                curv += beta * dz * dz;
+            }
+            let e = if curv > 0.0 { -slope / curv } else { 0.0 };
+            if e > 1e-12 { e.min(1.0) } else { eta }
+        } else {
+            eta
+        };
+        obj = (1.0 - eta) * obj + eta * c_u;
         for (zi, ui) in z.iter_mut().zip(u) {
             let uu = ui / un;
             *zi = (1.0 - eta) * *zi + eta * uu * uu;

@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""Merge our SDPLIB table (the markdown of bench/sdplib.py) with the peers' JSON lines
+(bench/sdplib_peers.py) into one table: ours, SCS and Clarabel side by side, plus the
+agreement of our value with Clarabel's where both report solved.
+
+Usage: python3 bench/sdplib_merge.py OURS.md PEERS.jsonl > table.md
+"""
+import json
+import sys
+
+
+def main():
+    ours_md, peers_jl = sys.argv[1], sys.argv[2]
+    rows = {}
+    for line in open(ours_md):
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 12 or cells[0] in ("problem", "---") or cells[0].startswith("-"):
+            continue
+        rows[cells[0]] = cells
+    peers = {}
+    for line in open(peers_jl):
+        line = line.strip()
+        if line.startswith("{"):
+            r = json.loads(line)
+            peers[(r["problem"], r["solver"])] = r
+
+    def cell(name, solver):
+        r = peers.get((name, solver))
+        if r is None:
+            return "–"
+        if "value" not in r:
+            return r["status"]
+        st = r["status"]
+        short = "solved" if st in ("solved", "Solved") else st.replace("solved (inaccurate - reached time_limit_secs)", "time limit")
+        return f"{r['value']:.7g} ({short}, {r['s']:.2f} s)"
+
+    print("| problem | m | n | listed | ours | rel. error | status | ours s | SCS (eps 1e-6) | Clarabel | ours vs Clarabel |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    agree, compared = 0, 0
+    for name in sorted(rows):
+        c = rows[name]
+        m, n, ours, listed, err, status, secs = c[1], c[2], c[3], c[4], c[5], c[6], c[7]
+        cl = peers.get((name, "clarabel"))
+        vs = "–"
+        if cl and cl.get("status") == "Solved" and status == "converged":
+            d = abs(float(ours) - cl["value"]) / max(1.0, abs(cl["value"]))
+            vs = f"{d:.1e}"
+            compared += 1
+            agree += d <= 1e-5
+        print(f"| {name} | {m} | {n} | {listed} | {ours} | {err} | {status} | {secs} | {cell(name, 'scs')} | "
+              f"{cell(name, 'clarabel')} | {vs} |")
+    print()
+    print(f"Ours (converged) vs Clarabel (Solved): {agree}/{compared} agree to 1e-5 relative.")
+
+
+if __name__ == "__main__":
+    main()
