@@ -11,7 +11,7 @@ Writes one JSON line per problem and solver to stdout:
 {"problem", "solver", "value", "status", "s", "iters"}.
 
 Usage: python3 bench/sdplib_peers.py [--limit 30] [--eps 1e-6] [--scs-max-n 2000]
-       [--clarabel-max-n 250] [--only theta gpp ...]
+       [--clarabel-max-n 250] [--only theta gpp ...] [--solvers scs clarabel]
 """
 import argparse
 import json
@@ -128,6 +128,7 @@ def main():
     ap.add_argument("--scs-max-n", type=int, default=2000)
     ap.add_argument("--clarabel-max-n", type=int, default=250)
     ap.add_argument("--only", nargs="*", default=[])
+    ap.add_argument("--solvers", nargs="*", default=["scs", "clarabel"])
     a = ap.parse_args()
     listed = json.load(open(os.path.join(DATA, "optimal.json")))["problems"]
     for name in sorted(listed):
@@ -136,7 +137,7 @@ def main():
         prob = read_sdpa(os.path.join(DATA, name + ".dat-s"))
         n = sum(abs(s) for s in prob[1])
         big = max(prob[1])
-        for solver in ("scs", "clarabel"):
+        for solver in a.solvers:
             cap = a.scs_max_n if solver == "scs" else a.clarabel_max_n
             if big > cap:
                 print(json.dumps(dict(problem=name, solver=solver, status=f"not run (block {big} > {cap})")), flush=True)

@@ -25,6 +25,7 @@ pub mod graph;
 pub mod io;
 pub mod maxcut;
 pub mod mimo;
+pub mod nlp;
 pub mod ot;
 pub mod qubo;
 pub mod sat;
