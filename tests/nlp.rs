@@ -50,3 +50,44 @@ fn formula_errors_name_the_problem_and_column() {
         "{e}"
     );
 }
+
+use mathprog::solvers::core::{NoObserver, Status};
+use mathprog::solvers::nlp::kkt::KktMethod;
+use mathprog::solvers::nlp::{NlpSettings, solve};
+
+fn run_hs(method: KktMethod, tol: f64, block: usize) -> Vec<String> {
+    let set = read_hs_set(common::shared_data("nlp/hs_equality.json")).unwrap();
+    let mut failures = Vec::new();
+    for p in &set {
+        let mut s = NlpSettings::default();
+        s.kkt = method;
+        s.block_size = block;
+        s.tol = tol;
+        s.common.max_iter = Some(500);
+        let r = solve(&p.nlp, &s, &mut NoObserver).unwrap();
+        let ok = r.status == Status::Converged
+            && (r.objective - p.f_star).abs() <= 1e-6 * p.f_star.abs().max(1.0);
+        eprintln!(
+            "{:6} {:?} {:?} f {:.10} (f* {:.10}) kkt {:.1e} outer {} inner {}",
+            p.nlp.name(),
+            method,
+            r.status,
+            r.objective,
+            p.f_star,
+            r.residuals["kkt"],
+            r.iterations,
+            r.stats["inner_iterations"]
+        );
+        if !ok {
+            failures.push(p.nlp.name());
+        }
+    }
+    failures
+}
+
+/// Every HS problem reaches its known optimum (1e-6 relative) with KKT ≤ 1e-8 (direct).
+#[test]
+fn hs_set_direct() {
+    let f = run_hs(KktMethod::Direct, 1e-8, 0);
+    assert!(f.is_empty(), "{f:?}");
+}

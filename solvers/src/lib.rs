@@ -29,5 +29,6 @@
 pub mod binary;
 pub mod core;
 pub mod linalg;
+pub mod nlp;
 pub mod ot;
 pub mod sdp;

@@ -1,0 +1,377 @@
+//! Equality-constrained NLP `min f(x) s.t. c(x) = 0` by inexact Newton–KKT steps globalised
+//! with the **exact augmented Lagrangian** merit, the KKT systems solved by randomized
+//! sketch-and-project or a sparse direct LU (Hong, Na, Mahoney, Kolar, "Constrained
+//! optimization via exact augmented Lagrangian and randomized iterative sketching", ICML 2023).
+//!
+//! Iteration `k` at `(x, λ)`, with `∇L = (∇ₓL, c)`, `∇ₓL = ∇f + Gᵀλ`, `H = ∇²ₓL`:
+//!
+//! 1. **Newton–KKT system** `[[B, Gᵀ], [G, 0]] (Δx, Δλ) = −∇L` with `B = H + τI`, solved by
+//!    [`kkt::sketch_solve`] until `‖r‖ ≤ θ_k δ ‖∇L‖` (adaptive accuracy; `θ_k = min(1, ‖∇L‖)`
+//!    for the superlinear variant) or by [`kkt::direct_solve`].
+//! 2. **Hessian modification**: if the step has curvature `Δxᵀ B Δx < ξ_B ‖Δx‖²`, the
+//!    reduced Hessian is not positive definite along it: `τ ← max(10⁻⁴, 10 τ)` and the
+//!    system is solved again (an inertia-free test, as in Curtis, Nocedal & Wächter 2009; the
+//!    paper shifts by `ξ_B + ‖H‖` at once, which turns Newton into a gradient method on
+//!    problems with degenerate minima). A singular KKT matrix gets the same shift.
+//! 3. **Merit** `L_{μ,ν}(x, λ) = f + λᵀc + (μ/2)‖c‖² + (ν/2)‖∇ₓL‖²`, with gradient
+//!    `(∇ₓL + ν H ∇ₓL + μ Gᵀc, c + ν G ∇ₓL)` (the Lagrangian Hessian, not `∇²f`).
+//!    **Descent test** `∇L_{μ,ν}ᵀ z ≤ −(ν/2)‖∇L‖²`; if it fails, `μ ← ϑ²μ`, `ν ← ν/ϑ`,
+//!    `δ ← δ/ϑ⁴` and the system is solved again.
+//! 4. **Armijo backtracking** on `L_{μ,ν}` from `α = 1` (halving, `β = 0.1`).
+//!
+//! The run stops when `‖∇L‖ ≤ tol`. Reported: KKT residual, stationarity, constraint
+//! violation, multipliers, outer and inner iterations.
+
+pub mod kkt;
+
+use crate::core::{
+    Common, Control, IterRecord, Observer, Report, RunInfo, SolveError, Status, stream_rng,
+};
+use kkt::{Csr, KktMethod};
+use mathprog_problems::binary::Sense;
+use mathprog_problems::nlp::EqualityNlp;
+use serde::{Deserialize, Serialize};
+use sprs::CsMat;
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+/// Settings of [`solve`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct NlpSettings {
+    /// Time limit, outer-iteration limit, seed (for the sketches), threads, cancellation.
+    pub common: Common,
+    /// Stop when `‖(∇ₓL, c)‖ ≤ tol`.
+    pub tol: f64,
+    /// KKT solver.
+    pub kkt: KktMethod,
+    /// Rows per step of [`KktMethod::Block`].
+    pub block_size: usize,
+    /// Initial merit penalties `μ₀`, `ν₀` and inner accuracy `δ₀`.
+    pub mu0: f64,
+    /// See `mu0`.
+    pub nu0: f64,
+    /// See `mu0`.
+    pub delta0: f64,
+    /// Curvature threshold `ξ_B` of the Hessian modification (relative to `‖Δx‖²`).
+    pub xi_b: f64,
+    /// Armijo constant `β`.
+    pub armijo: f64,
+    /// Penalty factor `ϑ > 1`.
+    pub vartheta: f64,
+    /// `θ_k = min(1, ‖∇L_k‖)` (superlinear local rate) instead of `θ_k = 1` (linear).
+    pub superlinear: bool,
+    /// Sketch-and-project steps per KKT solve at most.
+    pub max_inner: usize,
+}
+
+impl Default for NlpSettings {
+    fn default() -> Self {
+        NlpSettings {
+            common: Common::default(),
+            tol: 1e-8,
+            kkt: KktMethod::Direct,
+            block_size: 32,
+            mu0: 1.0,
+            nu0: 0.1,
+            delta0: 0.1,
+            xi_b: 1e-8,
+            armijo: 0.1,
+            vartheta: 1.5,
+            superlinear: true,
+            max_inner: 100_000,
+        }
+    }
+}
+
+/// Primal-dual solution.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NlpSolution {
+    /// The point `x`.
+    pub x: Vec<f64>,
+    /// The multipliers `λ` (`∇f + Gᵀλ = 0` at a KKT point).
+    pub lambda: Vec<f64>,
+}
+
+/// Values at a point.
+struct Eval {
+    f: f64,
+    c: Vec<f64>,
+    /// `∇ₓL = ∇f + Gᵀλ`.
+    gl: Vec<f64>,
+    jac: CsMat<f64>,
+}
+
+fn evaluate(p: &dyn EqualityNlp, x: &[f64], lambda: &[f64]) -> Eval {
+    let (n, m) = (p.num_vars(), p.num_constraints());
+    let mut gl = vec![0.0; n];
+    p.gradient(x, &mut gl);
+    let mut c = vec![0.0; m];
+    p.constraints(x, &mut c);
+    let jac = p.jacobian(x);
+    for (v, (i, j)) in jac.iter() {
+        gl[j] += lambda[i] * v;
+    }
+    Eval {
+        f: p.objective(x),
+        c,
+        gl,
+        jac,
+    }
+}
+
+fn norm2(v: &[f64]) -> f64 {
+    v.iter().map(|x| x * x).sum::<f64>()
+}
+
+/// `out = M v` for a CSR matrix.
+fn spmv(mat: &CsMat<f64>, v: &[f64], out: &mut [f64]) {
+    out.fill(0.0);
+    for (val, (i, j)) in mat.iter() {
+        out[i] += val * v[j];
+    }
+}
+
+/// `out = Mᵀ v`.
+fn spmv_t(mat: &CsMat<f64>, v: &[f64], out: &mut [f64]) {
+    out.fill(0.0);
+    for (val, (i, j)) in mat.iter() {
+        out[j] += val * v[i];
+    }
+}
+
+/// The exact augmented Lagrangian `f + λᵀc + (μ/2)‖c‖² + (ν/2)‖∇ₓL‖²` of an evaluation.
+fn merit(e: &Eval, lambda: &[f64], mu: f64, nu: f64) -> f64 {
+    e.f + lambda.iter().zip(&e.c).map(|(l, c)| l * c).sum::<f64>()
+        + 0.5 * mu * norm2(&e.c)
+        + 0.5 * nu * norm2(&e.gl)
+}
+
+/// Solve `p` (see the module documentation).
+pub fn solve(
+    p: &dyn EqualityNlp,
+    s: &NlpSettings,
+    observer: &mut dyn Observer,
+) -> Result<Report<NlpSolution>, SolveError> {
+    s.common.validate()?;
+    if !(s.tol > 0.0 && s.vartheta > 1.0 && s.mu0 > 0.0 && s.nu0 > 0.0 && s.delta0 > 0.0) {
+        return Err(SolveError::InvalidInput(
+            "tol, mu0, nu0, delta0 must be positive and vartheta above 1".into(),
+        ));
+    }
+    let (n, m) = (p.num_vars(), p.num_constraints());
+    let mut x = p.x0();
+    if x.len() != n {
+        return Err(SolveError::DimensionMismatch {
+            what: "x0".into(),
+            expected: n,
+            found: x.len(),
+        });
+    }
+    if x.iter().any(|v| !v.is_finite()) {
+        return Err(SolveError::InvalidInput("x0 is not finite".into()));
+    }
+    let t0 = Instant::now();
+    let pool = s.common.thread_pool()?;
+    let deadline = s
+        .common
+        .time_limit
+        .map(|l| t0 + std::time::Duration::from_secs_f64(l));
+    observer.on_start(&RunInfo {
+        algorithm: "exact-al-sketch",
+        problem: "nlp",
+        num_vars: n,
+        time_limit: s.common.time_limit,
+        max_iter: s.common.max_iter,
+        threads: s.common.resolved_threads(),
+        seed: s.common.seed,
+    });
+    let mut rng = stream_rng(s.common.seed, 0x41C, 0);
+    let mut lambda = vec![0.0; m];
+    let (mut mu, mut nu, mut delta) = (s.mu0, s.nu0, s.delta0);
+    let (mut outer, mut inner_total, mut shifts) = (0u64, 0usize, 0usize);
+    let mut e = evaluate(p, &x, &lambda);
+    let mut hgl = vec![0.0; n];
+    let mut ggl = vec![0.0; m];
+    let mut gtc = vec![0.0; n];
+    let mut bdx = vec![0.0; n];
+    let mut kkt_norm = (norm2(&e.gl) + norm2(&e.c)).sqrt();
+    let status = loop {
+        if !(kkt_norm.is_finite() && e.f.is_finite()) {
+            break Status::NumericalError;
+        }
+        let ctl = observer.on_iter(&IterRecord {
+            iteration: outer,
+            elapsed: t0.elapsed().as_secs_f64(),
+            best: e.f,
+            current: e.f,
+            bound: None,
+            improved: true,
+            extra: &[
+                ("kkt", kkt_norm),
+                ("infeasibility", norm2(&e.c).sqrt()),
+                ("mu", mu),
+                ("nu", nu),
+            ],
+        });
+        if kkt_norm <= s.tol {
+            break Status::Converged;
+        }
+        if ctl == Control::Stop || s.common.stop.is_stopped() {
+            break Status::Interrupted;
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            break Status::TimeLimit;
+        }
+        if s.common.max_iter.is_some_and(|mx| outer >= mx) {
+            break Status::IterationLimit;
+        }
+        let h = p.hessian(&x, &lambda);
+        // Merit gradient pieces: H ∇ₓL, G ∇ₓL, Gᵀc.
+        spmv(&h, &e.gl, &mut hgl);
+        spmv(&e.jac, &e.gl, &mut ggl);
+        spmv_t(&e.jac, &e.c, &mut gtc);
+        let rhs: Vec<f64> = e.gl.iter().chain(&e.c).map(|v| -v).collect();
+        let theta = if s.superlinear {
+            kkt_norm.min(1.0)
+        } else {
+            1.0
+        };
+        let mut tau = 0.0;
+        let mut z = vec![0.0; n + m];
+        let mut failed = None;
+        let slope = loop {
+            // K = [[H + τI, Gᵀ], [G, 0]].
+            let mut t = Vec::with_capacity(h.nnz() + 2 * e.jac.nnz() + n);
+            for (v, (i, j)) in h.iter() {
+                t.push((i, j, *v));
+            }
+            for i in 0..n {
+                t.push((i, i, tau));
+            }
+            for (v, (i, j)) in e.jac.iter() {
+                t.push((n + i, j, *v));
+                t.push((j, n + i, *v));
+            }
+            let k = Csr::from_triplets(n + m, &t);
+            match s.kkt {
+                KktMethod::Direct => match pool.install(|| kkt::direct_solve(&k, &rhs)) {
+                    Ok(sol) => z = sol,
+                    Err(msg) => {
+                        // Singular KKT matrix (e.g. a zero Hessian at the start): regularise
+                        // the Hessian block; a singular Jacobian stays singular and ends the
+                        // run with a numerical-error status.
+                        if tau < 1e12 {
+                            tau = (10.0 * tau).max(1e-4);
+                            shifts += 1;
+                            continue;
+                        }
+                        failed = Some(msg);
+                        break 0.0;
+                    }
+                },
+                method => {
+                    z.fill(0.0);
+                    let target = theta * delta * kkt_norm;
+                    let r = pool.install(|| {
+                        kkt::sketch_solve(
+                            &k,
+                            &rhs,
+                            &mut z,
+                            method,
+                            s.block_size,
+                            target,
+                            s.max_inner,
+                            &mut rng,
+                        )
+                    });
+                    inner_total += r.steps;
+                }
+            }
+            let (dx, dl) = z.split_at(n);
+            // Curvature along the step.
+            spmv(&h, dx, &mut bdx);
+            let curv: f64 = dx.iter().zip(&bdx).map(|(a, b)| a * b).sum::<f64>() + tau * norm2(dx);
+            if curv < s.xi_b * norm2(dx) && tau < 1e12 {
+                tau = (10.0 * tau).max(1e-4);
+                shifts += 1;
+                continue;
+            }
+            // ∇L_{μ,ν}ᵀ z.
+            let gx: f64 = (0..n)
+                .map(|j| (e.gl[j] + nu * hgl[j] + mu * gtc[j]) * dx[j])
+                .sum();
+            let gl_: f64 = (0..m).map(|i| (e.c[i] + nu * ggl[i]) * dl[i]).sum();
+            let slope = gx + gl_;
+            if slope <= -0.5 * nu * kkt_norm * kkt_norm || mu > 1e8 || nu < 1e-8 {
+                break slope;
+            }
+            mu *= s.vartheta * s.vartheta;
+            nu /= s.vartheta;
+            delta /= s.vartheta.powi(4);
+        };
+        if failed.is_some() {
+            break Status::NumericalError;
+        }
+        // Armijo backtracking on the merit.
+        let m0 = merit(&e, &lambda, mu, nu);
+        let mut alpha = 1.0;
+        let (dx, dl) = z.split_at(n);
+        let mut accepted = None;
+        for _ in 0..40 {
+            let xt: Vec<f64> = x.iter().zip(dx).map(|(a, d)| a + alpha * d).collect();
+            let lt: Vec<f64> = lambda.iter().zip(dl).map(|(a, d)| a + alpha * d).collect();
+            let et = evaluate(p, &xt, &lt);
+            let mt = merit(&et, &lt, mu, nu);
+            if mt.is_finite() && mt <= m0 + alpha * s.armijo * slope.min(0.0) {
+                accepted = Some((xt, lt, et));
+                break;
+            }
+            alpha *= 0.5;
+        }
+        outer += 1;
+        match accepted {
+            Some((xt, lt, et)) => {
+                x = xt;
+                lambda = lt;
+                e = et;
+                kkt_norm = (norm2(&e.gl) + norm2(&e.c)).sqrt();
+            }
+            None => break Status::Stalled,
+        }
+    };
+    let elapsed = t0.elapsed().as_secs_f64();
+    observer.on_finish(status, e.f, elapsed);
+    let mut residuals = BTreeMap::new();
+    residuals.insert("kkt".into(), kkt_norm);
+    residuals.insert("stationarity".into(), norm2(&e.gl).sqrt());
+    residuals.insert(
+        "constraint_violation".into(),
+        e.c.iter().fold(0.0f64, |a, v| a.max(v.abs())),
+    );
+    let mut stats = BTreeMap::new();
+    stats.insert("inner_iterations".into(), inner_total.into());
+    stats.insert("hessian_shifts".into(), shifts.into());
+    stats.insert("mu".into(), mu.into());
+    stats.insert("nu".into(), nu.into());
+    stats.insert(
+        "kkt_solver".into(),
+        serde_json::to_value(s.kkt).unwrap_or_default(),
+    );
+    Ok(Report {
+        algorithm: "exact-al-sketch".into(),
+        problem: p.name(),
+        status,
+        solution: NlpSolution { x, lambda },
+        objective: e.f,
+        sense: Sense::Minimize,
+        bound: None,
+        residuals,
+        iterations: outer,
+        elapsed,
+        time_to_best: Some(elapsed),
+        seed: s.common.seed,
+        threads: s.common.resolved_threads(),
+        stats,
+    })
+}
