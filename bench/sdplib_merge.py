@@ -31,7 +31,9 @@ def main():
         if "value" not in r:
             return r["status"]
         st = r["status"]
-        short = "solved" if st in ("solved", "Solved") else st.replace("solved (inaccurate - reached time_limit_secs)", "time limit")
+        short = {"solved": "solved", "Solved": "solved",
+                 "solved (inaccurate - reached time_limit_secs)": "time limit",
+                 "solved (inaccurate - reached max_iters)": "iteration limit"}.get(st, st)
         return f"{r['value']:.7g} ({short}, {r['s']:.2f} s)"
 
     print("| problem | m | n | listed | ours | rel. error | status | ours s | SCS (eps 1e-6) | Clarabel | ours vs Clarabel |")

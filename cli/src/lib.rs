@@ -61,6 +61,9 @@ enum Command {
     Ot(commands::ot::OtArgs),
     /// Semidefinite program in SDPA sparse format (.dat-s) by augmented-Lagrangian conic descent.
     Sdp(commands::sdp::SdpArgs),
+    /// Equality-constrained NLP min f(x) s.t. c(x) = 0 (exact augmented Lagrangian, sketched
+    /// or direct Newton-KKT steps); problems as formulas (Hock-Schittkowski JSON format).
+    Nlp(commands::nlp::NlpArgs),
 }
 
 /// Flags shared by every subcommand.
@@ -116,6 +119,7 @@ where
         Command::Mimo(a) => commands::mimo::run(&a, io),
         Command::Ot(a) => commands::ot::run(&a, io),
         Command::Sdp(a) => commands::sdp::run(&a, io),
+        Command::Nlp(a) => commands::nlp::run(&a, io),
     };
     match result {
         Ok(()) => EXIT_OK,

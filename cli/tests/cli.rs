@@ -776,3 +776,50 @@ fn sdp_maxcut_memory_efficient_mode() {
     ]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn nlp_hock_schittkowski_problems() {
+    let set = root("../shared/data/nlp/hs_equality.json");
+    let set = set.to_str().unwrap();
+    let out = run(&["nlp", set, "--list"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).lines().count(), 19);
+    assert!(text(&out.stdout).contains("HS28"));
+    for (kkt, tol) in [("direct", "1e-8"), ("sketch", "1e-6")] {
+        let out = run(&[
+            "nlp",
+            set,
+            "--problem",
+            "hs78",
+            "--kkt",
+            kkt,
+            "--tol",
+            tol,
+            "--json",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let r: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+        assert_eq!(r["status"], "converged", "{kkt}");
+        let f = r["objective"].as_f64().unwrap();
+        assert!((f + 2.91970041).abs() <= 1e-6 * 2.92, "{kkt}: {f}");
+        assert!(r["residuals"]["kkt"].as_f64().unwrap() <= tol.parse::<f64>().unwrap());
+        assert_eq!(r["solution"]["x"].as_array().unwrap().len(), 5);
+    }
+    let bad = run(&["nlp", set, "--problem", "hs999"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("no problem named 'hs999'"));
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("mine.json");
+    std::fs::write(&f, "{\"problems\": [\n{\"name\": \"P\", \"n\": 2, \"m\": 1,\n\"objective\": \"x1^2 + x2^2\", \"constraints\": [\"x1 + x2 - 1\"],\n\"x0\": [0, 0], \"f_star\": 0.5, \"x_star\": [0.5, 0.5]}]}").unwrap();
+    let out = run(&["nlp", f.to_str().unwrap(), "--problem", "p", "-q"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("5.0000000000e-1"));
+    std::fs::write(&f, "{\"problems\": [\n{\"name\": \"P\", \"n\": 2, \"m\": 1,\n\"objective\": \"x1^ * x2\", \"constraints\": [\"x1\"],\n\"x0\": [0, 0], \"f_star\": 0, \"x_star\": [0, 0]}]}").unwrap();
+    let out = run(&["nlp", f.to_str().unwrap(), "--problem", "p"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("mine.json:2: P: objective: column 5"),
+        "{}",
+        text(&out.stderr)
+    );
+}

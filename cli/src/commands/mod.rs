@@ -4,6 +4,7 @@ pub mod maxcut;
 pub mod maxsat;
 pub mod mcpg_args;
 pub mod mimo;
+pub mod nlp;
 pub mod ot;
 pub mod qubo;
 pub mod sdp;
