@@ -91,3 +91,87 @@ fn hs_set_direct() {
     let f = run_hs(KktMethod::Direct, 1e-8, 0);
     assert!(f.is_empty(), "{f:?}");
 }
+
+use mathprog::problems::nlp::qp::{QuadraticNlp, poisson_control};
+use proptest::prelude::*;
+
+/// A random convex QP `min ½xᵀQx + cᵀx s.t. Ax = b` (`Q = MMᵀ + I/10`, `A` random `m × n`) and
+/// its closed-form KKT solution from a dense solve of `[[Q, Aᵀ], [A, 0]] (x, λ) = (−c, b)`.
+fn random_qp(n: usize, m: usize, seed: u64) -> (QuadraticNlp, Vec<f64>, f64) {
+    use faer::Mat;
+    use faer::linalg::solvers::Solve;
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, StandardNormal};
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
+    let mut g = || -> f64 { StandardNormal.sample(&mut rng) };
+    let mm = Mat::<f64>::from_fn(n, n, |_, _| g());
+    let mut q = &mm * mm.transpose();
+    for i in 0..n {
+        q[(i, i)] += 0.1;
+    }
+    let a = Mat::<f64>::from_fn(m, n, |_, _| g());
+    let c: Vec<f64> = (0..n).map(|_| g()).collect();
+    let b: Vec<f64> = (0..m).map(|_| g()).collect();
+    let k = Mat::<f64>::from_fn(n + m, n + m, |i, j| match (i < n, j < n) {
+        (true, true) => q[(i, j)],
+        (true, false) => a[(j - n, i)],
+        (false, true) => a[(i - n, j)],
+        _ => 0.0,
+    });
+    let mut rhs = Mat::<f64>::from_fn(n + m, 1, |i, _| if i < n { -c[i] } else { b[i - n] });
+    k.partial_piv_lu().solve_in_place(rhs.as_mut());
+    let xs: Vec<f64> = (0..n).map(|i| rhs[(i, 0)]).collect();
+    let qt: Vec<_> = (0..n)
+        .flat_map(|i| (0..n).map(move |j| (i, j)))
+        .map(|(i, j)| (i, j, q[(i, j)]))
+        .collect();
+    let at: Vec<_> = (0..m)
+        .flat_map(|i| (0..n).map(move |j| (i, j)))
+        .map(|(i, j)| (i, j, a[(i, j)]))
+        .collect();
+    let p = QuadraticNlp::new("qp", n, &qt, c, 0.0, &at, b, vec![0.0; n]).unwrap();
+    let f = p.objective(&xs);
+    (p, xs, f)
+}
+
+proptest! {
+    #![proptest_config(common::config(24))]
+
+    /// Random convex equality QPs: the direct solver hits the closed-form KKT point in one
+    /// Newton step, the block sketch to its tolerance.
+    #[test]
+    fn random_qps_match_the_closed_form(n in 2usize..12, mfrac in 0.1f64..0.9, seed in 0u64..1000) {
+        let m = ((n as f64 * mfrac) as usize).clamp(1, n - 1);
+        let (p, xs, f) = random_qp(n, m, seed);
+        let scale = xs.iter().fold(1.0f64, |a, v| a.max(v.abs()));
+        for (method, tol, block) in [(KktMethod::Direct, 1e-9, 0), (KktMethod::Block, 1e-7, 4)] {
+            let mut s = NlpSettings::default();
+            s.kkt = method;
+            s.tol = tol;
+            s.block_size = block;
+            s.common.max_iter = Some(200);
+            let r = solve(&p, &s, &mut NoObserver).unwrap();
+            prop_assert_eq!(r.status, Status::Converged, "{:?}", method);
+            let err = r.solution.x.iter().zip(&xs).fold(0.0f64, |a, (u, v)| a.max((u - v).abs()));
+            prop_assert!(err <= 1e-5 * scale, "{:?}: |x - x*| = {}", method, err);
+            prop_assert!((r.objective - f).abs() <= 1e-6 * f.abs().max(1.0));
+            if method == KktMethod::Direct {
+                prop_assert_eq!(r.iterations, 1);
+            }
+        }
+    }
+}
+
+#[test]
+fn poisson_control_solves_in_one_newton_step() {
+    let p = poisson_control(16, 0.1).unwrap();
+    assert_eq!((p.num_vars(), p.num_constraints()), (512, 256));
+    let lambda: Vec<f64> = (0..256).map(|i| (i as f64).sin()).collect();
+    assert!(check_derivatives(&p, &p.x0(), &lambda, 1e-5).max() <= 1e-6);
+    let mut s = NlpSettings::default();
+    s.tol = 1e-8;
+    let r = solve(&p, &s, &mut NoObserver).unwrap();
+    assert_eq!(r.status, Status::Converged);
+    assert_eq!(r.iterations, 1);
+    assert!(r.residuals["kkt"] <= 1e-8);
+}

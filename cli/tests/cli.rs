@@ -823,3 +823,18 @@ fn nlp_hock_schittkowski_problems() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn nlp_pde_control() {
+    let out = run(&["nlp", "--pde-control", "12", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let r: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(r["status"], "converged");
+    assert_eq!(r["iterations"], 1);
+    assert!(r["residuals"]["kkt"].as_f64().unwrap() <= 1e-8);
+    assert_eq!(r["solution"]["x"].as_array().unwrap().len(), 288);
+    let bad = run(&["nlp", "--pde-control", "12", "--problem", "hs28"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let zero = run(&["nlp", "--pde-control", "0"]);
+    assert_eq!(zero.status.code(), Some(2));
+}

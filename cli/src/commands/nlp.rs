@@ -37,8 +37,12 @@ pub struct NlpArgs {
     #[command(flatten)]
     common: CommonArgs,
     /// Problem of the set to solve (case-insensitive, e.g. hs28).
-    #[arg(long, value_name = "NAME", required_unless_present = "list")]
+    #[arg(long, value_name = "NAME", required_unless_present_any = ["list", "pde_control"])]
     problem: Option<String>,
+    /// Instead of a problem set: 2-D Poisson optimal control on an N x N grid
+    /// (min 1/2 |w - w_t|^2 + 0.05 |z|^2 s.t. Lap_h w + z = 0; n = 2N^2, m = N^2).
+    #[arg(long, value_name = "N", conflicts_with_all = ["problem", "list"])]
+    pde_control: Option<usize>,
     /// List the problems of the set.
     #[arg(long)]
     list: bool,
@@ -58,28 +62,37 @@ pub struct NlpArgs {
 
 /// Run `solve nlp`.
 pub fn run(a: &NlpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
-    let set = read_hs_set(&a.file)?;
-    if a.list {
-        let out = &mut *io.stdout;
-        for p in &set {
-            writeln!(
-                out,
-                "{:8} n = {:2}  m = {:2}  f* = {}",
-                p.nlp.name(),
-                p.nlp.num_vars(),
-                p.nlp.num_constraints(),
-                p.f_star
-            )
-            .map_err(out_err)?;
+    let pde;
+    let set;
+    let (nlp, f_star): (&dyn EqualityNlp, Option<f64>) = if let Some(n) = a.pde_control {
+        pde = mathprog_problems::nlp::qp::poisson_control(n, 0.1)
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+        (&pde, None)
+    } else {
+        set = read_hs_set(&a.file)?;
+        if a.list {
+            let out = &mut *io.stdout;
+            for p in &set {
+                writeln!(
+                    out,
+                    "{:8} n = {:2}  m = {:2}  f* = {}",
+                    p.nlp.name(),
+                    p.nlp.num_vars(),
+                    p.nlp.num_constraints(),
+                    p.f_star
+                )
+                .map_err(out_err)?;
+            }
+            return Ok(());
         }
-        return Ok(());
-    }
-    let want = a.problem.as_deref().unwrap_or("");
-    let Some(p) = set.iter().find(|p| p.nlp.name().eq_ignore_ascii_case(want)) else {
-        return Err(CliError::Usage(format!(
-            "{}: no problem named '{want}' (see --list)",
-            a.file.display()
-        )));
+        let want = a.problem.as_deref().unwrap_or("");
+        let Some(p) = set.iter().find(|p| p.nlp.name().eq_ignore_ascii_case(want)) else {
+            return Err(CliError::Usage(format!(
+                "{}: no problem named '{want}' (see --list)",
+                a.file.display()
+            )));
+        };
+        (&p.nlp, Some(p.f_star))
     };
     let mut s = NlpSettings::default();
     s.common = common_settings(&a.common, io.stop.clone())?;
@@ -96,12 +109,14 @@ pub fn run(a: &NlpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     let bar = !quiet && io.stderr_is_terminal;
     let mut report = {
         let mut obs = CliObserver::new(if quiet { None } else { Some(&mut *io.stderr) }, bar);
-        solve(&p.nlp, &s, &mut obs).map_err(|e| CliError::Failed(e.to_string()))?
+        solve(nlp, &s, &mut obs).map_err(|e| CliError::Failed(e.to_string()))?
     };
-    report.stats.insert("f_star".into(), p.f_star.into());
-    report
-        .stats
-        .insert("file".into(), a.file.display().to_string().into());
+    if let Some(f) = f_star {
+        report.stats.insert("f_star".into(), f.into());
+        report
+            .stats
+            .insert("file".into(), a.file.display().to_string().into());
+    }
     if let Some(path) = &a.common.output {
         let text = serde_json::to_string_pretty(&report.solution)
             .map_err(|e| CliError::Failed(e.to_string()))?;
@@ -116,19 +131,19 @@ pub fn run(a: &NlpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         "problem",
         format!(
             "{} (n = {}, m = {})",
-            p.nlp.name(),
-            p.nlp.num_vars(),
-            p.nlp.num_constraints()
+            nlp.name(),
+            nlp.num_vars(),
+            nlp.num_constraints()
         ),
     )?;
-    kv(
-        out,
-        "objective",
-        format!(
-            "{:.10e} (known optimum {:.10e})",
-            report.objective, p.f_star
-        ),
-    )?;
+    match f_star {
+        Some(f) => kv(
+            out,
+            "objective",
+            format!("{:.10e} (known optimum {f:.10e})", report.objective),
+        )?,
+        None => kv(out, "objective", format!("{:.10e}", report.objective))?,
+    }
     kv(
         out,
         "residuals",
@@ -148,7 +163,7 @@ pub fn run(a: &NlpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
             report.iterations, report.stats["inner_iterations"], s.kkt
         ),
     )?;
-    if p.nlp.num_vars() <= 20 {
+    if nlp.num_vars() <= 20 {
         kv(out, "x", format!("{:?}", report.solution.x))?;
         kv(out, "lambda", format!("{:?}", report.solution.lambda))?;
     }

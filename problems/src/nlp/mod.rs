@@ -6,10 +6,12 @@
 //! `∇²ₓL(x, λ) = ∇²f(x) + Σ_i λ_i ∇²c_i(x)` as a sparse matrix (both triangles).
 //! [`check_derivatives`] compares all of them with central finite differences.
 //!
-//! Built-in problems: formulas and the Hock–Schittkowski equality set ([`hs`]).
+//! Built-in problems: formulas and the Hock–Schittkowski equality set ([`hs`]), quadratic
+//! programs and 2-D Poisson optimal control ([`qp`]).
 
 pub mod expr;
 pub mod hs;
+pub mod qp;
 
 use sprs::{CsMat, TriMat};
 

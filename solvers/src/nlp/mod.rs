@@ -308,7 +308,8 @@ pub fn solve(
             }
             mu *= s.vartheta * s.vartheta;
             nu /= s.vartheta;
-            delta /= s.vartheta.powi(4);
+            // δ_k = max(1e-6, …) as in the paper: the inner accuracy is never pushed below 1e-6.
+            delta = (delta / s.vartheta.powi(4)).max(1e-6);
         };
         if failed.is_some() {
             break Status::NumericalError;
