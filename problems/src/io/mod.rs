@@ -3,6 +3,7 @@
 
 pub mod dimacs;
 pub mod gset;
+pub mod libsvm;
 pub mod mat;
 pub mod npy;
 pub mod ot;
