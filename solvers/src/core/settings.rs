@@ -1,7 +1,8 @@
 //! Settings shared by every solver.
 
-use crate::core::{SolveError, StopToken};
+use crate::core::{Control, SolveError, Status, StopToken};
 use serde::{Deserialize, Serialize};
+use std::time::{Duration, Instant};
 
 /// How much a solver prints (solvers themselves print nothing; observers use this).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -78,6 +79,31 @@ impl Common {
             _ => std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(1),
+        }
+    }
+
+    /// The wall-clock deadline of a run started at `t0` (`None` without a time limit).
+    pub fn deadline(&self, t0: Instant) -> Option<Instant> {
+        self.time_limit.map(|l| t0 + Duration::from_secs_f64(l))
+    }
+
+    /// Whether a run must stop after `iterations` iterations, given the observer's answer
+    /// `ctl`: [`Status::Interrupted`] (observer or [`StopToken`]), [`Status::TimeLimit`]
+    /// (past `deadline`) or [`Status::IterationLimit`], in that order; `None` to go on.
+    pub fn budget_status(
+        &self,
+        ctl: Control,
+        deadline: Option<Instant>,
+        iterations: u64,
+    ) -> Option<Status> {
+        if ctl == Control::Stop || self.stop.is_stopped() {
+            Some(Status::Interrupted)
+        } else if deadline.is_some_and(|d| Instant::now() >= d) {
+            Some(Status::TimeLimit)
+        } else if self.max_iter.is_some_and(|m| iterations >= m) {
+            Some(Status::IterationLimit)
+        } else {
+            None
         }
     }
 

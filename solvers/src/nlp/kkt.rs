@@ -9,10 +9,10 @@
 //! Cholesky). The iterations project onto one (block of) equation(s) of `K z = b` at a time, so
 //! they converge for any consistent system; their rate is governed by `K²`.
 
+use crate::core::uniform01;
 use faer::linalg::solvers::Solve;
 use faer::sparse::{SparseColMat, Triplet};
 use faer::{Mat, Side};
-use rand::Rng as _;
 use rand_distr::{Distribution, StandardNormal};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
@@ -143,8 +143,7 @@ impl Sampler {
     }
     fn draw(&self, rng: &mut Xoshiro256PlusPlus) -> usize {
         let total = *self.cum.last().unwrap_or(&0.0);
-        // Uniform in [0, 1) from the top 53 bits.
-        let u = (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64) * total;
+        let u = uniform01(rng) * total;
         self.cum
             .partition_point(|c| *c <= u)
             .min(self.cum.len() - 1)
@@ -226,6 +225,9 @@ pub fn sketch_solve(
             let mut rows = Vec::with_capacity(bs);
             let mut dense = vec![0.0; n];
             let mut mark = vec![usize::MAX; n];
+            // Workspaces of the b × b solve, allocated once.
+            let mut gram = Mat::<f64>::zeros(bs, bs);
+            let mut rhs = Mat::<f64>::zeros(bs, 1);
             while res > target && steps < max_steps {
                 rows.clear();
                 let mut tries = 0;
@@ -242,7 +244,7 @@ pub fn sketch_solve(
                     break;
                 }
                 // Gram matrix K_Sᵀ K_S = [⟨K_a, K_b⟩] through a dense scatter of each row.
-                let mut gram = Mat::<f64>::zeros(nb, nb);
+                let mut gram = gram.as_mut().submatrix_mut(0, 0, nb, nb);
                 for (a, &ia) in rows.iter().enumerate() {
                     for p in k.ptr[ia]..k.ptr[ia + 1] {
                         dense[k.idx[p]] = k.val[p];
@@ -263,8 +265,11 @@ pub fn sketch_solve(
                 for a in 0..nb {
                     gram[(a, a)] += 1e-12 * scale;
                 }
-                let mut rhs = Mat::<f64>::from_fn(nb, 1, |a, _| r[rows[a]]);
-                match gram.llt(Side::Lower) {
+                let mut rhs = rhs.as_mut().submatrix_mut(0, 0, nb, 1);
+                for (a, &ia) in rows.iter().enumerate() {
+                    rhs[(a, 0)] = r[ia];
+                }
+                match gram.as_ref().llt(Side::Lower) {
                     Ok(ch) => ch.solve_in_place(rhs.as_mut()),
                     Err(_) => {
                         // Dependent rows: fall back to one Kaczmarz step on the first.

@@ -24,9 +24,7 @@
 
 pub mod kkt;
 
-use crate::core::{
-    Common, Control, IterRecord, Observer, Report, RunInfo, SolveError, Status, stream_rng,
-};
+use crate::core::{Common, IterRecord, Observer, Report, RunInfo, SolveError, Status, stream_rng};
 use kkt::{Csr, KktMethod};
 use mathprog_problems::binary::Sense;
 use mathprog_problems::nlp::EqualityNlp;
@@ -173,10 +171,7 @@ pub fn solve(
     }
     let t0 = Instant::now();
     let pool = s.common.thread_pool()?;
-    let deadline = s
-        .common
-        .time_limit
-        .map(|l| t0 + std::time::Duration::from_secs_f64(l));
+    let deadline = s.common.deadline(t0);
     observer.on_start(&RunInfo {
         algorithm: "exact-al-sketch",
         problem: "nlp",
@@ -217,14 +212,8 @@ pub fn solve(
         if kkt_norm <= s.tol {
             break Status::Converged;
         }
-        if ctl == Control::Stop || s.common.stop.is_stopped() {
-            break Status::Interrupted;
-        }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            break Status::TimeLimit;
-        }
-        if s.common.max_iter.is_some_and(|mx| outer >= mx) {
-            break Status::IterationLimit;
+        if let Some(st) = s.common.budget_status(ctl, deadline, outer) {
+            break st;
         }
         let h = p.hessian(&x, &lambda);
         // Merit gradient pieces: H ∇ₓL, G ∇ₓL, Gᵀc.

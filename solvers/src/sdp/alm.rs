@@ -36,9 +36,7 @@
 //! `facial_reduction`). Their multipliers are reported as 0: the unreduced dual has no
 //! Slater point and need not attain them.
 
-use crate::core::{
-    Common, Control, IterRecord, Observer, Report, RunInfo, SolveError, Status, stream_rng,
-};
+use crate::core::{Common, IterRecord, Observer, Report, RunInfo, SolveError, Status, stream_rng};
 use crate::linalg::lanczos::{LanczosSettings, largest_eigenpair};
 use crate::linalg::simd::{axpy, dot};
 use faer::{Mat, Side};
@@ -678,10 +676,7 @@ pub fn solve(
         ));
     }
     let t0 = Instant::now();
-    let deadline = s
-        .common
-        .time_limit
-        .map(|l| t0 + std::time::Duration::from_secs_f64(l));
+    let deadline = s.common.deadline(t0);
     let m = p.num_constraints();
     // Normalise: C by its Frobenius norm, each constraint (A_i, b_i) by ‖A_i‖.
     let fro = |e: &[mathprog_problems::sdp::Entry]| {
@@ -896,14 +891,8 @@ pub fn solve(
         if pinf <= s.tol && dinf <= s.tol && gap <= s.tol {
             break Status::Converged;
         }
-        if ctl == Control::Stop || s.common.stop.is_stopped() {
-            break Status::Interrupted;
-        }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            break Status::TimeLimit;
-        }
-        if s.common.max_iter.is_some_and(|mx| outer >= mx) {
-            break Status::IterationLimit;
+        if let Some(st) = s.common.budget_status(ctl, deadline, outer) {
+            break st;
         }
         if !sigma.is_finite() || sigma > 1e14 {
             break Status::Stalled;

@@ -28,9 +28,7 @@
 //! Memory: the factor (`n r`), the Lanczos basis (`n × max_basis`) and `O(n)` vectors, never
 //! an `n × n` matrix.
 
-use crate::core::{
-    Common, Control, IterRecord, Observer, Report, RunInfo, SolveError, Status, stream_rng,
-};
+use crate::core::{Common, IterRecord, Observer, Report, RunInfo, SolveError, Status, stream_rng};
 use crate::linalg::lanczos::{LanczosSettings, largest_eigenpair};
 use mathprog_problems::binary::{Sense, Spin};
 use mathprog_problems::maxcut::MaxCut;
@@ -256,10 +254,7 @@ pub fn solve(
     let n = p.n();
     let pool = s.common.thread_pool()?;
     let threads = s.common.resolved_threads();
-    let deadline = s
-        .common
-        .time_limit
-        .map(|l| t0 + std::time::Duration::from_secs_f64(l));
+    let deadline = s.common.deadline(t0);
     let natural = ((2.0 * n as f64).sqrt().ceil() as usize).max(1);
     let mut r = s.rank.unwrap_or(natural.min(16)).clamp(1, n.max(1));
     let max_rank = s.max_rank.unwrap_or(natural.max(r).min(64)).max(r);
@@ -347,14 +342,8 @@ pub fn solve(
         if gap <= s.tol {
             break Status::Converged;
         }
-        if ctl == Control::Stop || s.common.stop.is_stopped() {
-            break Status::Interrupted;
-        }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            break Status::TimeLimit;
-        }
-        if s.common.max_iter.is_some_and(|m| iters >= m) {
-            break Status::IterationLimit;
+        if let Some(st) = s.common.budget_status(ctl, deadline, iters) {
+            break st;
         }
         if eig.value > want_abs && r < max_rank {
             // CD direction qqᵀ: the dual is not yet feasible along q.

@@ -185,10 +185,7 @@ pub fn solve(
     let t0 = Instant::now();
     let pool = s.common.thread_pool()?;
     let threads = s.common.resolved_threads();
-    let deadline = s
-        .common
-        .time_limit
-        .map(|l| t0 + std::time::Duration::from_secs_f64(l));
+    let deadline = s.common.deadline(t0);
     let r = s.sketch_rank.min(n);
     observer.on_start(&RunInfo {
         algorithm: "sketch-cgal-sdp",
@@ -340,9 +337,10 @@ pub fn solve(
         q_prev = Some(eig.vector);
         iters += 1;
         // Certify from the sketch.
-        let last = deadline.is_some_and(|d| Instant::now() >= d)
-            || s.common.max_iter.is_some_and(|m| iters >= m)
-            || s.common.stop.is_stopped();
+        let last = s
+            .common
+            .budget_status(Control::Continue, deadline, iters)
+            .is_some();
         if iters >= next_check || last {
             next_check = iters + s.check_every.max(iters / 10);
             let mut f = pool.install(|| nystrom_factor(&sk, &omega, n, r));
@@ -388,14 +386,8 @@ pub fn solve(
         if gap <= s.tol {
             break Status::Converged;
         }
-        if ctl == Control::Stop || s.common.stop.is_stopped() {
-            break Status::Interrupted;
-        }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            break Status::TimeLimit;
-        }
-        if s.common.max_iter.is_some_and(|m| iters >= m) {
-            break Status::IterationLimit;
+        if let Some(st) = s.common.budget_status(ctl, deadline, iters) {
+            break st;
         }
     };
     let (cut, cut_value) = if s.rounding_trials > 0 && best_primal.is_finite() {
