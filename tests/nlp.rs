@@ -92,6 +92,30 @@ fn hs_set_direct() {
     assert!(f.is_empty(), "{f:?}");
 }
 
+/// The sketch solvers with true sketches (blocks smaller than the KKT system, single rows,
+/// Gaussian vectors) reach every known optimum to 1e-6 relative with KKT ≤ 1e-6 (the bar of
+/// issue 6); 1e-7 is asked for so that the objective is also within 1e-6 on HS52, whose
+/// multipliers are large.
+#[test]
+fn hs_set_block_sketch() {
+    let f = run_hs(KktMethod::Block, 1e-7, 4);
+    assert!(f.is_empty(), "{f:?}");
+}
+
+/// Randomized Kaczmarz (rows ∝ ‖K_i‖²) on the whole set.
+#[test]
+fn hs_set_kaczmarz() {
+    let f = run_hs(KktMethod::Kaczmarz, 1e-7, 0);
+    assert!(f.is_empty(), "{f:?}");
+}
+
+/// Projected CG (matrix-free) on the whole set, to the direct solver's tolerance.
+#[test]
+fn hs_set_projected_cg() {
+    let f = run_hs(KktMethod::Cg, 1e-8, 0);
+    assert!(f.is_empty(), "{f:?}");
+}
+
 use mathprog::problems::nlp::qp::{QuadraticNlp, poisson_control};
 use proptest::prelude::*;
 
@@ -144,7 +168,11 @@ proptest! {
         let m = ((n as f64 * mfrac) as usize).clamp(1, n - 1);
         let (p, xs, f) = random_qp(n, m, seed);
         let scale = xs.iter().fold(1.0f64, |a, v| a.max(v.abs()));
-        for (method, tol, block) in [(KktMethod::Direct, 1e-9, 0), (KktMethod::Block, 1e-7, 4)] {
+        for (method, tol, block) in [
+            (KktMethod::Direct, 1e-9, 0),
+            (KktMethod::Block, 1e-7, 4),
+            (KktMethod::Cg, 1e-9, 0),
+        ] {
             let mut s = NlpSettings::default();
             s.kkt = method;
             s.tol = tol;
@@ -174,4 +202,94 @@ fn poisson_control_solves_in_one_newton_step() {
     assert_eq!(r.status, Status::Converged);
     assert_eq!(r.iterations, 1);
     assert!(r.residuals["kkt"] <= 1e-8);
+}
+
+use mathprog::problems::io::libsvm::parse_libsvm;
+use mathprog::problems::nlp::logreg::LogisticRegressionNlp;
+
+/// Gradient, Jacobian, explicit Hessian and the Hessian operator of the logistic regression
+/// against finite differences: dense (generated) and sparse (LIBSVM) features, with and
+/// without the sphere constraint.
+#[test]
+fn logistic_regression_derivatives() {
+    let text = "+1 1:0.5 3:-1.2\n-1 2:0.7 4:0.3\n+1 1:-0.2 2:0.1 4:1.5\n-1 3:0.9\n+1 2:-1 3:0.4\n";
+    for sphere in [false, true] {
+        let dense = LogisticRegressionNlp::generate(9, 3, sphere, 5).unwrap();
+        let data = parse_libsvm(text, std::path::Path::new("t.libsvm"), None).unwrap();
+        let sparse = LogisticRegressionNlp::from_libsvm("t", data, 2, sphere, 0.01, 3).unwrap();
+        for p in [&dense, &sparse] {
+            let n = p.num_vars();
+            let x: Vec<f64> = (0..n).map(|i| 0.8 * (i as f64 + 0.3).sin()).collect();
+            let lambda: Vec<f64> = (0..p.num_constraints())
+                .map(|i| 0.4 - 0.3 * i as f64)
+                .collect();
+            let d = check_derivatives(p, &x, &lambda, 1e-5);
+            assert!(d.max() <= 1e-6, "{} sphere {sphere}: {d:?}", p.name());
+        }
+    }
+}
+
+/// Margins large enough to overflow a naive `exp`: values and gradients stay finite and the
+/// loss is the hinge limit.
+#[test]
+fn logistic_regression_is_overflow_safe() {
+    let data = parse_libsvm("+1 1:1\n-1 1:-1\n", std::path::Path::new("t"), None).unwrap();
+    let p = LogisticRegressionNlp::from_libsvm("t", data, 0, false, 0.0, 1).unwrap();
+    for x in [1e4, -1e4] {
+        let f = p.objective(&[x]);
+        let mut g = [0.0];
+        p.gradient(&[x], &mut g);
+        assert!(f.is_finite() && g[0].is_finite());
+        if x > 0.0 {
+            assert!(f < 1e-300 && g[0].abs() < 1e-300);
+        } else {
+            assert!((f - 1e4).abs() < 1e-9 && (g[0] + 1.0).abs() < 1e-12);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(common::config(12))]
+
+    /// Random constrained logistic regressions: projected CG (matrix-free) and the direct
+    /// solver (explicit Hessian) reach KKT ≤ 1e-9; with linear constraints the problem is
+    /// convex, so both must find the same (global) minimiser.
+    #[test]
+    fn logistic_regression_cg_matches_direct(n in 3usize..25, m in 0usize..3, sphere: bool, seed in 0u64..500) {
+        let m = m.min(n - 1);
+        let p = LogisticRegressionNlp::generate(n, m, sphere, seed).unwrap();
+        let mut xs = Vec::new();
+        for method in [KktMethod::Cg, KktMethod::Direct] {
+            let mut s = NlpSettings::default();
+            s.kkt = method;
+            s.tol = 1e-9;
+            s.common.max_iter = Some(300);
+            let r = solve(&p, &s, &mut NoObserver).unwrap();
+            prop_assert_eq!(r.status, Status::Converged, "{:?}", method);
+            prop_assert!(r.residuals["kkt"] <= 1e-9);
+            xs.push(r.solution.x);
+        }
+        if !sphere {
+            let err = xs[0].iter().zip(&xs[1]).fold(0.0f64, |a, (u, v)| a.max((u - v).abs()));
+            let scale = xs[1].iter().fold(1.0f64, |a, v| a.max(v.abs()));
+            prop_assert!(err <= 1e-6 * scale, "|x_cg - x_direct| = {}", err);
+        }
+    }
+}
+
+/// Same seed, same answer at one and two threads (fixed row chunks, ordered sums).
+#[test]
+fn logistic_regression_is_reproducible_across_threads() {
+    let p = LogisticRegressionNlp::generate(300, 5, false, 11).unwrap();
+    let run = |threads: usize| {
+        let mut s = NlpSettings::default();
+        s.tol = 1e-9;
+        s.common.threads = Some(threads);
+        solve(&p, &s, &mut NoObserver).unwrap()
+    };
+    let (a, b) = (run(1), run(2));
+    assert_eq!(a.status, Status::Converged);
+    assert_eq!(a.solution.x, b.solution.x);
+    assert_eq!(a.iterations, b.iterations);
+    assert_eq!(a.stats["kkt_solver"], "Cg");
 }

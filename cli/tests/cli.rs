@@ -838,3 +838,45 @@ fn nlp_pde_control() {
     let zero = run(&["nlp", "--pde-control", "0"]);
     assert_eq!(zero.status.code(), Some(2));
 }
+
+#[test]
+fn nlp_logistic_regression_on_libsvm_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tiny.libsvm");
+    // 40 samples in 6 dimensions, labels from a fixed rule with some noise.
+    let mut file = String::new();
+    for k in 0..40 {
+        let x: Vec<f64> = (0..6)
+            .map(|j| ((k * 7 + j * 13) % 11) as f64 / 5.0 - 1.0)
+            .collect();
+        let s = x[0] - 0.5 * x[1] + 0.3 * x[4] + if k % 9 == 0 { 2.0 } else { 0.0 };
+        file.push_str(if s > 0.0 { "+1" } else { "-1" });
+        for (j, v) in x.iter().enumerate() {
+            if *v != 0.0 {
+                file.push_str(&format!(" {}:{v}", j + 1));
+            }
+        }
+        file.push('\n');
+    }
+    std::fs::write(&path, file).unwrap();
+    let p = path.to_str().unwrap();
+    for extra in [&[][..], &["--sphere"][..], &["--kkt", "direct"][..]] {
+        let mut args = vec!["nlp", "--logreg", p, "--constraints", "2", "--json"];
+        args.extend_from_slice(extra);
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let r: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+        assert_eq!(r["status"], "converged", "{extra:?}");
+        assert!(r["residuals"]["kkt"].as_f64().unwrap() <= 1e-8);
+        let m = if extra == ["--sphere"] { 3 } else { 2 };
+        assert_eq!(r["solution"]["lambda"].as_array().unwrap().len(), m);
+    }
+    let out = run(&["nlp", "--logreg-random", "50", "--constraints", "3"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("converged"));
+    // A malformed file names the line.
+    std::fs::write(&path, "+1 1:0.5\n-1 2:abc\n").unwrap();
+    let out = run(&["nlp", "--logreg", p]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(text(&out.stderr).contains(":2"), "{}", text(&out.stderr));
+}

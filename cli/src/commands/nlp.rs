@@ -5,8 +5,10 @@ use super::{CliError, common_settings, kv, out_err};
 use crate::progress::CliObserver;
 use crate::{CommonArgs, Io};
 use clap::{Args, ValueEnum};
+use mathprog_problems::io::libsvm::read_libsvm;
 use mathprog_problems::nlp::EqualityNlp;
 use mathprog_problems::nlp::hs::read_hs_set;
+use mathprog_problems::nlp::logreg::LogisticRegressionNlp;
 use mathprog_solvers::nlp::kkt::KktMethod;
 use mathprog_solvers::nlp::{NlpSettings, solve};
 use std::path::PathBuf;
@@ -14,6 +16,10 @@ use std::path::PathBuf;
 /// KKT solver choices on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum KktArg {
+    /// Projected CG for problems with a Hessian operator (logistic regression), else direct.
+    Auto,
+    /// Projected conjugate gradients (matrix-free).
+    Cg,
     /// Sparse LU (exact).
     Direct,
     /// Block sketch-and-project (the default sketch).
@@ -37,17 +43,39 @@ pub struct NlpArgs {
     #[command(flatten)]
     common: CommonArgs,
     /// Problem of the set to solve (case-insensitive, e.g. hs28).
-    #[arg(long, value_name = "NAME", required_unless_present_any = ["list", "pde_control"])]
+    #[arg(
+        long,
+        value_name = "NAME",
+        required_unless_present_any = ["list", "pde_control", "logreg", "logreg_random"]
+    )]
     problem: Option<String>,
     /// Instead of a problem set: 2-D Poisson optimal control on an N x N grid
     /// (min 1/2 |w - w_t|^2 + 0.05 |z|^2 s.t. Lap_h w + z = 0; n = 2N^2, m = N^2).
-    #[arg(long, value_name = "N", conflicts_with_all = ["problem", "list"])]
+    #[arg(long, value_name = "N", conflicts_with_all = ["problem", "list", "logreg", "logreg_random"])]
     pde_control: Option<usize>,
+    /// Instead of a problem set: equality-constrained logistic regression on a LIBSVM file
+    /// (binary labels): min mean log(1 + exp(-y a'x)) + ridge/2 |x|^2 s.t. C x = d
+    /// (C: Gaussian, --constraints rows, drawn from --seed) [and |x|^2 = 1 with --sphere].
+    #[arg(long, value_name = "FILE.libsvm", conflicts_with_all = ["problem", "list", "logreg_random"])]
+    logreg: Option<PathBuf>,
+    /// Like --logreg on a synthetic data set with N = n samples in n dimensions (Gaussian
+    /// features, 10 % label noise; the instance of bench/nlp_ipopt.py), drawn from --seed.
+    #[arg(long, value_name = "n", conflicts_with_all = ["problem", "list"])]
+    logreg_random: Option<usize>,
+    /// Number of linear constraints C x = d of the logistic regression.
+    #[arg(long, value_name = "M", default_value_t = 10)]
+    constraints: usize,
+    /// Add the constraint |x|^2 = 1 to the logistic regression.
+    #[arg(long)]
+    sphere: bool,
+    /// Ridge of the logistic regression (default: 1e-4, or 0 with --sphere).
+    #[arg(long, value_name = "R")]
+    ridge: Option<f64>,
     /// List the problems of the set.
     #[arg(long)]
     list: bool,
     /// KKT solver.
-    #[arg(long, value_enum, default_value_t = KktArg::Direct)]
+    #[arg(long, value_enum, default_value_t = KktArg::Auto)]
     kkt: KktArg,
     /// Rows per block of the sketch solver.
     #[arg(long, value_name = "B", default_value_t = 32)]
@@ -55,6 +83,13 @@ pub struct NlpArgs {
     /// Stop when the KKT residual ||(grad L, c)|| is below T (default 1e-8).
     #[arg(long, value_name = "T", default_value_t = 1e-8)]
     tol: f64,
+    /// Inner accuracy schedule of the sketch/CG solvers: theta_k = min(1, |grad L|)
+    /// (superlinear local rate, the default) or theta_k = 1 (linear rate, cheaper inner solves).
+    #[arg(long)]
+    linear_rate: bool,
+    /// Sketch or CG steps per KKT solve at most.
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    max_inner: usize,
     /// Limit on outer (Newton) iterations.
     #[arg(long, value_name = "N", default_value_t = 1000)]
     max_iter: u64,
@@ -64,10 +99,34 @@ pub struct NlpArgs {
 pub fn run(a: &NlpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     let pde;
     let set;
+    let logreg;
+    let seed = a.common.seed;
+    let ridge = a.ridge.unwrap_or(if a.sphere { 0.0 } else { 1e-4 });
+    if !(ridge >= 0.0 && ridge.is_finite()) {
+        return Err(CliError::Usage(
+            "--ridge must be a finite number >= 0".into(),
+        ));
+    }
     let (nlp, f_star): (&dyn EqualityNlp, Option<f64>) = if let Some(n) = a.pde_control {
         pde = mathprog_problems::nlp::qp::poisson_control(n, 0.1)
             .map_err(|e| CliError::Usage(e.to_string()))?;
         (&pde, None)
+    } else if let Some(path) = &a.logreg {
+        let data = read_libsvm(path, None)?;
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "logreg".into());
+        logreg =
+            LogisticRegressionNlp::from_libsvm(&name, data, a.constraints, a.sphere, ridge, seed)
+                .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+        (&logreg, None)
+    } else if let Some(n) = a.logreg_random {
+        logreg = LogisticRegressionNlp::generate(n, a.constraints, a.sphere, seed)
+            .map_err(|e| CliError::Usage(e.to_string()))?
+            .with_ridge(ridge)
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+        (&logreg, None)
     } else {
         set = read_hs_set(&a.file)?;
         if a.list {
@@ -99,7 +158,11 @@ pub fn run(a: &NlpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     s.common.max_iter = Some(a.max_iter);
     s.tol = a.tol;
     s.block_size = a.block_size;
+    s.superlinear = !a.linear_rate;
+    s.max_inner = a.max_inner;
     s.kkt = match a.kkt {
+        KktArg::Auto => KktMethod::Auto,
+        KktArg::Cg => KktMethod::Cg,
         KktArg::Direct => KktMethod::Direct,
         KktArg::Sketch => KktMethod::Block,
         KktArg::Kaczmarz => KktMethod::Kaczmarz,
@@ -159,8 +222,10 @@ pub fn run(a: &NlpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         out,
         "iterations",
         format!(
-            "{} Newton, {} sketch steps ({:?} KKT solver)",
-            report.iterations, report.stats["inner_iterations"], s.kkt
+            "{} Newton, {} inner steps ({} KKT solver)",
+            report.iterations,
+            report.stats["inner_iterations"],
+            report.stats["kkt_solver"].as_str().unwrap_or("?")
         ),
     )?;
     if nlp.num_vars() <= 20 {

@@ -7,10 +7,12 @@
 //! [`check_derivatives`] compares all of them with central finite differences.
 //!
 //! Built-in problems: formulas and the Hock–Schittkowski equality set ([`hs`]), quadratic
-//! programs and 2-D Poisson optimal control ([`qp`]).
+//! programs and 2-D Poisson optimal control ([`qp`]), equality-constrained logistic regression
+//! ([`logreg`], whose dense Hessian is offered as a Hessian-vector product).
 
 pub mod expr;
 pub mod hs;
+pub mod logreg;
 pub mod qp;
 
 use sprs::{CsMat, TriMat};
@@ -33,10 +35,26 @@ pub trait EqualityNlp: Sync {
     fn jacobian(&self, x: &[f64]) -> CsMat<f64>;
     /// The Hessian of the Lagrangian `∇²f(x) + Σ λ_i ∇²c_i(x)` (`n × n`, CSR, both triangles).
     fn hessian(&self, x: &[f64], lambda: &[f64]) -> CsMat<f64>;
+    /// The Hessian of the Lagrangian at `(x, λ)` as an operator `v ↦ ∇²ₓL v`, for problems
+    /// whose Hessian is dense or expensive to form. `None` (the default): use
+    /// [`EqualityNlp::hessian`]. Matrix-free solvers use it when it is offered.
+    fn hessian_operator(
+        &self,
+        _x: &[f64],
+        _lambda: &[f64],
+    ) -> Option<Box<dyn HessianOperator + '_>> {
+        None
+    }
     /// A short name for reports.
     fn name(&self) -> String {
         "nlp".into()
     }
+}
+
+/// A symmetric linear operator `v ↦ H v` (a Hessian at a fixed point).
+pub trait HessianOperator: Sync {
+    /// `out = H v`.
+    fn apply(&self, v: &[f64], out: &mut [f64]);
 }
 
 /// Largest relative errors of the derivatives against central differences
@@ -47,7 +65,8 @@ pub struct DerivativeCheck {
     pub gradient: f64,
     /// Jacobian of `c`.
     pub jacobian: f64,
-    /// Hessian of the Lagrangian (differences of `∇f + Gᵀλ`).
+    /// Hessian of the Lagrangian (differences of `∇f + Gᵀλ`); the Hessian operator too, when
+    /// the problem has one.
     pub hessian: f64,
 }
 
@@ -96,6 +115,8 @@ pub fn check_derivatives(
         hessian: 0.0,
     };
     let (mut cp, mut cm) = (vec![0.0; m], vec![0.0; m]);
+    let op = p.hessian_operator(x, lambda);
+    let (mut e, mut col) = (vec![0.0; n], vec![0.0; n]);
     for k in 0..n {
         let step = h * x[k].abs().max(1.0);
         let (mut xp, mut xm) = (x.to_vec(), x.to_vec());
@@ -110,9 +131,17 @@ pub fn check_derivatives(
             out.jacobian = out.jacobian.max(rel(jac[i][k], fd));
         }
         let (gp, gm) = (grad_l(&xp), grad_l(&xm));
+        if let Some(op) = &op {
+            e[k] = 1.0;
+            op.apply(&e, &mut col);
+            e[k] = 0.0;
+        }
         for i in 0..n {
             let fd = (gp[i] - gm[i]) / (2.0 * step);
             out.hessian = out.hessian.max(rel(hess[i][k], fd));
+            if op.is_some() {
+                out.hessian = out.hessian.max(rel(col[i], fd));
+            }
         }
     }
     out

@@ -22,6 +22,12 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum KktMethod {
+    /// Projected CG when the problem offers a Hessian operator
+    /// ([`mathprog_problems::nlp::EqualityNlp::hessian_operator`]), else [`KktMethod::Direct`].
+    Auto,
+    /// Projected conjugate gradients on the null space of the Jacobian ([`super::pcg`]):
+    /// matrix-free, one Hessian-vector product per step.
+    Cg,
     /// Sparse LU with partial pivoting (faer): exact up to rounding.
     Direct,
     /// Randomized Kaczmarz (`S = e_i`, rows `∝ ‖K_i‖²`).
@@ -147,6 +153,50 @@ impl Sampler {
         self.cum
             .partition_point(|c| *c <= u)
             .min(self.cum.len() - 1)
+    }
+}
+
+/// Warm start for sketch-and-project: the point of least residual `‖K z − b‖` in the span of
+/// earlier Newton steps `p_1, …, p_q` (a small least-squares problem on `K p_i`), written to
+/// `z` (zero when no step helps). Near a degenerate solution consecutive Newton steps are
+/// nearly parallel and their common direction is the ill-conditioned one that
+/// sketch-and-project resolves slowest, so recycling it saves most of the inner steps.
+pub fn recycled_start(k: &Csr, b: &[f64], prev: &[Vec<f64>], z: &mut [f64]) {
+    z.fill(0.0);
+    let q = prev.len();
+    if q == 0 {
+        return;
+    }
+    let kp: Vec<Vec<f64>> = prev
+        .iter()
+        .map(|p| {
+            let mut out = vec![0.0; k.n];
+            k.matvec(p, &mut out);
+            out
+        })
+        .collect();
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    let mut gram = Mat::<f64>::from_fn(q, q, |i, j| dot(&kp[i], &kp[j]));
+    let scale = (0..q).map(|i| gram[(i, i)]).fold(0.0, f64::max);
+    if !(scale > 0.0 && scale.is_finite()) {
+        return;
+    }
+    for i in 0..q {
+        gram[(i, i)] += 1e-12 * scale;
+    }
+    let mut rhs = Mat::<f64>::from_fn(q, 1, |i, _| dot(&kp[i], b));
+    let Ok(ch) = gram.as_ref().llt(Side::Lower) else {
+        return;
+    };
+    ch.solve_in_place(rhs.as_mut());
+    if (0..q).any(|i| !rhs[(i, 0)].is_finite()) {
+        return;
+    }
+    for (i, p) in prev.iter().enumerate() {
+        let a = rhs[(i, 0)];
+        for (zj, pj) in z.iter_mut().zip(p) {
+            *zj += a * pj;
+        }
     }
 }
 
@@ -294,7 +344,7 @@ pub fn sketch_solve(
                 res = norm(&r);
             }
         }
-        KktMethod::Direct => {}
+        KktMethod::Direct | KktMethod::Auto | KktMethod::Cg => {}
     }
     InnerResult {
         steps,

@@ -23,6 +23,7 @@
 //! violation, multipliers, outer and inner iterations.
 
 pub mod kkt;
+pub mod pcg;
 
 use crate::core::{Common, IterRecord, Observer, Report, RunInfo, SolveError, Status, stream_rng};
 use kkt::{Csr, KktMethod};
@@ -68,7 +69,7 @@ impl Default for NlpSettings {
         NlpSettings {
             common: Common::default(),
             tol: 1e-8,
-            kkt: KktMethod::Direct,
+            kkt: KktMethod::Auto,
             block_size: 32,
             mu0: 1.0,
             nu0: 0.1,
@@ -145,6 +146,12 @@ fn merit(e: &Eval, lambda: &[f64], mu: f64, nu: f64) -> f64 {
         + 0.5 * nu * norm2(&e.gl)
 }
 
+/// The inner accuracy: the adaptive target, but never below `tol/10` (a linear residual below
+/// that is not needed to reach `‖∇L‖ ≤ tol`).
+fn inner_target(adaptive: f64, tol: f64) -> f64 {
+    adaptive.max(0.1 * tol)
+}
+
 /// Solve `p` (see the module documentation).
 pub fn solve(
     p: &dyn EqualityNlp,
@@ -186,10 +193,24 @@ pub fn solve(
     let (mut mu, mut nu, mut delta) = (s.mu0, s.nu0, s.delta0);
     let (mut outer, mut inner_total, mut shifts) = (0u64, 0usize, 0usize);
     let mut e = evaluate(p, &x, &lambda);
-    let mut hgl = vec![0.0; n];
+    let method = match s.kkt {
+        KktMethod::Auto => {
+            if p.hessian_operator(&x, &lambda).is_some() {
+                KktMethod::Cg
+            } else {
+                KktMethod::Direct
+            }
+        }
+        k => k,
+    };
+    let mut failure: Option<String> = None;
+    // The last Newton steps, recycled as warm starts of the sketch solvers.
+    let mut prev_steps: Vec<Vec<f64>> = Vec::new();
+    let mut proj_cache: Option<(CsMat<f64>, pcg::NullSpaceProjector)> = None;
+    let mut hdx = vec![0.0; n];
+    let mut cg_work = [vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]];
     let mut ggl = vec![0.0; m];
     let mut gtc = vec![0.0; n];
-    let mut bdx = vec![0.0; n];
     let mut kkt_norm = (norm2(&e.gl) + norm2(&e.c)).sqrt();
     let status = loop {
         if !(kkt_norm.is_finite() && e.f.is_finite()) {
@@ -215,9 +236,18 @@ pub fn solve(
         if let Some(st) = s.common.budget_status(ctl, deadline, outer) {
             break st;
         }
-        let h = p.hessian(&x, &lambda);
-        // Merit gradient pieces: H ∇ₓL, G ∇ₓL, Gᵀc.
-        spmv(&h, &e.gl, &mut hgl);
+        // The Hessian: an operator for projected CG when the problem offers one, else the
+        // sparse matrix.
+        let op = if method == KktMethod::Cg {
+            p.hessian_operator(&x, &lambda)
+        } else {
+            None
+        };
+        let h = if op.is_none() {
+            Some(p.hessian(&x, &lambda))
+        } else {
+            None
+        };
         spmv(&e.jac, &e.gl, &mut ggl);
         spmv_t(&e.jac, &e.c, &mut gtc);
         let rhs: Vec<f64> = e.gl.iter().chain(&e.c).map(|v| -v).collect();
@@ -226,81 +256,159 @@ pub fn solve(
         } else {
             1.0
         };
+        // The null-space projector of projected CG, kept while the Jacobian does not change
+        // (linear constraints): its Gram factorisation is the costly part.
+        if method == KktMethod::Cg {
+            let same = proj_cache.as_ref().is_some_and(|(g, _)| {
+                g.indptr().raw_storage() == e.jac.indptr().raw_storage()
+                    && g.indices() == e.jac.indices()
+                    && g.data() == e.jac.data()
+            });
+            if !same {
+                match pcg::NullSpaceProjector::new(&e.jac) {
+                    Ok(pr) => proj_cache = Some((e.jac.clone(), pr)),
+                    Err(msg) => {
+                        failure = Some(msg);
+                        break Status::NumericalError;
+                    }
+                }
+            }
+        }
+        let mut projector = proj_cache.as_mut().map(|(_, pr)| pr);
         let mut tau = 0.0;
         let mut z = vec![0.0; n + m];
         let mut failed = None;
         let slope = loop {
-            // K = [[H + τI, Gᵀ], [G, 0]].
-            let mut t = Vec::with_capacity(h.nnz() + 2 * e.jac.nnz() + n);
-            for (v, (i, j)) in h.iter() {
-                t.push((i, j, *v));
-            }
-            for i in 0..n {
-                t.push((i, i, tau));
-            }
-            for (v, (i, j)) in e.jac.iter() {
-                t.push((n + i, j, *v));
-                t.push((j, n + i, *v));
-            }
-            let k = Csr::from_triplets(n + m, &t);
-            match s.kkt {
-                KktMethod::Direct => match pool.install(|| kkt::direct_solve(&k, &rhs)) {
-                    Ok(sol) => z = sol,
-                    Err(msg) => {
-                        // Singular KKT matrix (e.g. a zero Hessian at the start): regularise
-                        // the Hessian block; a singular Jacobian stays singular and ends the
-                        // run with a numerical-error status.
-                        if tau < 1e12 {
+            let mut inner_missed = false;
+            if let Some(proj) = projector.as_deref_mut() {
+                // Matrix-free: B v = H v + τ v.
+                let mut apply_b = |v: &[f64], out: &mut [f64]| {
+                    match (&op, &h) {
+                        (Some(op), _) => op.apply(v, out),
+                        (None, Some(h)) => spmv(h, v, out),
+                        (None, None) => out.fill(0.0),
+                    }
+                    for (o, vi) in out.iter_mut().zip(v) {
+                        *o += tau * vi;
+                    }
+                };
+                let target = inner_target(theta * delta * kkt_norm, s.tol);
+                let r = pool.install(|| {
+                    pcg::projected_cg(
+                        &mut apply_b,
+                        proj,
+                        &e.gl,
+                        &e.c,
+                        target,
+                        s.max_inner,
+                        s.xi_b,
+                        &mut z,
+                        &mut hdx,
+                        &mut cg_work,
+                    )
+                });
+                inner_total += r.steps;
+                if r.negative_curvature && tau < 1e12 {
+                    tau = (10.0 * tau).max(1e-4);
+                    shifts += 1;
+                    continue;
+                }
+                // hdx = B Δx; keep H Δx.
+                for (hv, dxv) in hdx.iter_mut().zip(&z[..n]) {
+                    *hv -= tau * dxv;
+                }
+            } else {
+                let h = h.as_ref().unwrap_or_else(|| unreachable!());
+                // K = [[H + τI, Gᵀ], [G, 0]].
+                let mut t = Vec::with_capacity(h.nnz() + 2 * e.jac.nnz() + n);
+                for (v, (i, j)) in h.iter() {
+                    t.push((i, j, *v));
+                }
+                for i in 0..n {
+                    t.push((i, i, tau));
+                }
+                for (v, (i, j)) in e.jac.iter() {
+                    t.push((n + i, j, *v));
+                    t.push((j, n + i, *v));
+                }
+                let k = Csr::from_triplets(n + m, &t);
+                match method {
+                    KktMethod::Direct => match pool.install(|| kkt::direct_solve(&k, &rhs)) {
+                        Ok(sol) => z = sol,
+                        Err(msg) => {
+                            // Singular KKT matrix (e.g. a zero Hessian at the start):
+                            // regularise the Hessian block; a singular Jacobian stays singular
+                            // and ends the run with a numerical-error status.
+                            if tau < 1e12 {
+                                tau = (10.0 * tau).max(1e-4);
+                                shifts += 1;
+                                continue;
+                            }
+                            failed = Some(msg);
+                            break 0.0;
+                        }
+                    },
+                    method => {
+                        kkt::recycled_start(&k, &rhs, &prev_steps, &mut z);
+                        let target = inner_target(theta * delta * kkt_norm, s.tol);
+                        let r = pool.install(|| {
+                            kkt::sketch_solve(
+                                &k,
+                                &rhs,
+                                &mut z,
+                                method,
+                                s.block_size,
+                                target,
+                                s.max_inner,
+                                &mut rng,
+                            )
+                        });
+                        inner_total += r.steps;
+                        inner_missed = r.residual > target;
+                        if r.residual > 0.5 * kkt_norm && tau < 1e12 {
+                            // Not even one halving of the residual: the KKT matrix is too
+                            // ill-conditioned for the sketch (a nearly singular reduced
+                            // Hessian); shift the Hessian.
                             tau = (10.0 * tau).max(1e-4);
                             shifts += 1;
                             continue;
                         }
-                        failed = Some(msg);
-                        break 0.0;
                     }
-                },
-                method => {
-                    z.fill(0.0);
-                    let target = theta * delta * kkt_norm;
-                    let r = pool.install(|| {
-                        kkt::sketch_solve(
-                            &k,
-                            &rhs,
-                            &mut z,
-                            method,
-                            s.block_size,
-                            target,
-                            s.max_inner,
-                            &mut rng,
-                        )
-                    });
-                    inner_total += r.steps;
                 }
+                spmv(h, &z[..n], &mut hdx);
             }
             let (dx, dl) = z.split_at(n);
             // Curvature along the step.
-            spmv(&h, dx, &mut bdx);
-            let curv: f64 = dx.iter().zip(&bdx).map(|(a, b)| a * b).sum::<f64>() + tau * norm2(dx);
+            let curv: f64 = dx.iter().zip(&hdx).map(|(a, b)| a * b).sum::<f64>() + tau * norm2(dx);
             if curv < s.xi_b * norm2(dx) && tau < 1e12 {
                 tau = (10.0 * tau).max(1e-4);
                 shifts += 1;
                 continue;
             }
-            // ∇L_{μ,ν}ᵀ z.
+            // ∇L_{μ,ν}ᵀ z, with (H ∇ₓL)ᵀΔx = ∇ₓLᵀ(H Δx) (H symmetric): no extra product.
             let gx: f64 = (0..n)
-                .map(|j| (e.gl[j] + nu * hgl[j] + mu * gtc[j]) * dx[j])
+                .map(|j| (e.gl[j] + mu * gtc[j]) * dx[j] + nu * e.gl[j] * hdx[j])
                 .sum();
             let gl_: f64 = (0..m).map(|i| (e.c[i] + nu * ggl[i]) * dl[i]).sum();
             let slope = gx + gl_;
             if slope <= -0.5 * nu * kkt_norm * kkt_norm || mu > 1e8 || nu < 1e-8 {
                 break slope;
             }
+            if inner_missed && tau < 1e12 {
+                // The sketch did not reach its accuracy and the step is no descent direction:
+                // the KKT matrix is too ill-conditioned for the sketch (a nearly singular
+                // reduced Hessian). Raising the penalties would not help; a Hessian shift does.
+                tau = (10.0 * tau).max(1e-4);
+                shifts += 1;
+                continue;
+            }
             mu *= s.vartheta * s.vartheta;
             nu /= s.vartheta;
             // δ_k = max(1e-6, …) as in the paper: the inner accuracy is never pushed below 1e-6.
             delta = (delta / s.vartheta.powi(4)).max(1e-6);
         };
-        if failed.is_some() {
+        if let Some(msg) = failed {
+            failure = Some(msg);
             break Status::NumericalError;
         }
         // Armijo backtracking on the merit.
@@ -322,6 +430,10 @@ pub fn solve(
         outer += 1;
         match accepted {
             Some((xt, lt, et)) => {
+                if prev_steps.len() == 2 {
+                    prev_steps.remove(0);
+                }
+                prev_steps.push(z.clone());
                 x = xt;
                 lambda = lt;
                 e = et;
@@ -346,8 +458,11 @@ pub fn solve(
     stats.insert("nu".into(), nu.into());
     stats.insert(
         "kkt_solver".into(),
-        serde_json::to_value(s.kkt).unwrap_or_default(),
+        serde_json::to_value(method).unwrap_or_default(),
     );
+    if let Some(msg) = failure {
+        stats.insert("failure".into(), msg.into());
+    }
     Ok(Report {
         algorithm: "exact-al-sketch".into(),
         problem: p.name(),
