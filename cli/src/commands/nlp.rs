@@ -68,6 +68,10 @@ pub struct NlpArgs {
     /// Add the constraint |x|^2 = 1 to the logistic regression.
     #[arg(long)]
     sphere: bool,
+    /// Write the logistic-regression instance as NumPy files (A.npy, y.npy, C.npy, d.npy,
+    /// x0.npy, instance.json) into DIR before solving, for running other solvers on it.
+    #[arg(long, value_name = "DIR")]
+    export_npy: Option<PathBuf>,
     /// Ridge of the logistic regression (default: 1e-4, or 0 with --sphere).
     #[arg(long, value_name = "R")]
     ridge: Option<f64>,
@@ -120,12 +124,18 @@ pub fn run(a: &NlpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         logreg =
             LogisticRegressionNlp::from_libsvm(&name, data, a.constraints, a.sphere, ridge, seed)
                 .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+        if let Some(dir) = &a.export_npy {
+            logreg.export_npy(dir)?;
+        }
         (&logreg, None)
     } else if let Some(n) = a.logreg_random {
         logreg = LogisticRegressionNlp::generate(n, a.constraints, a.sphere, seed)
             .map_err(|e| CliError::Usage(e.to_string()))?
             .with_ridge(ridge)
             .map_err(|e| CliError::Usage(e.to_string()))?;
+        if let Some(dir) = &a.export_npy {
+            logreg.export_npy(dir)?;
+        }
         (&logreg, None)
     } else {
         set = read_hs_set(&a.file)?;

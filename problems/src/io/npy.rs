@@ -115,6 +115,36 @@ fn to_c_order(shape: &[usize], vals: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+/// Write a little-endian `float64` C-order array of the given shape as `.npy` (version 1.0),
+/// atomically (temporary file, then rename).
+pub fn write_npy(path: &Path, shape: &[usize], data: &[f64]) -> Result<(), ReadError> {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let shape_txt = if shape.len() == 1 {
+        format!("({},)", dims[0])
+    } else {
+        format!("({})", dims.join(", "))
+    };
+    let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape_txt}, }}");
+    // Magic (6) + version (2) + header length (2) + header + '\n', padded to 64 bytes.
+    let total = 10 + header.len() + 1;
+    header.push_str(&" ".repeat(total.div_ceil(64) * 64 - total));
+    header.push('\n');
+    super::write_atomic(path, |w| {
+        w.write_all(b"\x93NUMPY\x01\x00")?;
+        w.write_all(&(header.len() as u16).to_le_bytes())?;
+        w.write_all(header.as_bytes())?;
+        let mut buf = Vec::with_capacity(8 * 8192);
+        for chunk in data.chunks(8192) {
+            buf.clear();
+            for v in chunk {
+                buf.extend_from_slice(&v.to_le_bytes());
+            }
+            w.write_all(&buf)?;
+        }
+        Ok(())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,5 +201,21 @@ mod tests {
         let e = parse_npy(&npy("<f8", false, "(1, 2)", &nan), Path::new("x.npy")).unwrap_err();
         assert!(e.to_string().contains("[0, 1]"), "{e}");
         assert!(parse_npy(b"garbage", Path::new("x.npy")).is_err());
+    }
+
+    #[test]
+    fn write_then_parse_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.npy");
+        let data: Vec<f64> = (0..12).map(|i| i as f64 * 0.5 - 2.0).collect();
+        super::write_npy(&path, &[3, 4], &data).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(bytes.len() % 8, 0);
+        let (shape, back) = super::parse_npy(&bytes, &path).unwrap();
+        assert_eq!(shape, vec![3, 4]);
+        assert_eq!(back, data);
+        super::write_npy(&path, &[12], &data).unwrap();
+        let (shape, _) = super::parse_npy(&std::fs::read(&path).unwrap(), &path).unwrap();
+        assert_eq!(shape, vec![12]);
     }
 }

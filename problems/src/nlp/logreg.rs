@@ -19,12 +19,14 @@
 
 use super::{EqualityNlp, HessianOperator, csr_from_triplets};
 use crate::error::ProblemError;
+use crate::error::ReadError;
 use crate::io::libsvm::LibsvmData;
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 use sprs::CsMat;
+use std::path::Path;
 use std::sync::Mutex;
 
 /// The feature matrix `A` (`N × n`, one sample per row).
@@ -503,6 +505,44 @@ impl LogisticRegressionNlp {
         }
         self.ridge = ridge;
         Ok(self)
+    }
+
+    /// Write the instance for other tools: `A.npy` (`N × n`, dense), `y.npy`, `C.npy`
+    /// (`m × n`, the linear rows), `d.npy`, `x0.npy` and `instance.json` (ridge, sphere, name),
+    /// each file written atomically.
+    pub fn export_npy(&self, dir: &Path) -> Result<(), ReadError> {
+        use crate::io::npy::write_npy;
+        let (rows, n) = (self.a.rows(), self.a.cols());
+        std::fs::create_dir_all(dir).map_err(|e| ReadError::io(dir, e))?;
+        match &self.a {
+            Features::Dense { data, .. } => write_npy(&dir.join("A.npy"), &[rows, n], data)?,
+            Features::Sparse(m) => {
+                let mut dense = vec![0.0; rows * n];
+                for (v, (i, j)) in m.iter() {
+                    dense[i * n + j] += v;
+                }
+                write_npy(&dir.join("A.npy"), &[rows, n], &dense)?
+            }
+        }
+        write_npy(&dir.join("y.npy"), &[rows], &self.y)?;
+        let mlin = self.d.len();
+        let mut c = vec![0.0; mlin * n];
+        for (v, (i, j)) in self.c.iter() {
+            c[i * n + j] += v;
+        }
+        write_npy(&dir.join("C.npy"), &[mlin, n], &c)?;
+        write_npy(&dir.join("d.npy"), &[mlin], &self.d)?;
+        write_npy(&dir.join("x0.npy"), &[n], &self.x0)?;
+        let meta = serde_json::json!({
+            "name": self.name,
+            "ridge": self.ridge,
+            "sphere": self.sphere,
+            "objective": "mean(log(1 + exp(-y * (A @ x)))) + ridge/2 |x|^2",
+            "constraints": "C @ x = d (and |x|^2 = 1 when sphere)",
+        });
+        crate::io::write_atomic(&dir.join("instance.json"), |w| {
+            w.write_all(meta.to_string().as_bytes())
+        })
     }
 
     /// Number of samples `N`.

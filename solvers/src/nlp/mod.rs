@@ -204,6 +204,7 @@ pub fn solve(
         k => k,
     };
     let mut failure: Option<String> = None;
+    let mut damping = 0.0f64;
     // The last Newton steps, recycled as warm starts of the sketch solvers.
     let mut prev_steps: Vec<Vec<f64>> = Vec::new();
     let mut proj_cache: Option<(CsMat<f64>, pcg::NullSpaceProjector)> = None;
@@ -275,9 +276,13 @@ pub fn solve(
             }
         }
         let mut projector = proj_cache.as_mut().map(|(_, pr)| pr);
-        let mut tau = 0.0;
+        // Start from the Levenberg–Marquardt damping left by earlier short steps (see the
+        // line search below), decaying by 3 per iteration.
+        damping = if damping > 1e-12 { damping / 3.0 } else { 0.0 };
+        let mut tau = damping;
         let mut z = vec![0.0; n + m];
         let mut failed = None;
+        let (mut first_attempt, mut continuations, mut relaxed) = (true, 0, false);
         let slope = loop {
             let mut inner_missed = false;
             if let Some(proj) = projector.as_deref_mut() {
@@ -349,8 +354,15 @@ pub fn solve(
                         }
                     },
                     method => {
-                        kkt::recycled_start(&k, &rhs, &prev_steps, &mut z);
+                        let theta = if relaxed { 1.0 } else { theta };
                         let target = inner_target(theta * delta * kkt_norm, s.tol);
+                        // First attempt: recycle earlier steps; later attempts (after a
+                        // penalty update or a shift) continue from the last solution, since
+                        // K and the right-hand side do not depend on the penalties.
+                        if first_attempt {
+                            kkt::recycled_start(&k, &rhs, &prev_steps, &mut z);
+                        }
+                        first_attempt = false;
                         let r = pool.install(|| {
                             kkt::sketch_solve(
                                 &k,
@@ -394,12 +406,16 @@ pub fn solve(
             if slope <= -0.5 * nu * kkt_norm * kkt_norm || mu > 1e8 || nu < 1e-8 {
                 break slope;
             }
-            if inner_missed && tau < 1e12 {
-                // The sketch did not reach its accuracy and the step is no descent direction:
-                // the KKT matrix is too ill-conditioned for the sketch (a nearly singular
-                // reduced Hessian). Raising the penalties would not help; a Hessian shift does.
-                tau = (10.0 * tau).max(1e-4);
-                shifts += 1;
+            if inner_missed && continuations < 3 {
+                // The sketch stopped at its step limit above its accuracy target: continue
+                // it (from the current z) before touching the penalties.
+                continuations += 1;
+                continue;
+            }
+            if inner_missed && !relaxed {
+                // Still above the superlinear target: fall back to the linear-rate accuracy
+                // (θ_k = 1) for this iteration, which the current z usually meets already.
+                relaxed = true;
                 continue;
             }
             mu *= s.vartheta * s.vartheta;
@@ -430,6 +446,13 @@ pub fn solve(
         outer += 1;
         match accepted {
             Some((xt, lt, et)) => {
+                if alpha < 0.1 {
+                    // The line search cut the step by more than 10: the quadratic model was
+                    // far off (typically a nearly singular Hessian and a huge step). Damp the
+                    // next steps as Levenberg–Marquardt would, with a shift scaled by the cut;
+                    // it decays by 3 per iteration once full steps are accepted.
+                    damping = (tau.max(1e-4) / alpha).min(1e8);
+                }
                 if prev_steps.len() == 2 {
                     prev_steps.remove(0);
                 }
