@@ -53,13 +53,14 @@ def ipopt(P, n, m, x0, tol, extra=None):
 
 def kkt_of(P, x, info):
     """Unscaled ||(grad f + J^T lambda, c)|| of an IPOPT answer (cyipopt: L = f + lambda^T g)."""
+    import scipy.sparse as sps
     g = np.asarray(P.gradient(x), dtype=float)
     n = len(x)
     m = len(info["g"])
     if hasattr(P, "jacobianstructure"):
         r, c = P.jacobianstructure()
-        J = np.zeros((m, n))
-        np.add.at(J, (np.asarray(r), np.asarray(c)), np.asarray(P.jacobian(x)))
+        J = sps.coo_matrix((np.asarray(P.jacobian(x), dtype=float), (np.asarray(r), np.asarray(c))),
+                           shape=(m, n)).tocsr()
     else:
         J = np.asarray(P.jacobian(x), dtype=float).reshape(m, n)
     gl = g + J.T @ info["mult_g"]
@@ -109,9 +110,10 @@ def run_logreg(quick):
     if quick:
         cases = [(1000, 10, False), (1000, 100, False), (1000, 10, True)]
     print("## Constrained logistic regression (same instance for both: ours exported to .npy)\n")
-    print("| n | m | sphere | tol | ours s | ours it (CG) | ours f | ours KKT | IPOPT L-BFGS s "
-          "| it | f | KKT | IPOPT exact s | it | f | KKT | speed-up vs best IPOPT |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("IPOPT's `tol` is a scaled error; its answers are re-measured by the unscaled KKT "
+          "residual. *IPOPT to KKT 1e-6* is its fastest run (L-BFGS or exact Hessian, tol 1e-6, "
+          "1e-7 or 1e-8) whose answer has KKT <= 1e-6.\n")
+    rows, summary = [], []
     for n, m, sphere in cases:
         with tempfile.TemporaryDirectory() as d:
             base = ["--logreg-random", str(n), "--constraints", str(m), "--seed", "1"]
@@ -125,28 +127,39 @@ def run_logreg(quick):
             x0 = np.load(os.path.join(d, "x0.npy"))
             meta = json.load(open(os.path.join(d, "instance.json")))
         mm = m + (1 if sphere else 0)
+        case = "%d / %d%s" % (n, m, " + sphere" if sphere else "")
         for tol in (1e-6, 1e-8):
             r = first if tol == 1e-6 else ours(base + ["--tol", "%g" % tol])
-            row = [n, m, "yes" if sphere else "no", "%g" % tol, "%.3f" % r["elapsed"],
-                   "%d (%d)" % (r["iterations"], r["stats"]["inner_iterations"]),
-                   "%.8f" % r["objective"], "%.1e" % r["residuals"]["kkt"]]
-            best = None
-            for exact in (False, True):
-                if exact and n > 2000:
-                    row += ["-", "-", "-", "-"]
-                    continue
+            rows.append((case, "ours (projected CG)", "%g" % tol, "%.3f" % r["elapsed"],
+                         "%d (%d CG)" % (r["iterations"], r["stats"]["inner_iterations"]),
+                         "%.10f" % r["objective"], "%.1e" % r["residuals"]["kkt"], r["status"]))
+        best = None
+        for exact in (False, True):
+            if exact and n > 2000:
+                continue
+            for tol in (1e-6, 1e-7, 1e-8):
                 P = ip.LogReg(A, y, C, dd, meta["ridge"], sphere, exact)
                 extra = {} if exact else {"hessian_approximation": "limited-memory"}
                 x, info, it, t = ipopt(P, n, mm, x0, tol, extra)
                 k = kkt_of(P, x, info)
-                ok = info["status"] == 0
-                row += ["%.3f%s" % (t, "" if ok else " (status %d)" % info["status"]), it,
-                        "%.8f" % info["obj_val"], "%.1e" % k]
-                if ok and (best is None or t < best):
-                    best = t
-            row.append("%.1fx" % (best / r["elapsed"]) if best else "-")
-            print("| " + " | ".join(str(c) for c in row) + " |")
-            sys.stdout.flush()
+                name = "IPOPT " + ("exact Hessian" if exact else "L-BFGS")
+                rows.append((case, name, "%g" % tol, "%.3f" % t, str(it), "%.10f" % info["obj_val"],
+                             "%.1e" % k, "status %d" % info["status"]))
+                if info["status"] == 0 and k <= 1e-6 and (best is None or t < best[0]):
+                    best = (t, "%s, tol %g" % (name, tol))
+                sys.stdout.flush()
+        ok = first["status"] == "converged" and first["residuals"]["kkt"] <= 1e-6
+        summary.append((case, "%.3f" % first["elapsed"] if ok else "not reached",
+                        "%.3f (%s)" % best if best else "not reached",
+                        "%.1fx" % (best[0] / first["elapsed"]) if best and ok else "-"))
+    print("| n / m | ours to KKT 1e-6 (s) | IPOPT to KKT 1e-6 (s) | IPOPT / ours |")
+    print("|---|---|---|---|")
+    for s_ in summary:
+        print("| " + " | ".join(s_) + " |")
+    print("\n| n / m | solver | tol | seconds | iterations | f | KKT | status |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r_ in rows:
+        print("| " + " | ".join(r_) + " |")
     print()
 
 

@@ -7,17 +7,27 @@
 //!
 //! 1. **Newton–KKT system** `[[B, Gᵀ], [G, 0]] (Δx, Δλ) = −∇L` with `B = H + τI`, solved by
 //!    [`kkt::sketch_solve`] until `‖r‖ ≤ θ_k δ ‖∇L‖` (adaptive accuracy; `θ_k = min(1, ‖∇L‖)`
-//!    for the superlinear variant) or by [`kkt::direct_solve`].
+//!    for the superlinear variant, never below `tol/10`), by [`pcg::projected_cg`]
+//!    (matrix-free, for problems with a Hessian operator) or by [`kkt::direct_solve`]. The
+//!    sketches start from the least-residual combination of the last two Newton steps
+//!    ([`kkt::recycled_start`]); a sketch that misses the superlinear target falls back to
+//!    `θ_k = 1` for that iteration.
 //! 2. **Hessian modification**: if the step has curvature `Δxᵀ B Δx < ξ_B ‖Δx‖²`, the
 //!    reduced Hessian is not positive definite along it: `τ ← max(10⁻⁴, 10 τ)` and the
 //!    system is solved again (an inertia-free test, as in Curtis, Nocedal & Wächter 2009; the
 //!    paper shifts by `ξ_B + ‖H‖` at once, which turns Newton into a gradient method on
-//!    problems with degenerate minima). A singular KKT matrix gets the same shift.
+//!    problems with degenerate minima). A singular KKT matrix, negative curvature met by CG,
+//!    or a sketch that cannot halve its residual (a nearly singular reduced Hessian) get the
+//!    same shift. After a line search that cut the step below `α = 0.1`, the next
+//!    iterations start from a Levenberg–Marquardt damping `τ/α`, divided by 3 per iteration.
 //! 3. **Merit** `L_{μ,ν}(x, λ) = f + λᵀc + (μ/2)‖c‖² + (ν/2)‖∇ₓL‖²`, with gradient
-//!    `(∇ₓL + ν H ∇ₓL + μ Gᵀc, c + ν G ∇ₓL)` (the Lagrangian Hessian, not `∇²f`).
-//!    **Descent test** `∇L_{μ,ν}ᵀ z ≤ −(ν/2)‖∇L‖²`; if it fails, `μ ← ϑ²μ`, `ν ← ν/ϑ`,
-//!    `δ ← δ/ϑ⁴` and the system is solved again.
-//! 4. **Armijo backtracking** on `L_{μ,ν}` from `α = 1` (halving, `β = 0.1`).
+//!    `(∇ₓL + ν H ∇ₓL + μ Gᵀc, c + ν G ∇ₓL)` (the Lagrangian Hessian, not `∇²f`; the term
+//!    `(H∇ₓL)ᵀΔx` is computed as `∇ₓLᵀ(HΔx)`, so no extra Hessian product).
+//!    **Descent test** `∇L_{μ,ν}ᵀ z ≤ −(ν/2)‖∇L‖²`; if it fails, a full step that halves
+//!    `‖∇L‖` is taken as it is (a watchdog for failures caused by rounding near a
+//!    solution), else `μ ← ϑ²μ`, `ν ← ν/ϑ`, `δ ← δ/ϑ⁴` and the system is solved again.
+//! 4. **Armijo backtracking** on `L_{μ,ν}` from `α = 1` (halving, `β = 0.1`), with a slack
+//!    of 100 ulps of the merit value so that steps are not rejected on rounding.
 //!
 //! The run stops when `‖∇L‖ ≤ tol`. Reported: KKT residual, stationarity, constraint
 //! violation, multipliers, outer and inner iterations.
@@ -282,7 +292,8 @@ pub fn solve(
         let mut tau = damping;
         let mut z = vec![0.0; n + m];
         let mut failed = None;
-        let (mut first_attempt, mut continuations, mut relaxed) = (true, 0, false);
+        let (mut first_attempt, mut relaxed) = (true, false);
+        let (mut tried_full_step, mut full_step) = (false, None);
         let slope = loop {
             let mut inner_missed = false;
             if let Some(proj) = projector.as_deref_mut() {
@@ -337,6 +348,12 @@ pub fn solve(
                     t.push((j, n + i, *v));
                 }
                 let k = Csr::from_triplets(n + m, &t);
+                // Shifts for a stalled sketch stop at ten times the Hessian's scale: beyond it
+                // the system only gets worse conditioned again (τI against the Jacobian).
+                let shift_cap = 10.0
+                    * h.iter()
+                        .filter(|(_, (i, j))| i == j)
+                        .fold(1.0f64, |a, (v, _)| a.max(v.abs()));
                 match method {
                     KktMethod::Direct => match pool.install(|| kkt::direct_solve(&k, &rhs)) {
                         Ok(sol) => z = sol,
@@ -377,7 +394,7 @@ pub fn solve(
                         });
                         inner_total += r.steps;
                         inner_missed = r.residual > target;
-                        if r.residual > 0.5 * kkt_norm && tau < 1e12 {
+                        if r.residual > 0.5 * kkt_norm && tau < shift_cap {
                             // Not even one halving of the residual: the KKT matrix is too
                             // ill-conditioned for the sketch (a nearly singular reduced
                             // Hessian); shift the Hessian.
@@ -406,17 +423,26 @@ pub fn solve(
             if slope <= -0.5 * nu * kkt_norm * kkt_norm || mu > 1e8 || nu < 1e-8 {
                 break slope;
             }
-            if inner_missed && continuations < 3 {
-                // The sketch stopped at its step limit above its accuracy target: continue
-                // it (from the current z) before touching the penalties.
-                continuations += 1;
-                continue;
-            }
             if inner_missed && !relaxed {
                 // Still above the superlinear target: fall back to the linear-rate accuracy
                 // (θ_k = 1) for this iteration, which the current z usually meets already.
                 relaxed = true;
                 continue;
+            }
+            if !tried_full_step {
+                // Near a solution the descent test can fail on rounding alone, and raising
+                // the penalties then only degrades the merit's control of λ. A full step that
+                // halves the KKT residual is accepted as it is (a watchdog, as in SQP codes).
+                tried_full_step = true;
+                let (dx, dl) = z.split_at(n);
+                let xt: Vec<f64> = x.iter().zip(dx).map(|(a, d)| a + d).collect();
+                let lt: Vec<f64> = lambda.iter().zip(dl).map(|(a, d)| a + d).collect();
+                let et = evaluate(p, &xt, &lt);
+                let kt = (norm2(&et.gl) + norm2(&et.c)).sqrt();
+                if kt <= 0.5 * kkt_norm && et.f.is_finite() {
+                    full_step = Some((xt, lt, et));
+                    break 0.0;
+                }
             }
             mu *= s.vartheta * s.vartheta;
             nu /= s.vartheta;
@@ -429,15 +455,18 @@ pub fn solve(
         }
         // Armijo backtracking on the merit.
         let m0 = merit(&e, &lambda, mu, nu);
+        // Rounding slack: near a solution the predicted decrease is below the precision of
+        // the merit value itself, and comparing in that noise would reject every step.
+        let slack = 100.0 * f64::EPSILON * m0.abs().max(1.0);
         let mut alpha = 1.0;
         let (dx, dl) = z.split_at(n);
-        let mut accepted = None;
-        for _ in 0..40 {
+        let mut accepted = full_step;
+        for _ in 0..if accepted.is_some() { 0 } else { 40 } {
             let xt: Vec<f64> = x.iter().zip(dx).map(|(a, d)| a + alpha * d).collect();
             let lt: Vec<f64> = lambda.iter().zip(dl).map(|(a, d)| a + alpha * d).collect();
             let et = evaluate(p, &xt, &lt);
             let mt = merit(&et, &lt, mu, nu);
-            if mt.is_finite() && mt <= m0 + alpha * s.armijo * slope.min(0.0) {
+            if mt.is_finite() && mt <= m0 + alpha * s.armijo * slope.min(0.0) + slack {
                 accepted = Some((xt, lt, et));
                 break;
             }
