@@ -20,6 +20,7 @@
 pub mod binary;
 pub mod error;
 pub mod exact;
+pub mod game;
 pub mod generators;
 pub mod graph;
 pub mod io;
