@@ -64,6 +64,9 @@ enum Command {
     /// Equality-constrained NLP min f(x) s.t. c(x) = 0 (exact augmented Lagrangian, sketched
     /// or direct Newton-KKT steps); problems as formulas (Hock-Schittkowski JSON format).
     Nlp(commands::nlp::NlpArgs),
+    /// Zero-sum matrix game min_x max_y x'Ay (variance-reduced Halpern with restarts),
+    /// with the duality gap as certificate.
+    Game(commands::game::GameArgs),
 }
 
 /// Flags shared by every subcommand.
@@ -120,6 +123,7 @@ where
         Command::Ot(a) => commands::ot::run(&a, io),
         Command::Sdp(a) => commands::sdp::run(&a, io),
         Command::Nlp(a) => commands::nlp::run(&a, io),
+        Command::Game(a) => commands::game::run(&a, io),
     };
     match result {
         Ok(()) => EXIT_OK,

@@ -880,3 +880,53 @@ fn nlp_logistic_regression_on_libsvm_file() {
     assert_ne!(out.status.code(), Some(0));
     assert!(text(&out.stderr).contains(":2"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn game_from_file_and_generated() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rps.txt");
+    std::fs::write(
+        &path,
+        "# rock paper scissors, shifted by 2\n3 3\n2 1 3\n3 2 1\n1 3 2\n",
+    )
+    .unwrap();
+    let out_file = dir.path().join("strategies.json");
+    let out = run(&[
+        "game",
+        path.to_str().unwrap(),
+        "--gap",
+        "1e-9",
+        "--json",
+        "-o",
+        out_file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let r: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(r["status"], "converged");
+    assert!(r["residuals"]["gap"].as_f64().unwrap() <= 1e-9);
+    assert!((r["objective"].as_f64().unwrap() - 2.0).abs() <= 1e-9);
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out_file).unwrap()).unwrap();
+    for p in s["x"].as_array().unwrap() {
+        assert!((p.as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-8);
+    }
+    let out = run(&[
+        "game",
+        "--generate",
+        "gaussian",
+        "--size",
+        "30",
+        "--method",
+        "eg",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("converged"));
+    std::fs::write(&path, "2 2\n1 2\n3 nope\n").unwrap();
+    let out = run(&["game", path.to_str().unwrap()]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stderr).contains("rps.txt:3"),
+        "{}",
+        text(&out.stderr)
+    );
+}

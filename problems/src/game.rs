@@ -21,6 +21,9 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 use std::path::Path;
 
+/// Matrices with fewer entries are multiplied on the calling thread (no pool hand-off).
+const PAR_MIN: usize = 1 << 16;
+
 /// A zero-sum matrix game; the row player (`x`, `m` strategies) minimises `xᵀAy`, the column
 /// player (`y`, `n` strategies) maximises it.
 #[derive(Debug, Clone)]
@@ -92,6 +95,12 @@ impl MatrixGame {
 
     /// `out = A y` (parallel over rows).
     pub fn a_y(&self, y: &[f64], out: &mut [f64]) {
+        if self.m * self.n < PAR_MIN {
+            out.iter_mut()
+                .enumerate()
+                .for_each(|(i, o)| *o = dot(self.row(i), y));
+            return;
+        }
         out.par_iter_mut()
             .with_min_len(64)
             .enumerate()
@@ -100,6 +109,12 @@ impl MatrixGame {
 
     /// `out = Aᵀ x` (parallel over columns).
     pub fn at_x(&self, x: &[f64], out: &mut [f64]) {
+        if self.m * self.n < PAR_MIN {
+            out.iter_mut()
+                .enumerate()
+                .for_each(|(j, o)| *o = dot(self.col(j), x));
+            return;
+        }
         out.par_iter_mut()
             .with_min_len(64)
             .enumerate()

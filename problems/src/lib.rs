@@ -26,6 +26,7 @@ pub mod graph;
 pub mod io;
 pub mod maxcut;
 pub mod mimo;
+pub mod monotone;
 pub mod nlp;
 pub mod ot;
 pub mod qubo;

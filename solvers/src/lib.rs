@@ -29,6 +29,7 @@
 pub mod binary;
 pub mod core;
 pub mod linalg;
+pub mod monotone;
 pub mod nlp;
 pub mod ot;
 pub mod sdp;

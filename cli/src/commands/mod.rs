@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod game;
 pub mod maxcut;
 pub mod maxsat;
 pub mod mcpg_args;

@@ -93,7 +93,9 @@ pub fn game_exact(g: &MatrixGame) -> Result<(f64, Vec<f64>, Vec<f64>), ProblemEr
         }
     }
     let y: Vec<f64> = (0..n).map(|j| t[n * w + m + j] * vprime).collect();
-    Ok((vprime - shift, x, y))
+    // The value from the strategies' own bounds (more accurate than 1/z − shift).
+    let (_, hi, lo) = g.gap(&x, &y);
+    Ok((0.5 * (hi + lo), x, y))
 }
 
 #[cfg(test)]

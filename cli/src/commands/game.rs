@@ -1,0 +1,159 @@
+//! `solve game`: zero-sum matrix games `min_x max_y xᵀAy` by (variance-reduced) Halpern
+//! iterations with adaptive restarts.
+
+use super::{CliError, common_settings, kv, out_err};
+use crate::progress::CliObserver;
+use crate::{CommonArgs, Io};
+use clap::{Args, ValueEnum};
+use mathprog_problems::game::{MatrixGame, read_game};
+use mathprog_solvers::monotone::{Method, MonotoneSettings, solve_game};
+use std::path::PathBuf;
+
+/// Methods on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MethodArg {
+    /// Variance-reduced Halpern (Cai, Alacaoglu & Diakonikolas 2024, Alg. 1).
+    VrHalpern,
+    /// Deterministic Halpern (anchored extragradient).
+    Halpern,
+    /// Extragradient.
+    Eg,
+}
+
+/// Generated games.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GenArg {
+    /// Policeman and burglar, A_ij = w_i (1 - exp(-0.8|i - j|)), w_i = |N(0,1)|.
+    Policeman,
+    /// Entries uniform in [0, 1).
+    Uniform,
+    /// Entries N(0, 1).
+    Gaussian,
+}
+
+/// Arguments of `solve game`.
+#[derive(Args, Debug)]
+pub struct GameArgs {
+    /// The payoff matrix A (row player minimises x'Ay): dense text ("m n" then the entries
+    /// row by row) or Matrix Market (array or coordinate).
+    #[arg(value_name = "FILE", required_unless_present = "generate")]
+    file: Option<PathBuf>,
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Instead of a file: a generated n x n game (seeded by --seed).
+    #[arg(long, value_enum, requires = "size", conflicts_with = "file")]
+    generate: Option<GenArg>,
+    /// Size n of the generated game.
+    #[arg(long, value_name = "N")]
+    size: Option<usize>,
+    /// Iteration.
+    #[arg(long, value_enum, default_value_t = MethodArg::Halpern)]
+    method: MethodArg,
+    /// Stop when the duality gap of the strategies is at most T.
+    #[arg(long, value_name = "T", default_value_t = 1e-6)]
+    gap: f64,
+    /// Stop when the operator residual |u - P(u - F(u))| is at most T (default: off, 0).
+    #[arg(long, value_name = "T", default_value_t = 0.0)]
+    tol: f64,
+    /// Step as a multiple of 1/L.
+    #[arg(long, value_name = "S", default_value_t = 1.0)]
+    step_scale: f64,
+    /// Try the exact support refinement once the gap is below G (0 disables it).
+    #[arg(long, value_name = "G", default_value_t = 1e-2)]
+    refine_below: f64,
+    /// Disable the adaptive restarts of the anchor.
+    #[arg(long)]
+    no_restart: bool,
+    /// Limit on epochs (full operator evaluations or n component calls).
+    #[arg(long, value_name = "N")]
+    max_epochs: Option<u64>,
+}
+
+/// Run `solve game`.
+pub fn run(a: &GameArgs, io: &mut Io<'_>) -> Result<(), CliError> {
+    let game = match (&a.file, a.generate) {
+        (_, Some(g)) => {
+            let n = a.size.unwrap_or(0);
+            let seed = a.common.seed;
+            match g {
+                GenArg::Policeman => MatrixGame::policeman_burglar(n, seed),
+                GenArg::Uniform => MatrixGame::uniform(n, n, seed),
+                GenArg::Gaussian => MatrixGame::gaussian(n, n, seed),
+            }
+            .map_err(|e| CliError::Usage(e.to_string()))?
+        }
+        (Some(path), None) => read_game(path)?,
+        (None, None) => return Err(CliError::Usage("give a FILE or --generate".into())),
+    };
+    let mut s = MonotoneSettings::default();
+    s.common = common_settings(&a.common, io.stop.clone())?;
+    s.common.max_iter = a.max_epochs;
+    if s.common.time_limit.is_none() && a.max_epochs.is_none() {
+        s.common.time_limit = Some(600.0);
+    }
+    s.method = match a.method {
+        MethodArg::VrHalpern => Method::VrHalpern,
+        MethodArg::Halpern => Method::Halpern,
+        MethodArg::Eg => Method::Extragradient,
+    };
+    s.tol = a.tol;
+    s.step_scale = a.step_scale;
+    if a.no_restart {
+        s.restart_factor = None;
+    }
+    let quiet = a.common.quiet || a.common.json;
+    let bar = !quiet && io.stderr_is_terminal;
+    let report = {
+        let mut obs = CliObserver::new(if quiet { None } else { Some(&mut *io.stderr) }, bar);
+        solve_game(
+            &game,
+            &s,
+            Some(a.gap),
+            (a.refine_below > 0.0).then_some(a.refine_below),
+            &mut obs,
+        )
+        .map_err(|e| CliError::Failed(e.to_string()))?
+    };
+    if let Some(path) = &a.common.output {
+        let text = serde_json::to_string_pretty(&report.solution)
+            .map_err(|e| CliError::Failed(e.to_string()))?;
+        mathprog_problems::io::write_atomic(path, |w| w.write_all(text.as_bytes()))?;
+    }
+    if a.common.json {
+        return super::print_json(io.stdout, &report);
+    }
+    let out = &mut *io.stdout;
+    kv(
+        out,
+        "game",
+        format!("{} ({} x {})", game.name(), game.rows(), game.cols()),
+    )?;
+    kv(
+        out,
+        "value",
+        format!(
+            "in [{:.10}, {:.10}] (duality gap {:.2e})",
+            report.solution.lower, report.solution.upper, report.residuals["gap"]
+        ),
+    )?;
+    kv(
+        out,
+        "residual",
+        format!("{:.2e}", report.residuals["residual"]),
+    )?;
+    kv(out, "status", report.status)?;
+    kv(
+        out,
+        "work",
+        format!(
+            "{:.1} epochs, {} restarts, {} support refinements ({} improved the gap)",
+            report.stats["epochs"].as_f64().unwrap_or(0.0),
+            report.stats["restarts"],
+            report.stats["refinements"],
+            report.stats["refinements_accepted"]
+        ),
+    )?;
+    kv(out, "time", format!("{:.3} s", report.elapsed))?;
+    out.flush().map_err(out_err)?;
+    Ok(())
+}
