@@ -14,6 +14,7 @@
 //! benchmark ([`MatrixGame::policeman_burglar`], [`MatrixGame::uniform`],
 //! [`MatrixGame::gaussian`]).
 
+use crate::dense::dot;
 use crate::error::{ProblemError, ReadError};
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
@@ -197,24 +198,6 @@ impl MatrixGame {
         }
         Self::new(&format!("policeman-burglar-{n}-s{seed}"), n, n, a)
     }
-}
-
-/// `aᵀb` with four accumulators.
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut acc = [0.0f64; 4];
-    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
-    let tail: f64 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for k in 0..4 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 /// Euclidean projection onto the probability simplex `{x ≥ 0, Σx = 1}`, in place

@@ -18,6 +18,7 @@
 #![deny(missing_docs)]
 
 pub mod binary;
+mod dense;
 pub mod error;
 pub mod exact;
 pub mod game;

@@ -62,6 +62,17 @@ pub fn kv(out: &mut dyn Write, key: &str, value: impl std::fmt::Display) -> Resu
     writeln!(out, "{key:<14}{value}").map_err(out_err)
 }
 
+/// Write `value` as pretty JSON to `path`, atomically (the `--output` of the JSON-solution
+/// commands).
+pub fn write_json_file(
+    path: &std::path::Path,
+    value: &impl serde::Serialize,
+) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Failed(e.to_string()))?;
+    mathprog_problems::io::write_atomic(path, |w| w.write_all(text.as_bytes()))?;
+    Ok(())
+}
+
 /// Print one JSON document on one line of stdout (the `--json` output of every command).
 pub fn print_json(out: &mut dyn Write, value: &impl serde::Serialize) -> Result<(), CliError> {
     let text = serde_json::to_string(value).map_err(|e| CliError::Failed(e.to_string()))?;

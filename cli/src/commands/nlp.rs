@@ -191,9 +191,7 @@ pub fn run(a: &NlpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
             .insert("file".into(), a.file.display().to_string().into());
     }
     if let Some(path) = &a.common.output {
-        let text = serde_json::to_string_pretty(&report.solution)
-            .map_err(|e| CliError::Failed(e.to_string()))?;
-        mathprog_problems::io::write_atomic(path, |w| w.write_all(text.as_bytes()))?;
+        super::write_json_file(path, &report.solution)?;
     }
     if a.common.json {
         return super::print_json(io.stdout, &report);

@@ -18,6 +18,7 @@
 //! same point cost no extra pass.
 
 use super::{EqualityNlp, HessianOperator, csr_from_triplets};
+use crate::dense::dot;
 use crate::error::ProblemError;
 use crate::error::ReadError;
 use crate::io::libsvm::LibsvmData;
@@ -73,21 +74,6 @@ impl Features {
 enum Row<'a> {
     Dense(&'a [f64]),
     Sparse(&'a [usize], &'a [f64]),
-}
-
-/// `aᵀb` with eight independent accumulators (vectorisable without reassociation flags).
-#[inline(always)]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut acc = [0.0f64; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for i in 0..8 {
-            acc[i] += x[i] * y[i];
-        }
-    }
-    let tail: f64 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
-    (acc[0] + acc[4]) + (acc[1] + acc[5]) + (acc[2] + acc[6]) + (acc[3] + acc[7]) + tail
 }
 
 /// `aᵀb` in SIMD registers of the dispatched width (four accumulators).

@@ -160,7 +160,13 @@ pub fn solve_game(
     .map_err(|e| SolveError::InvalidInput(e.to_string()))?;
     let game = &centred;
     let m = game.rows();
-    let measure = |u: &[f64]| game.gap(&u[..m], &u[m..]).0;
+    // The iterates are on the simplices and F(u) = (Ay, −Aᵀx): the gap
+    // max_j (Aᵀx)_j − min_i (Ay)_i costs nothing more (the centring shift cancels).
+    let measure = |_u: &[f64], f: &[f64]| {
+        let upper = f[m..].iter().fold(f64::NEG_INFINITY, |a, v| a.max(-v));
+        let lower = f[..m].iter().copied().fold(f64::INFINITY, f64::min);
+        upper - lower
+    };
     let target = gap_tol.unwrap_or(-1.0);
     let t0 = std::time::Instant::now();
     let mut u: Option<Vec<f64>> = None;
@@ -177,6 +183,8 @@ pub fn solve_game(
         };
         last = solve_from(game, &settings, u.as_deref(), Some(&extra), observer)?;
         epochs += last.stats["epochs"].as_f64().unwrap_or(0.0);
+        // Later runs reuse the Lipschitz estimate (100 power iterations) of the first.
+        settings.lipschitz = last.stats["lipschitz"].as_f64();
         let gap = last.residuals["gap"];
         if last.status != Status::Converged || gap <= target {
             break;

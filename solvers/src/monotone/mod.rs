@@ -69,6 +69,9 @@ pub struct MonotoneSettings {
     pub restart_factor: Option<f64>,
     /// Epochs between residual checks (each check costs one epoch).
     pub check_every: f64,
+    /// A known Lipschitz constant of the method (`L` of `F`, or the RMS component constant
+    /// for VR-Halpern; reported as `stats["lipschitz"]`), which skips its estimate.
+    pub lipschitz: Option<f64>,
 }
 
 impl Default for MonotoneSettings {
@@ -80,17 +83,19 @@ impl Default for MonotoneSettings {
             step_scale: 1.0,
             restart_factor: Some(0.5),
             check_every: 1.0,
+            lipschitz: None,
         }
     }
 }
 
 /// An extra stopping test evaluated at every residual check, e.g. a game's duality gap:
-/// returns the measure, and the run stops when it is at most its tolerance.
+/// returns the measure, and the run stops when it is at most its tolerance. It is given the
+/// (feasible) iterate `u` and `F(u)`, already computed for the residual.
 pub struct ExtraStop<'a> {
     /// Name in reports (`"gap"`).
     pub name: &'static str,
-    /// The measure at `u`.
-    pub measure: &'a (dyn Fn(&[f64]) -> f64 + Sync),
+    /// The measure at `u`, from `(u, F(u))`.
+    pub measure: &'a (dyn Fn(&[f64], &[f64]) -> f64 + Sync),
     /// Stop when the measure is at most this.
     pub tol: f64,
 }
@@ -147,9 +152,11 @@ pub fn solve_from(
         seed: s.common.seed,
     });
     let mut rng = stream_rng(s.common.seed, 0x4A1, 0);
-    let lip = pool.install(|| match s.method {
-        Method::VrHalpern => op.component_lipschitz(),
-        _ => op.lipschitz(),
+    let lip = s.lipschitz.unwrap_or_else(|| {
+        pool.install(|| match s.method {
+            Method::VrHalpern => op.component_lipschitz(),
+            _ => op.lipschitz(),
+        })
     });
     if !(lip.is_finite() && lip > 0.0) {
         return Err(SolveError::InvalidInput(format!(
@@ -197,11 +204,7 @@ pub fn solve_from(
             checks += 1;
             next_check = epochs + s.check_every;
             if let Some(x) = extra {
-                extra_val = if small {
-                    (x.measure)(&u)
-                } else {
-                    pool.install(|| (x.measure)(&u))
-                };
+                extra_val = (x.measure)(&u, &f);
             }
             let extras = [
                 ("residual", res),
@@ -304,6 +307,7 @@ pub fn solve_from(
     stats.insert("restarts".into(), restarts.into());
     stats.insert("steps".into(), steps.into());
     stats.insert("step".into(), eta.into());
+    stats.insert("lipschitz".into(), lip.into());
     stats.insert(
         "method".into(),
         serde_json::to_value(s.method).unwrap_or_default(),
