@@ -71,6 +71,18 @@ enum Command {
     /// (double loop or stochastic single loop) or AID: quadratic, nonunique, ridge tuning, data
     /// hyper-cleaning.
     Bilevel(commands::bilevel::BilevelArgs),
+    /// Every GPU kernel against its CPU twin: error and CPU/GPU times (needs a build with
+    /// `--features cuda` and an NVIDIA GPU).
+    BenchGpu(commands::bench_gpu::BenchGpuArgs),
+}
+
+/// Input sizes of `solve bench-gpu`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scale {
+    /// Small inputs.
+    Test,
+    /// Benchmark sizes.
+    Bench,
 }
 
 /// Flags shared by every subcommand.
@@ -85,6 +97,10 @@ pub struct CommonArgs {
     /// Worker threads (default: all cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Where the large kernels run: cpu, cuda (an NVIDIA GPU; needs a build with
+    /// `--features cuda`) or auto (the GPU when usable, else the CPU, said in the report).
+    #[arg(long, value_name = "B", default_value = "cpu")]
+    pub backend: mathprog_solvers::linalg::backend::Backend,
     /// Print one JSON report on stdout (and nothing on stderr but errors).
     #[arg(long)]
     pub json: bool,
@@ -129,6 +145,7 @@ where
         Command::Nlp(a) => commands::nlp::run(&a, io),
         Command::Game(a) => commands::game::run(&a, io),
         Command::Bilevel(a) => commands::bilevel::run(&a, io),
+        Command::BenchGpu(a) => commands::bench_gpu::run(&a, io),
     };
     match result {
         Ok(()) => EXIT_OK,

@@ -1058,3 +1058,75 @@ fn bilevel_problems_from_the_cli() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn backend_flag_auto_falls_back_and_cuda_fails_clearly_without_a_gpu() {
+    let f = root("../shared/data/ot/pc2d_sqeuclid_n50.txt");
+    let f = f.to_str().unwrap();
+    let why = mathprog_solvers::linalg::backend::gpu_unavailable_reason();
+    // Human summary: a `backend` line when auto could not use a GPU (or did).
+    let out = run(&["ot", f, "--backend", "auto", "--threads", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    let line = s
+        .lines()
+        .find(|l| l.starts_with("backend"))
+        .unwrap_or_else(|| panic!("no backend line in\n{s}"));
+    // JSON report.
+    let out = run(&["ot", f, "--backend", "auto", "--json"]);
+    let r: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    match &why {
+        Some(reason) => {
+            assert!(
+                line.contains("cpu") && line.contains("ran on the CPU"),
+                "{line}"
+            );
+            assert_eq!(r["backend"]["name"], "cpu");
+            assert!(
+                r["backend"]["note"]
+                    .as_str()
+                    .unwrap()
+                    .contains(reason.as_str())
+            );
+            // An explicit request is an error that says why (exit 1), and so is bench-gpu.
+            let out = run(&["ot", f, "--backend", "cuda"]);
+            assert_eq!(out.status.code(), Some(1));
+            assert!(
+                text(&out.stderr).contains(reason.as_str()),
+                "{}",
+                text(&out.stderr)
+            );
+            let out = run(&["bench-gpu", "--scale", "test"]);
+            assert_eq!(out.status.code(), Some(1));
+            assert!(
+                text(&out.stderr).contains("bench-gpu"),
+                "{}",
+                text(&out.stderr)
+            );
+        }
+        None => {
+            assert!(line.contains("cuda"), "{line}");
+            assert_eq!(r["backend"]["name"], "cuda");
+            let out = run(&["bench-gpu", "--scale", "test", "--repeats", "1"]);
+            assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        }
+    }
+    // Methods without GPU kernels say so when asked for one.
+    let out = run(&[
+        "game",
+        "--generate",
+        "uniform",
+        "--size",
+        "20",
+        "--backend",
+        "auto",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let r: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(r["backend"]["name"], "cpu");
+    assert!(r["backend"]["note"].as_str().is_some());
+    // A bad value is a usage error.
+    let out = run(&["ot", f, "--backend", "tpu"]);
+    assert_eq!(out.status.code(), Some(2));
+}

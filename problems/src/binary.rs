@@ -95,4 +95,50 @@ pub trait BinaryObjective: Sync {
     fn energy_of_objective(&self, objective: f64) -> f64 {
         objective
     }
+
+    /// The problem as a sparse Ising model ([`IsingView`]), for accelerators that run many
+    /// chains at once (the CUDA MCPG chains); `None` (default) when it is not one. When
+    /// `Some`, the state must be the local fields `h_v = field_v + Σ_k w_k x_{idx_k}` and
+    /// `flip_delta`, `flip` and `energy` must follow [`IsingView`]'s rules exactly.
+    fn ising(&self) -> Option<IsingView<'_>> {
+        None
+    }
+
+    /// Set `state` to the local fields `h` computed elsewhere (a GPU), for problems whose
+    /// state is the local fields of their [`IsingView`]; returns `false` (default) when the
+    /// state is something else, and the caller then rebuilds it with
+    /// [`BinaryObjective::reset_state`].
+    fn load_fields(&self, _state: &mut Self::State, _h: &[f64]) -> bool {
+        false
+    }
+}
+
+/// How an [`IsingView`] turns spins into an energy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IsingKind {
+    /// MaxCut: `E = −½ Σ_v Σ_{k: x_{idx_k} ≠ x_v} w_k` (minus the cut), flip delta
+    /// `−x_v h_v`.
+    MaxCut,
+    /// QUBO in spin form: `E = c + Σ_v field_v x_v + Σ_v Σ_{k: idx_k > v} w_k x_v x_{idx_k}`,
+    /// flip delta `−2 x_v h_v`.
+    Ising,
+}
+
+/// A sparse symmetric coupling matrix (CSR, both triangles), fields and constant of a binary
+/// objective. Flipping `x_v` adds `2 x_v(new) w_k` to `h_{idx_k}` for the entries `k` of row
+/// `v`.
+#[derive(Debug, Clone, Copy)]
+pub struct IsingView<'a> {
+    /// Energy and flip rule.
+    pub kind: IsingKind,
+    /// CSR row pointers (`n + 1`).
+    pub ptr: &'a [usize],
+    /// CSR column indices.
+    pub idx: &'a [usize],
+    /// CSR values.
+    pub w: &'a [f64],
+    /// Linear fields (empty: all zero).
+    pub field: &'a [f64],
+    /// Constant term (QUBO).
+    pub constant: f64,
 }

@@ -147,6 +147,24 @@ impl BinaryObjective for MaxCut {
             .max(f64::MIN_POSITIVE)
     }
 
+    fn load_fields(&self, state: &mut Vec<f64>, h: &[f64]) -> bool {
+        state.clear();
+        state.extend_from_slice(h);
+        true
+    }
+
+    fn ising(&self) -> Option<crate::binary::IsingView<'_>> {
+        let (ptr, idx, w) = self.graph.csr();
+        Some(crate::binary::IsingView {
+            kind: crate::binary::IsingKind::MaxCut,
+            ptr,
+            idx,
+            w,
+            field: &[],
+            constant: 0.0,
+        })
+    }
+
     fn symmetry_pivot(&self) -> Option<usize> {
         self.order.first().copied()
     }

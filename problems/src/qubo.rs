@@ -266,6 +266,24 @@ impl BinaryObjective for Qubo {
         self.fields_into(s, g);
     }
 
+    fn load_fields(&self, state: &mut Vec<f64>, h: &[f64]) -> bool {
+        state.clear();
+        state.extend_from_slice(h);
+        true
+    }
+
+    fn ising(&self) -> Option<crate::binary::IsingView<'_>> {
+        let (ptr, idx, w) = self.couplings.csr();
+        Some(crate::binary::IsingView {
+            kind: crate::binary::IsingKind::Ising,
+            ptr,
+            idx,
+            w,
+            field: &self.h,
+            constant: self.constant,
+        })
+    }
+
     #[inline]
     fn flip_delta(&self, g: &Vec<f64>, s: &[Spin], v: usize) -> f64 {
         -2.0 * f64::from(s[v]) * g[v]

@@ -1,7 +1,7 @@
 //! `solve bilevel`: bilevel problems by the value-function penalty method (Kwon, Kwon, Wright
 //! & Nowak, ICLR 2024), with implicit differentiation (AID) as the baseline.
 
-use super::{CliError, common_settings, kv, out_err};
+use super::{CliError, backend_line, common_settings, kv, out_err};
 use crate::progress::CliObserver;
 use crate::{CommonArgs, Io};
 use clap::{Args, ValueEnum};
@@ -307,6 +307,7 @@ pub fn run(a: &BilevelArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         ),
     )?;
     kv(out, "status", report.status)?;
+    backend_line(out, &report.backend)?;
     kv(
         out,
         "work",

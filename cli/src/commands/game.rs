@@ -1,7 +1,7 @@
 //! `solve game`: zero-sum matrix games `min_x max_y xᵀAy` by (variance-reduced) Halpern
 //! iterations with adaptive restarts.
 
-use super::{CliError, common_settings, kv, out_err};
+use super::{CliError, backend_line, common_settings, kv, out_err};
 use crate::progress::CliObserver;
 use crate::{CommonArgs, Io};
 use clap::{Args, ValueEnum};
@@ -148,6 +148,7 @@ pub fn run(a: &GameArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         format!("{:.2e}", report.residuals["residual"]),
     )?;
     kv(out, "status", report.status)?;
+    backend_line(out, &report.backend)?;
     kv(
         out,
         "work",

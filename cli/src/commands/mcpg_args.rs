@@ -1,6 +1,6 @@
 //! Flags shared by the MCPG subcommands (`maxcut`, `maxsat`, `qubo`, `mimo`) and the run itself.
 
-use super::{CliError, common_settings, kv};
+use super::{CliError, backend_line, common_settings, kv};
 use crate::progress::CliObserver;
 use crate::{CommonArgs, Io};
 use clap::{Args, ValueEnum};
@@ -193,6 +193,7 @@ pub fn summary_tail(
     output: Option<&std::path::Path>,
 ) -> Result<(), CliError> {
     kv(out, "status", report.status)?;
+    backend_line(out, &report.backend)?;
     kv(
         out,
         "time",

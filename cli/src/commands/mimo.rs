@@ -1,7 +1,7 @@
 //! `solve mimo`: 4-QAM MIMO detection by MCPG, on a generated channel or an instance file.
 
 use super::mcpg_args::{Defaults, McpgArgs};
-use super::{CliError, kv, out_err};
+use super::{CliError, backend_line, kv, out_err};
 use crate::progress::CliObserver;
 use crate::{CommonArgs, Io};
 use clap::Args;
@@ -261,6 +261,7 @@ pub fn run(a: &MimoArgs, io: &mut Io<'_>) -> Result<(), CliError> {
                 ),
             )?;
             kv(out, "status", r.status)?;
+            backend_line(out, &r.backend)?;
         }
         if known > 0 {
             let k = known as f64;

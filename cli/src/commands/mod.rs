@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod bench_gpu;
 pub mod bilevel;
 pub mod game;
 pub mod maxcut;
@@ -54,8 +55,28 @@ pub fn common_settings(a: &CommonArgs, stop: StopToken) -> Result<Common, CliErr
     c.time_limit = a.time_limit;
     c.seed = a.seed;
     c.threads = a.threads;
+    c.backend = a.backend;
     c.stop = stop;
     Ok(c)
+}
+
+/// The summary line saying where the kernels ran, when that is worth saying (a GPU, or a
+/// note such as `--backend auto` falling back to the CPU).
+pub fn backend_line(
+    out: &mut dyn Write,
+    b: &mathprog_solvers::linalg::backend::BackendReport,
+) -> Result<(), CliError> {
+    let mut text = b.name.clone();
+    if let Some(d) = &b.device {
+        text.push_str(&format!(" ({d})"));
+    }
+    if let Some(n) = &b.note {
+        text.push_str(&format!(": {n}"));
+    }
+    if b.name != "cpu" || b.note.is_some() {
+        kv(out, "backend", text)?;
+    }
+    Ok(())
 }
 
 /// Write one line of the human summary.

@@ -1,7 +1,7 @@
 //! `solve nlp`: equality-constrained nonlinear programs `min f(x) s.t. c(x) = 0` by the exact
 //! augmented Lagrangian with sketched or direct Newton–KKT steps.
 
-use super::{CliError, common_settings, kv, out_err};
+use super::{CliError, backend_line, common_settings, kv, out_err};
 use crate::progress::CliObserver;
 use crate::{CommonArgs, Io};
 use clap::{Args, ValueEnum};
@@ -226,6 +226,7 @@ pub fn run(a: &NlpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         ),
     )?;
     kv(out, "status", report.status)?;
+    backend_line(out, &report.backend)?;
     kv(
         out,
         "iterations",

@@ -1,7 +1,7 @@
 //! `solve ot`: entropic optimal transport (dense cost matrix, point clouds or grid histograms)
 //! by Sinkhorn–Newton–Sparse or stabilised Sinkhorn.
 
-use super::{CliError, common_settings, kv, out_err};
+use super::{CliError, backend_line, common_settings, kv, out_err};
 use crate::progress::CliObserver;
 use crate::{CommonArgs, Io};
 use clap::Args;
@@ -360,6 +360,7 @@ pub fn run(a: &OtArgs, io: &mut Io<'_>) -> Result<(), CliError> {
             kv(out, name, format!("{w:.12e} (from <C,P>{exact})"))?;
         }
         kv(out, "status", report.status)?;
+        backend_line(out, &report.backend)?;
         let it = |k: &str| st.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
         match a.method {
             Method::Sns => kv(

@@ -1,7 +1,7 @@
 //! `solve sdp FILE.dat-s`: a semidefinite program in SDPA sparse format; `solve sdp --maxcut
 //! GRAPH`: the MaxCut SDP of a graph with a certified bound.
 
-use super::{CliError, common_settings, kv, out_err};
+use super::{CliError, backend_line, common_settings, kv, out_err};
 use crate::progress::CliObserver;
 use crate::{CommonArgs, Io};
 use clap::Args;
@@ -123,6 +123,7 @@ fn run_maxcut(a: &SdpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
             crate::progress::fmt_num(report.solution.cut_value),
         )?;
         kv(out, "status", report.status)?;
+        backend_line(out, &report.backend)?;
         kv(
             out,
             "iterations",
@@ -211,6 +212,7 @@ pub fn run(a: &SdpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
             ),
         )?;
         kv(out, "status", report.status)?;
+        backend_line(out, &report.backend)?;
         kv(
             out,
             "iterations",

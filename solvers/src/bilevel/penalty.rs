@@ -379,6 +379,7 @@ pub(crate) fn outer(
         t0,
         seed: s.common.seed,
         threads: s.common.resolved_threads(),
+        backend: crate::linalg::backend::BackendReport::cpu_only(s.common.backend, algorithm),
     };
     Ok(finish(
         prob,
@@ -401,6 +402,7 @@ pub(crate) struct End {
     pub(crate) t0: Instant,
     pub(crate) seed: u64,
     pub(crate) threads: usize,
+    pub(crate) backend: crate::linalg::backend::BackendReport,
 }
 
 /// The report of a bilevel run (shared by all methods): objective `f(x, y)`, the
@@ -438,5 +440,6 @@ pub(crate) fn finish(
         seed: end.seed,
         threads: end.threads,
         stats,
+        backend: end.backend,
     }
 }

@@ -266,6 +266,10 @@ pub fn solve_stochastic(
         t0,
         seed: s.common.seed,
         threads: s.common.resolved_threads(),
+        backend: crate::linalg::backend::BackendReport::cpu_only(
+            s.common.backend,
+            "bilevel-stochastic",
+        ),
     };
     Ok(finish(prob, observer, end, x, y, z, stats))
 }

@@ -41,7 +41,7 @@ use crate::binary::local_search::{Filter, apply_filter, descend_to_local_optimum
 use crate::binary::tabu::TabuScratch;
 use crate::core::{
     Common, Control, IterRecord, Observer, Report, RngStream, RunInfo, SolveError, Status,
-    stream_rng, uniform01,
+    rng_from_words, stream_rng, uniform01,
 };
 use mathprog_problems::binary::{BinaryObjective, Spin};
 use rand::Rng;
@@ -267,6 +267,62 @@ fn random_spins<R: Rng>(rng: &mut R, x: &mut [Spin]) {
     }
 }
 
+/// One Metropolis chain on the mean-field policy `p_θ` from `x` (state `st`, energy `e`):
+/// single-flip proposals of uniformly chosen coordinates, accepted with probability
+/// `min(1, (1 − p_cur)/p_cur)`, until `accept_target` flips are accepted or `max_steps`
+/// proposals are made. In the start's frame the probability of `x_v = +1` is `μ_v` when the
+/// start has `x_pivot = +1` and `1 − μ_v` otherwise. Returns the accepted flips. (The CPU twin
+/// of the CUDA kernel `mcpg_chains`.)
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn metropolis_chain<P: BinaryObjective>(
+    p: &P,
+    x: &mut [Spin],
+    st: &mut P::State,
+    e: &mut f64,
+    mu: &[f64],
+    pivot: Option<usize>,
+    accept_target: u64,
+    max_steps: u64,
+    rng: &mut RngStream,
+) -> u64 {
+    let n = x.len();
+    let sign = pivot.map_or(1, |q| x[q]);
+    let mut accepted = 0u64;
+    let mut steps = 0u64;
+    while accepted < accept_target && steps < max_steps {
+        steps += 1;
+        let v = index_below(rng, n);
+        let m = mu[v];
+        let p_cur = if x[v] * sign > 0 { m } else { 1.0 - m };
+        let ratio = (1.0 - p_cur) / p_cur;
+        if ratio >= 1.0 || uniform01(rng) < ratio {
+            *e += p.flip_delta(st, x, v);
+            p.flip(st, x, v);
+            accepted += 1;
+        }
+    }
+    accepted
+}
+
+/// The chains of one group computed ahead (on the GPU): end states (`copies × n`), their
+/// energies, accepted flips, and the random streams' states after the chains.
+struct PreGroup<'a> {
+    x: &'a [Spin],
+    h: &'a [f64],
+    e: &'a [f64],
+    accepted: &'a [u64],
+    rng: &'a [u64],
+}
+
+/// The random stream of chain `c` of group `g` in this round.
+fn chain_rng(ctx: &RoundCtx<'_>, g: usize, copies: usize, c: usize) -> RngStream {
+    stream_rng(
+        ctx.seed ^ ctx.epoch.rotate_left(32),
+        ctx.round,
+        (g * copies + c) as u64,
+    )
+}
+
 /// Run the `C` chains of group `g` for one round; writes their gradient samples into `z`
 /// (`C` rows of `words` bit-words) and leaves the best filtered sample in `cand_*`.
 fn run_group<P: BinaryObjective>(
@@ -275,6 +331,7 @@ fn run_group<P: BinaryObjective>(
     g: usize,
     grp: &mut Group<P::State>,
     z: &mut [u64],
+    pre: Option<PreGroup<'_>>,
 ) {
     let copies = grp.energies.len();
     grp.cand_e = f64::INFINITY;
@@ -286,15 +343,23 @@ fn run_group<P: BinaryObjective>(
             row.fill(0);
             continue;
         }
-        let mut rng: RngStream = stream_rng(
-            ctx.seed ^ ctx.epoch.rotate_left(32),
-            ctx.round,
-            (g * copies + c) as u64,
-        );
         let x = &mut grp.work_x;
         let st = &mut grp.work_st;
         let mut e;
-        if ctx.fresh {
+        let mut rng: RngStream;
+        if let Some(pre) = &pre {
+            // Chains (or fresh samples and their energies) computed ahead on the GPU: the
+            // same end states and random streams as below, the state rebuilt from x.
+            let n = ctx.n;
+            x.copy_from_slice(&pre.x[c * n..(c + 1) * n]);
+            if !p.load_fields(st, &pre.h[c * n..(c + 1) * n]) {
+                p.reset_state(st, x);
+            }
+            e = pre.e[c];
+            rng = rng_from_words(&pre.rng[4 * c..4 * c + 4]);
+            grp.accepted += pre.accepted[c];
+        } else if ctx.fresh {
+            rng = chain_rng(ctx, g, copies, c);
             match ctx.initial {
                 Some(x0) => x.copy_from_slice(x0),
                 None => random_spins(&mut rng, x),
@@ -302,26 +367,21 @@ fn run_group<P: BinaryObjective>(
             p.reset_state(st, x);
             e = p.energy(x);
         } else {
+            rng = chain_rng(ctx, g, copies, c);
             x.copy_from_slice(&grp.start_x);
             st.clone_from(&grp.start_st);
             e = grp.start_e;
-            // Metropolis chain on p_θ. In the start's frame the probability of x_v = +1 is μ_v
-            // when the start has x_pivot = +1 and 1 − μ_v otherwise.
-            let sign = ctx.pivot.map_or(1, |q| x[q]);
-            let mut accepted = 0u64;
-            let mut steps = 0u64;
-            while accepted < ctx.accept_target && steps < ctx.max_steps {
-                steps += 1;
-                let v = index_below(&mut rng, ctx.n);
-                let mu = ctx.mu[v];
-                let p_cur = if x[v] * sign > 0 { mu } else { 1.0 - mu };
-                let ratio = (1.0 - p_cur) / p_cur;
-                if ratio >= 1.0 || uniform01(&mut rng) < ratio {
-                    e += p.flip_delta(st, x, v);
-                    p.flip(st, x, v);
-                    accepted += 1;
-                }
-            }
+            let accepted = metropolis_chain(
+                p,
+                x,
+                st,
+                &mut e,
+                ctx.mu,
+                ctx.pivot,
+                ctx.accept_target,
+                ctx.max_steps,
+                &mut rng,
+            );
             grp.accepted += accepted;
         }
         // Gradient sample z = (1 + s·x)/2 with s = x_pivot.
@@ -446,6 +506,7 @@ pub fn solve<P: BinaryObjective>(
             seed: common.seed,
             threads,
             stats: BTreeMap::new(),
+            backend: crate::linalg::backend::BackendReport::cpu_only(common.backend, "mcpg"),
         });
     }
     let order = problem.sweep_order();
@@ -511,6 +572,29 @@ pub fn solve<P: BinaryObjective>(
     let accept_target = ((settings.accept_fraction * n as f64).ceil() as u64).max(3.min(n as u64));
     let max_steps = ((settings.max_steps_fraction * n as f64).ceil() as u64).max(accept_target);
     let spread = settings.mu_spread;
+    let selected = crate::linalg::backend::select(common.backend, "mcpg")?;
+    #[cfg(feature = "cuda")]
+    let mut gpu = match (selected.gpu(), problem.ising()) {
+        (Some(dev), Some(view)) => Some(
+            GpuChains::new(dev, &view, k_total, n)
+                .map_err(|e| SolveError::Unavailable(format!("GPU: {e}")))?,
+        ),
+        _ => None,
+    };
+    #[cfg(feature = "cuda")]
+    let gpu_used = gpu.is_some();
+    #[cfg(not(feature = "cuda"))]
+    let gpu_used = false;
+    #[cfg_attr(not(feature = "cuda"), allow(unused_mut))]
+    let mut gpu_seconds = 0.0f64;
+    let backend_report = if selected.is_gpu() && !gpu_used {
+        crate::linalg::backend::BackendReport::cpu_only(
+            common.backend,
+            &format!("mcpg on {}", problem.name()),
+        )
+    } else {
+        selected.report().clone()
+    };
 
     let status = loop {
         // Policy probabilities for this round.
@@ -539,13 +623,39 @@ pub fn solve<P: BinaryObjective>(
             deadline,
             stop: &common.stop,
         };
+        #[cfg(feature = "cuda")]
+        let pre_ok = match gpu.as_mut() {
+            Some(gc) => {
+                let tg = Instant::now();
+                gc.prepare(problem, &ctx, &groups, copies, &pool)?;
+                gpu_seconds += tg.elapsed().as_secs_f64();
+                true
+            }
+            None => false,
+        };
+        #[cfg(not(feature = "cuda"))]
+        let pre_ok = false;
         pool.install(|| {
             groups
                 .par_iter_mut()
                 .zip(z.par_chunks_mut(copies * words))
                 .enumerate()
                 .with_max_len(1)
-                .for_each(|(g, (grp, zg))| run_group(problem, &ctx, g, grp, zg));
+                .for_each(|(g, (grp, zg))| {
+                    let pre = if pre_ok {
+                        #[cfg(feature = "cuda")]
+                        {
+                            gpu.as_ref().map(|gc| gc.group(g, copies, n))
+                        }
+                        #[cfg(not(feature = "cuda"))]
+                        {
+                            None
+                        }
+                    } else {
+                        None
+                    };
+                    run_group(problem, &ctx, g, grp, zg, pre)
+                });
         });
 
         // Sequential reduction in group order.
@@ -766,6 +876,10 @@ pub fn solve<P: BinaryObjective>(
         .into(),
     );
     stats.insert("accepted_flips".into(), accepted_total.into());
+    if gpu_used {
+        // Wall time of the GPU step of every round (chains or fresh energies, transfers).
+        stats.insert("gpu_seconds".into(), gpu_seconds.into());
+    }
     stats.insert("restarts".into(), restarts.into());
     stats.insert("polish_gain".into(), (-polish).into());
     if let Some(k) = settings.vote {
@@ -787,5 +901,118 @@ pub fn solve<P: BinaryObjective>(
         seed: common.seed,
         threads,
         stats,
+        backend: backend_report,
     })
+}
+
+/// The MCPG chains of every group on the GPU ([`crate::linalg::cuda::IsingChains`]), for
+/// problems with an [`IsingView`](mathprog_problems::binary::IsingView): each round, the
+/// policy chains (or, in fresh rounds, the energies of the random samples) are computed for
+/// all `G·C` chains at once, with the chains' own random streams, and the CPU filters them.
+#[cfg(feature = "cuda")]
+struct GpuChains {
+    dev: crate::linalg::cuda::IsingChains,
+    out: crate::linalg::cuda::ChainsOut,
+    starts_x: Vec<Spin>,
+    starts_e: Vec<f64>,
+    rng: Vec<u64>,
+}
+
+#[cfg(feature = "cuda")]
+impl GpuChains {
+    fn new(
+        gpu: &std::sync::Arc<crate::linalg::cuda::Gpu>,
+        view: &mathprog_problems::binary::IsingView<'_>,
+        chains: usize,
+        n: usize,
+    ) -> Result<Self, String> {
+        Ok(GpuChains {
+            dev: crate::linalg::cuda::IsingChains::new(gpu, view)?,
+            out: crate::linalg::cuda::ChainsOut::default(),
+            starts_x: Vec::with_capacity(chains * n),
+            starts_e: Vec::with_capacity(chains),
+            rng: vec![0; 4 * chains],
+        })
+    }
+
+    /// Compute this round's chains (or fresh samples' energies) for every group.
+    fn prepare<P: BinaryObjective>(
+        &mut self,
+        p: &P,
+        ctx: &RoundCtx<'_>,
+        groups: &[Group<P::State>],
+        copies: usize,
+        pool: &rayon::ThreadPool,
+    ) -> Result<(), SolveError> {
+        let n = ctx.n;
+        let chains = groups.len() * copies;
+        let gpu_err = |e: String| SolveError::Unavailable(format!("GPU: {e}"));
+        if ctx.fresh {
+            // Fresh samples drawn on the CPU from each chain's stream (as `run_group` does),
+            // their energies on the GPU.
+            self.out.x.resize(chains * n, 0);
+            self.out.e.resize(chains, 0.0);
+            self.out.accepted.clear();
+            self.out.accepted.resize(chains, 0);
+            self.out.rng.resize(4 * chains, 0);
+            pool.install(|| {
+                self.out
+                    .x
+                    .par_chunks_mut(n.max(1))
+                    .zip(self.out.rng.par_chunks_mut(4))
+                    .enumerate()
+                    .for_each(|(k, (x, w))| {
+                        let mut rng = chain_rng(ctx, k / copies, copies, k % copies);
+                        match ctx.initial {
+                            Some(x0) => x.copy_from_slice(x0),
+                            None => random_spins(&mut rng, x),
+                        }
+                        w.copy_from_slice(&crate::core::rng_words(&rng));
+                    });
+            });
+            let _ = p;
+            self.dev
+                .energies(&self.out.x, &mut self.out.e)
+                .map_err(gpu_err)?;
+            return self
+                .dev
+                .fields(&self.out.x, &mut self.out.h)
+                .map_err(gpu_err);
+        }
+        self.starts_x.clear();
+        self.starts_e.clear();
+        for grp in groups {
+            self.starts_x.extend_from_slice(&grp.start_x);
+            self.starts_e.push(grp.start_e);
+        }
+        for k in 0..chains {
+            let rng = chain_rng(ctx, k / copies, copies, k % copies);
+            self.rng[4 * k..4 * k + 4].copy_from_slice(&crate::core::rng_words(&rng));
+        }
+        self.dev
+            .run(
+                ctx.mu,
+                ctx.pivot,
+                &self.starts_x,
+                &self.starts_e,
+                copies,
+                &self.rng,
+                ctx.accept_target,
+                ctx.max_steps,
+                &mut self.out,
+            )
+            .map_err(gpu_err)
+    }
+
+    /// The prepared chains of group `g`.
+    fn group(&self, g: usize, copies: usize, n: usize) -> PreGroup<'_> {
+        let (a, b) = (g * copies, (g + 1) * copies);
+        PreGroup {
+            x: &self.out.x[a * n..b * n],
+            h: &self.out.h[a * n..b * n],
+            e: &self.out.e[a..b],
+            accepted: &self.out.accepted[a..b],
+            rng: &self.out.rng[4 * a..4 * b],
+        }
+    }
 }

@@ -13,6 +13,6 @@ pub use control::{Control, StopToken};
 pub use error::SolveError;
 pub use observer::{IterRecord, NoObserver, Observer, RunInfo};
 pub use report::Report;
-pub use seed::{RngStream, stream_rng, uniform01};
+pub use seed::{RngStream, rng_from_words, rng_words, stream_rng, uniform01};
 pub use settings::{Common, Verbosity};
 pub use status::Status;

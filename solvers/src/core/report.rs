@@ -35,6 +35,9 @@ pub struct Report<S> {
     pub threads: usize,
     /// Algorithm-specific statistics.
     pub stats: BTreeMap<String, serde_json::Value>,
+    /// Where the large kernels ran (CPU or GPU), with a note when that is not what was asked.
+    #[serde(default)]
+    pub backend: crate::linalg::backend::BackendReport,
 }
 
 impl<S> Report<S> {
@@ -67,6 +70,7 @@ mod tests {
             seed: 1,
             threads: 1,
             stats: BTreeMap::new(),
+            backend: Default::default(),
         };
         assert_eq!(r.relative_gap(), None);
         r.bound = Some(100.0);

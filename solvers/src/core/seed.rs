@@ -17,6 +17,21 @@ fn splitmix64(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The four state words of a stream (xoshiro256++), e.g. to run it on a GPU.
+pub fn rng_words(r: &RngStream) -> [u64; 4] {
+    let b = r.state();
+    std::array::from_fn(|k| u64::from_le_bytes(b[8 * k..8 * k + 8].try_into().unwrap_or_default()))
+}
+
+/// The stream with state words `w` (the inverse of [`rng_words`]).
+pub fn rng_from_words(w: &[u64]) -> RngStream {
+    let mut b = [0u8; 32];
+    for (k, x) in w.iter().take(4).enumerate() {
+        b[8 * k..8 * k + 8].copy_from_slice(&x.to_le_bytes());
+    }
+    Xoshiro256PlusPlus::from_seed(b)
+}
+
 /// A uniform draw from `[0, 1)` with 53 random bits.
 #[inline]
 pub fn uniform01<R: rand::Rng>(rng: &mut R) -> f64 {

@@ -344,5 +344,6 @@ pub fn solve_game(
         seed: last.seed,
         threads: last.threads,
         stats,
+        backend: last.backend,
     })
 }

@@ -485,5 +485,6 @@ pub fn solve_from(
         seed: s.common.seed,
         threads: s.common.resolved_threads(),
         stats,
+        backend: crate::linalg::backend::BackendReport::cpu_only(s.common.backend, "halpern"),
     })
 }

@@ -530,5 +530,9 @@ pub fn solve(
         seed: s.common.seed,
         threads: s.common.resolved_threads(),
         stats,
+        backend: crate::linalg::backend::BackendReport::cpu_only(
+            s.common.backend,
+            "exact-al-sketch",
+        ),
     })
 }

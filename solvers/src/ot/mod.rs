@@ -262,6 +262,7 @@ pub(crate) fn ot_report(
     elapsed: f64,
     common: &Common,
     mut stats: std::collections::BTreeMap<String, serde_json::Value>,
+    backend: crate::linalg::backend::BackendReport,
 ) -> crate::core::Report<OtSolution> {
     let mut residuals = std::collections::BTreeMap::new();
     residuals.insert("marginal_l1".into(), vals.marginal_violation);
@@ -283,5 +284,6 @@ pub(crate) fn ot_report(
         seed: common.seed,
         threads: common.resolved_threads(),
         stats,
+        backend,
     }
 }

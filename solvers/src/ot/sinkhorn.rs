@@ -128,7 +128,7 @@ pub(crate) fn log_update_cols(p: &OtProblem, f: &[f64], g: &mut [f64], reg: f64)
 }
 
 /// `K_ij = exp((f_i + g_j − C_ij)/reg)`, row-major.
-fn build_kernel(p: &OtProblem, f: &[f64], g: &[f64], reg: f64, k: &mut [f64]) {
+pub(crate) fn build_kernel(p: &OtProblem, f: &[f64], g: &[f64], reg: f64, k: &mut [f64]) {
     let m = p.m();
     k.par_chunks_mut(m).enumerate().for_each(|(i, row)| {
         let c = p.cost_row(i);
@@ -141,11 +141,11 @@ fn build_kernel(p: &OtProblem, f: &[f64], g: &[f64], reg: f64, k: &mut [f64]) {
 }
 
 /// Rows per block of the transposed product.
-const BLOCK: usize = 64;
+pub(crate) const BLOCK: usize = 64;
 
 /// `out = Kᵀ u` streaming the row-major `K` once: each block of 64 rows accumulates a partial
 /// vector, and the partials are added in block order (thread-count independent).
-fn matvec_t(k: &[f64], u: &[f64], partial: &mut [f64], out: &mut [f64]) {
+pub(crate) fn matvec_t(k: &[f64], u: &[f64], partial: &mut [f64], out: &mut [f64]) {
     let (n, m) = (u.len(), out.len());
     partial
         .par_chunks_mut(m)
@@ -169,7 +169,7 @@ fn matvec_t(k: &[f64], u: &[f64], partial: &mut [f64], out: &mut [f64]) {
 }
 
 /// `out = M x` for a row-major matrix with rows of length `x.len()`.
-fn matvec(mat: &[f64], x: &[f64], out: &mut [f64]) {
+pub(crate) fn matvec(mat: &[f64], x: &[f64], out: &mut [f64]) {
     let w = x.len();
     out.par_iter_mut()
         .zip(mat.par_chunks(w))
@@ -177,6 +177,71 @@ fn matvec(mat: &[f64], x: &[f64], out: &mut [f64]) {
         .for_each(|(o, row)| {
             *o = dot(row, x);
         });
+}
+
+/// The Gibbs kernel and its two products, on the CPU (rayon) or the GPU (feature `cuda`).
+enum KernelOps {
+    Cpu {
+        k: Vec<f64>,
+        partial: Vec<f64>,
+    },
+    #[cfg(feature = "cuda")]
+    Gpu(Box<crate::linalg::cuda::DenseKernel>),
+}
+
+#[cfg(feature = "cuda")]
+fn gpu_err(e: String) -> SolveError {
+    SolveError::Unavailable(format!("GPU: {e}"))
+}
+
+impl KernelOps {
+    fn new(p: &OtProblem, sel: &crate::linalg::backend::Selected) -> Result<Self, SolveError> {
+        let (n, m) = (p.n(), p.m());
+        #[cfg(feature = "cuda")]
+        if let Some(gpu) = sel.gpu() {
+            return crate::linalg::cuda::DenseKernel::new(gpu, p.cost(), n, m)
+                .map(|k| KernelOps::Gpu(Box::new(k)))
+                .map_err(gpu_err);
+        }
+        let _ = sel;
+        Ok(KernelOps::Cpu {
+            k: vec![0.0; n * m],
+            partial: vec![0.0; n.div_ceil(BLOCK) * m],
+        })
+    }
+
+    fn build(&mut self, p: &OtProblem, f: &[f64], g: &[f64], reg: f64) -> Result<(), SolveError> {
+        match self {
+            KernelOps::Cpu { k, .. } => {
+                build_kernel(p, f, g, reg, k);
+                Ok(())
+            }
+            #[cfg(feature = "cuda")]
+            KernelOps::Gpu(d) => d.build(f, g, reg).map_err(gpu_err),
+        }
+    }
+
+    fn matvec(&mut self, v: &[f64], out: &mut [f64]) -> Result<(), SolveError> {
+        match self {
+            KernelOps::Cpu { k, .. } => {
+                matvec(k, v, out);
+                Ok(())
+            }
+            #[cfg(feature = "cuda")]
+            KernelOps::Gpu(d) => d.matvec(v, out).map_err(gpu_err),
+        }
+    }
+
+    fn matvec_t(&mut self, u: &[f64], out: &mut [f64]) -> Result<(), SolveError> {
+        match self {
+            KernelOps::Cpu { k, partial } => {
+                matvec_t(k, u, partial, out);
+                Ok(())
+            }
+            #[cfg(feature = "cuda")]
+            KernelOps::Gpu(d) => d.matvec_t(u, out).map_err(gpu_err),
+        }
+    }
 }
 
 /// Scalings `s_i = w_i / d_i` (0 where the weight is 0). Returns whether all are finite.
@@ -250,6 +315,7 @@ pub(crate) fn run(
     let common = &settings.common;
     let pool = common.thread_pool()?;
     let threads = common.resolved_threads();
+    let backend = crate::linalg::backend::select(common.backend, "sinkhorn")?;
     let t0 = Instant::now();
     let deadline = common
         .time_limit
@@ -267,8 +333,7 @@ pub(crate) fn run(
     });
     let mut f = start.map_or_else(|| vec![0.0; n], |(f0, _)| f0.to_vec());
     let mut g = start.map_or_else(|| vec![0.0; m], |(_, g0)| g0.to_vec());
-    let mut k = vec![0.0; n * m];
-    let mut partial = vec![0.0; n.div_ceil(BLOCK) * m];
+    let mut ops = KernelOps::new(p, &backend)?;
     let mut u = vec![1.0; n];
     let mut v = vec![1.0; m];
     let mut kv = vec![0.0; n];
@@ -284,10 +349,10 @@ pub(crate) fn run(
                 log_update_rows(p, &mut f, &g, reg);
                 log_update_cols(p, &f, &mut g, reg);
             }
-            build_kernel(p, &f, &g, reg, &mut k);
-        });
+            ops.build(p, &f, &g, reg)
+        })?;
         loop {
-            pool.install(|| matvec(&k, &v, &mut kv));
+            pool.install(|| ops.matvec(&v, &mut kv))?;
             let viol: f64 = u
                 .iter()
                 .zip(&kv)
@@ -332,7 +397,7 @@ pub(crate) fn run(
                 break Status::IterationLimit;
             }
             let ok_u = scale(p.a(), &kv, &mut u);
-            pool.install(|| matvec_t(&k, &u, &mut partial, &mut ktu));
+            pool.install(|| ops.matvec_t(&u, &mut ktu))?;
             let ok_v = scale(p.b(), &ktu, &mut v);
             iter += 1;
             let big = |s: &[f64]| s.iter().any(|x| *x > 0.0 && x.ln().abs() > tau);
@@ -356,8 +421,8 @@ pub(crate) fn run(
                         log_update_rows(p, &mut f, &g, reg);
                         log_update_cols(p, &f, &mut g, reg);
                     }
-                    build_kernel(p, &f, &g, reg, &mut k);
-                });
+                    ops.build(p, &f, &g, reg)
+                })?;
             }
         }
     };
@@ -380,6 +445,14 @@ pub(crate) fn run(
     stats.insert("sinkhorn_iterations".into(), iter.into());
     stats.insert("absorptions".into(), absorptions.into());
     Ok(ot_report(
-        "sinkhorn", status, sol, vals, iter, elapsed, common, stats,
+        "sinkhorn",
+        status,
+        sol,
+        vals,
+        iter,
+        elapsed,
+        common,
+        stats,
+        backend.report().clone(),
     ))
 }

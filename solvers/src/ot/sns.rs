@@ -129,15 +129,15 @@ fn plan_pass(
 }
 
 /// The sparsified plan in both orientations, for the two halves of the Newton matrix.
-struct Csr {
+pub(crate) struct Csr {
     /// Rows: `ptr`, column indices, values.
-    ptr: Vec<usize>,
-    idx: Vec<u32>,
-    val: Vec<f64>,
+    pub(crate) ptr: Vec<usize>,
+    pub(crate) idx: Vec<u32>,
+    pub(crate) val: Vec<f64>,
     /// Columns (the transpose): `tptr`, row indices, values.
-    tptr: Vec<usize>,
-    tidx: Vec<u32>,
-    tval: Vec<f64>,
+    pub(crate) tptr: Vec<usize>,
+    pub(crate) tidx: Vec<u32>,
+    pub(crate) tval: Vec<f64>,
 }
 
 /// Keep in each row the largest candidates covering `1 − delta` of the row mass `r_i`
@@ -213,7 +213,7 @@ fn sparsify(blocks: &mut [Block], r: &[f64], m: usize, delta: f64, out: &mut Csr
 /// columns). Within a row the entries are in increasing column order, so the part of row `i`
 /// in a column range is found by binary search; each range owns a contiguous part of the
 /// output, and rows stay in increasing order within every column.
-fn transpose(m: usize, out: &mut Csr) {
+pub(crate) fn transpose(m: usize, out: &mut Csr) {
     const CHUNK: usize = 256;
     let n = out.ptr.len() - 1;
     let (ptr, idx, val) = (&out.ptr, &out.idx, &out.val);
@@ -271,7 +271,7 @@ fn transpose(m: usize, out: &mut Csr) {
 }
 
 /// `y = (M_s + μI) x` with `x = [x_f; x_g]`: two parallel gathers (rows, then columns).
-fn apply(s: &Csr, r: &[f64], c: &[f64], mu: f64, x: &[f64], y: &mut [f64]) {
+pub(crate) fn apply(s: &Csr, r: &[f64], c: &[f64], mu: f64, x: &[f64], y: &mut [f64]) {
     let n = r.len();
     let (xf, xg) = x.split_at(n);
     let (yf, yg) = y.split_at_mut(n);
@@ -293,7 +293,7 @@ fn apply(s: &Csr, r: &[f64], c: &[f64], mu: f64, x: &[f64], y: &mut [f64]) {
 
 /// Preconditioned CG for `A x = rhs` (A = M_s + μI, Jacobi preconditioner); returns iterations.
 #[allow(clippy::too_many_arguments)]
-fn pcg(
+pub(crate) fn pcg(
     s: &Csr,
     r: &[f64],
     c: &[f64],
@@ -392,6 +392,15 @@ pub fn solve(
         seed: common.seed,
     });
     let pool = common.thread_pool()?;
+    let backend = crate::linalg::backend::select(common.backend, "sns")?;
+    #[cfg(feature = "cuda")]
+    let mut gpu_cg = match backend.gpu() {
+        Some(gpu) => Some(
+            crate::linalg::cuda::SparseNewton::new(gpu, n, m)
+                .map_err(|e| SolveError::Unavailable(format!("GPU: {e}")))?,
+        ),
+        None => None,
+    };
     let deadline = common
         .time_limit
         .map(|s| t0 + std::time::Duration::from_secs_f64(s));
@@ -463,19 +472,37 @@ pub fn solve(
         let mu = 1e-12 * mass / (n + m) as f64;
         let cg_tol = (0.1f64).min(viol).max(1e-14);
         let tc = Instant::now();
-        cg_total += pool.install(|| {
-            pcg(
-                &sp,
-                &r,
-                &c,
-                mu,
-                &rhs,
-                &mut d,
-                &mut work,
-                cg_tol,
-                prm.cg_max_iter,
-            )
-        }) as u64;
+        #[cfg(feature = "cuda")]
+        let on_gpu = gpu_cg.is_some();
+        #[cfg(not(feature = "cuda"))]
+        let on_gpu = false;
+        if on_gpu {
+            #[cfg(feature = "cuda")]
+            if let Some(cg) = gpu_cg.as_mut() {
+                let gpu_err = |e: String| SolveError::Unavailable(format!("GPU: {e}"));
+                cg.load(
+                    &sp.ptr, &sp.idx, &sp.val, &sp.tptr, &sp.tidx, &sp.tval, &r, &c,
+                )
+                .map_err(gpu_err)?;
+                cg_total += cg
+                    .pcg(mu, &rhs, &mut d, cg_tol, prm.cg_max_iter)
+                    .map_err(gpu_err)? as u64;
+            }
+        } else {
+            cg_total += pool.install(|| {
+                pcg(
+                    &sp,
+                    &r,
+                    &c,
+                    mu,
+                    &rhs,
+                    &mut d,
+                    &mut work,
+                    cg_tol,
+                    prm.cg_max_iter,
+                )
+            }) as u64;
+        }
         timers[3] += tc.elapsed().as_secs_f64();
         // Armijo line search on D (ascent), tolerant of rounding-level changes.
         let d0 = weighted_dot(p.a(), &f) + weighted_dot(p.b(), &g) - reg * mass;
@@ -577,7 +604,15 @@ pub fn solve(
         stats.insert((*name).into(), timers[k].into());
     }
     Ok(ot_report(
-        "sns", status, sol, vals, newton, elapsed, common, stats,
+        "sns",
+        status,
+        sol,
+        vals,
+        newton,
+        elapsed,
+        common,
+        stats,
+        backend.report().clone(),
     ))
 }
 

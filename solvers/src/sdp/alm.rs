@@ -944,5 +944,6 @@ pub fn solve(
         seed: s.common.seed,
         threads: s.common.resolved_threads(),
         stats,
+        backend: crate::linalg::backend::BackendReport::cpu_only(s.common.backend, "alm-cd"),
     })
 }

@@ -255,6 +255,8 @@ pub fn solve(
     let pool = s.common.thread_pool()?;
     let threads = s.common.resolved_threads();
     let deadline = s.common.deadline(t0);
+    let backend = crate::linalg::backend::select(s.common.backend, "cd-sdp")?;
+    let mut oracle = EigenOperator::new(p, &backend)?;
     let natural = ((2.0 * n as f64).sqrt().ceil() as usize).max(1);
     let mut r = s.rank.unwrap_or(natural.min(16)).clamp(1, n.max(1));
     let max_rank = s.max_rank.unwrap_or(natural.max(r).min(64)).max(r);
@@ -306,15 +308,7 @@ pub fn solve(
             max_matvecs: 50 * s.lanczos_basis.max(4),
             seed: s.common.seed ^ iters,
         };
-        let yb = &ybar;
-        let eig = pool.install(|| {
-            largest_eigenpair(
-                n,
-                |x, out| p.apply_shifted(yb, 0.0, x, out),
-                q_prev.as_deref(),
-                &ls,
-            )
-        });
+        let eig = oracle.largest(p, &ybar, q_prev.as_deref(), &ls, &pool)?;
         matvecs += eig.matvecs;
         lambda = eig.value;
         eig_residual = eig.residual;
@@ -393,5 +387,73 @@ pub fn solve(
         seed: s.common.seed,
         threads,
         stats,
+        backend: backend.report().clone(),
     })
+}
+
+/// The eigen-oracle's operator `L/4 − Diag(ȳ)`: on the CPU (rayon, matrix-free) or, with the
+/// `cuda` feature and a GPU backend, as a device SpMV (the Lanczos recurrence stays on the
+/// CPU).
+enum EigenOperator {
+    Cpu,
+    #[cfg(feature = "cuda")]
+    Gpu(Box<crate::linalg::cuda::MaxCutOperator>),
+}
+
+impl EigenOperator {
+    fn new(p: &MaxCutSdp, sel: &crate::linalg::backend::Selected) -> Result<Self, SolveError> {
+        #[cfg(feature = "cuda")]
+        if let Some(gpu) = sel.gpu() {
+            let (ptr, idx, w) = p.graph().csr();
+            return crate::linalg::cuda::MaxCutOperator::new(gpu, ptr, idx, w, p.degrees())
+                .map(|o| EigenOperator::Gpu(Box::new(o)))
+                .map_err(|e| SolveError::Unavailable(format!("GPU: {e}")));
+        }
+        let _ = (p, sel);
+        Ok(EigenOperator::Cpu)
+    }
+
+    /// The largest eigenpair of `L/4 − Diag(y)` by Lanczos.
+    fn largest(
+        &mut self,
+        p: &MaxCutSdp,
+        y: &[f64],
+        start: Option<&[f64]>,
+        ls: &LanczosSettings,
+        pool: &rayon::ThreadPool,
+    ) -> Result<crate::linalg::lanczos::EigenPair, SolveError> {
+        let n = p.n();
+        match self {
+            EigenOperator::Cpu => Ok(pool.install(|| {
+                largest_eigenpair(n, |x, out| p.apply_shifted(y, 0.0, x, out), start, ls)
+            })),
+            #[cfg(feature = "cuda")]
+            EigenOperator::Gpu(op) => {
+                let gpu_err = |e: String| SolveError::Unavailable(format!("GPU: {e}"));
+                op.set_y(y).map_err(gpu_err)?;
+                let mut failed: Option<String> = None;
+                let eig = pool.install(|| {
+                    largest_eigenpair(
+                        n,
+                        |x, out| {
+                            if failed.is_none()
+                                && let Err(e) = op.apply(0.0, x, out)
+                            {
+                                failed = Some(e);
+                            }
+                            if failed.is_some() {
+                                out.fill(0.0);
+                            }
+                        },
+                        start,
+                        ls,
+                    )
+                });
+                match failed {
+                    Some(e) => Err(gpu_err(e)),
+                    None => Ok(eig),
+                }
+            }
+        }
+    }
 }

@@ -133,5 +133,6 @@ pub fn solve(
         seed: r.seed,
         threads: r.threads,
         stats,
+        backend: r.backend,
     })
 }

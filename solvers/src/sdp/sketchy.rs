@@ -428,6 +428,10 @@ pub fn solve(
         seed: s.common.seed,
         threads,
         stats,
+        backend: crate::linalg::backend::BackendReport::cpu_only(
+            s.common.backend,
+            "sketch-cgal-sdp",
+        ),
     })
 }
 
