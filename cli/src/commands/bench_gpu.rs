@@ -53,12 +53,21 @@ pub fn run(a: &BenchGpuArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         if a.json {
             let doc = serde_json::json!({
                 "device": gpu.name(),
+                "setup_seconds": gpu.init_seconds(),
                 "cpu_threads": common.resolved_threads(),
                 "kernels": checks,
             });
             return print_json(out, &doc);
         }
         kv(out, "device", gpu.name())?;
+        kv(
+            out,
+            "set-up",
+            format!(
+                "{:.3} s (context, NVRTC compilation; once per process)",
+                gpu.init_seconds()
+            ),
+        )?;
         kv(out, "cpu threads", common.resolved_threads())?;
         writeln!(
             out,

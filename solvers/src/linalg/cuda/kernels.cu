@@ -20,6 +20,43 @@ extern "C" __global__ void ot_build_kernel(double *k, const double *cost, const 
     }
 }
 
+// One Sinkhorn half-step: s_new_i = w_i / d_i (0 where w_i = 0), and per block of a fixed grid
+// of 256-thread blocks the partial sums of the violation |s_i d_i - w_i| of the old scaling,
+// of the entries that are bad (not finite, or 0 where w_i > 0) and of those outside
+// [e^-tau, e^tau] (partials[b], partials[B + b], partials[2B + b]). Twin: ot::sinkhorn::scale_step.
+extern "C" __global__ void sinkhorn_scale(const double *w, const double *d, const double *s,
+                                          double *s_new, long long len, double tau,
+                                          double *partials) {
+    __shared__ double sv[256], sb[256], sg[256];
+    double viol = 0.0, bad = 0.0, big = 0.0;
+    for (long long t = blockIdx.x * (long long)blockDim.x + threadIdx.x; t < len;
+         t += (long long)gridDim.x * blockDim.x) {
+        double wi = w[t], di = d[t];
+        viol += fabs(s[t] * di - wi);
+        double sn = wi > 0.0 ? wi / di : 0.0;
+        s_new[t] = sn;
+        bad += (isfinite(sn) && (wi == 0.0 || sn > 0.0)) ? 0.0 : 1.0;
+        big += (sn > 0.0 && fabs(log(sn)) > tau) ? 1.0 : 0.0;
+    }
+    sv[threadIdx.x] = viol;
+    sb[threadIdx.x] = bad;
+    sg[threadIdx.x] = big;
+    __syncthreads();
+    for (int st = 128; st > 0; st >>= 1) {
+        if (threadIdx.x < st) {
+            sv[threadIdx.x] += sv[threadIdx.x + st];
+            sb[threadIdx.x] += sb[threadIdx.x + st];
+            sg[threadIdx.x] += sg[threadIdx.x + st];
+        }
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) {
+        partials[blockIdx.x] = sv[0];
+        partials[gridDim.x + blockIdx.x] = sb[0];
+        partials[2 * gridDim.x + blockIdx.x] = sg[0];
+    }
+}
+
 // y = (M_s + mu I) x for the sparsified SNS Hessian: rows of the plan (ptr/idx/val) for the
 // first n entries, its transpose (tptr/tidx/tval) for the last m. Twin: ot::sns::apply.
 extern "C" __global__ void sns_apply(const long long *ptr, const unsigned *idx,

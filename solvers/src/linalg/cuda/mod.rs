@@ -52,11 +52,13 @@ pub struct Gpu {
     ctx: Arc<CudaContext>,
     _module: Arc<CudaModule>,
     name: String,
+    init_seconds: f64,
     f: Funcs,
 }
 
 struct Funcs {
     build_kernel: CudaFunction,
+    sinkhorn_scale: CudaFunction,
     sns_apply: CudaFunction,
     dot_partials: CudaFunction,
     pcg_precondition: CudaFunction,
@@ -85,6 +87,7 @@ impl Gpu {
     }
 
     fn init() -> Result<Gpu, GpuError> {
+        let t0 = std::time::Instant::now();
         // SAFETY: these only try to dlopen the libraries (cudarc panics at the first call into
         // a library that is absent, so this check must come first).
         let (driver, blas, nvrtc) = unsafe {
@@ -119,6 +122,7 @@ impl Gpu {
         let load = |n: &str| module.load_function(n).map_err(err(n));
         let f = Funcs {
             build_kernel: load("ot_build_kernel")?,
+            sinkhorn_scale: load("sinkhorn_scale")?,
             sns_apply: load("sns_apply")?,
             dot_partials: load("dot_partials")?,
             pcg_precondition: load("pcg_precondition")?,
@@ -133,8 +137,14 @@ impl Gpu {
             ctx,
             _module: module,
             name,
+            init_seconds: t0.elapsed().as_secs_f64(),
             f,
         })
+    }
+
+    /// Seconds the one-time set-up took (driver, context, NVRTC compilation of [`KERNELS`]).
+    pub fn init_seconds(&self) -> f64 {
+        self.init_seconds
     }
 
     /// The device's name (e.g. "NVIDIA H100 80GB HBM3").
@@ -251,7 +261,19 @@ pub struct DenseKernel {
     g: CudaSlice<f64>,
     xn: CudaSlice<f64>,
     xm: CudaSlice<f64>,
+    /// Marginals, scalings and their next values (Sinkhorn on the device).
+    a: CudaSlice<f64>,
+    b: CudaSlice<f64>,
+    u: CudaSlice<f64>,
+    v: CudaSlice<f64>,
+    u_next: CudaSlice<f64>,
+    v_next: CudaSlice<f64>,
+    partials: CudaSlice<f64>,
+    host_partials: Vec<f64>,
 }
+
+/// The reductions of one Sinkhorn half-step on the device (see `ot::sinkhorn::scale_step`).
+pub use crate::ot::sinkhorn::ScaleStep;
 
 impl DenseKernel {
     /// Upload the row-major `n × m` cost matrix.
@@ -271,6 +293,14 @@ impl DenseKernel {
             g: s.alloc_zeros(m).map_err(err("allocating"))?,
             xn: s.alloc_zeros(n).map_err(err("allocating"))?,
             xm: s.alloc_zeros(m).map_err(err("allocating"))?,
+            a: s.alloc_zeros(n).map_err(err("allocating"))?,
+            b: s.alloc_zeros(m).map_err(err("allocating"))?,
+            u: s.clone_htod(&vec![1.0; n]).map_err(err("allocating"))?,
+            v: s.clone_htod(&vec![1.0; m]).map_err(err("allocating"))?,
+            u_next: s.alloc_zeros(n).map_err(err("allocating"))?,
+            v_next: s.alloc_zeros(m).map_err(err("allocating"))?,
+            partials: s.alloc_zeros(3 * DOT_BLOCKS).map_err(err("allocating"))?,
+            host_partials: vec![0.0; 3 * DOT_BLOCKS],
             s,
             blas,
             gpu: gpu.clone(),
@@ -351,6 +381,149 @@ impl DenseKernel {
         unsafe { self.blas.gemv(cfg, &self.k, &self.xn, &mut self.xm) }
             .map_err(|e| format!("cuBLAS dgemv: {e}"))?;
         download(&self.s, &self.xm, out)
+    }
+
+    /// Upload the marginals `a` (length n) and `b` (length m) for the device-resident
+    /// Sinkhorn steps.
+    pub fn set_marginals(&mut self, a: &[f64], b: &[f64]) -> Result<(), GpuError> {
+        assert!(a.len() == self.n && b.len() == self.m, "marginal lengths");
+        upload(&self.s.clone(), a, &mut self.a)?;
+        upload(&self.s.clone(), b, &mut self.b)
+    }
+
+    /// Set both scalings to 1.
+    pub fn reset_scalings(&mut self) -> Result<(), GpuError> {
+        let s = self.s.clone();
+        let (n, m) = (self.n, self.m);
+        upload(&s, &vec![1.0; n], &mut self.u)?;
+        upload(&s, &vec![1.0; m], &mut self.v)
+    }
+
+    /// Copy the scalings `u`, `v` to the host.
+    pub fn scalings(&mut self, u: &mut [f64], v: &mut [f64]) -> Result<(), GpuError> {
+        download(&self.s, &self.u, u)?;
+        download(&self.s, &self.v, v)
+    }
+
+    /// Set the scalings (tests).
+    pub fn set_scalings(&mut self, u: &[f64], v: &[f64]) -> Result<(), GpuError> {
+        let s = self.s.clone();
+        upload(&s, u, &mut self.u)?;
+        upload(&s, v, &mut self.v)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn scale_dev(
+        gpu: &Gpu,
+        s: &Arc<CudaStream>,
+        w: &CudaSlice<f64>,
+        d: &CudaSlice<f64>,
+        old: &CudaSlice<f64>,
+        new: &mut CudaSlice<f64>,
+        len: usize,
+        tau: f64,
+        partials: &mut CudaSlice<f64>,
+        host: &mut [f64],
+    ) -> Result<ScaleStep, GpuError> {
+        let l = len as i64;
+        // SAFETY: w, d, old, new hold len values; partials 3·DOT_BLOCKS (three per block).
+        unsafe {
+            s.launch_builder(&gpu.f.sinkhorn_scale)
+                .arg(w)
+                .arg(d)
+                .arg(old)
+                .arg(new)
+                .arg(&l)
+                .arg(&tau)
+                .arg(&mut *partials)
+                .launch(LaunchConfig {
+                    grid_dim: (DOT_BLOCKS as u32, 1, 1),
+                    block_dim: (THREADS, 1, 1),
+                    shared_mem_bytes: 0,
+                })
+        }
+        .map_err(err("sinkhorn_scale"))?;
+        download(s, partials, host)?;
+        let sum = |k: usize| {
+            host[k * DOT_BLOCKS..(k + 1) * DOT_BLOCKS]
+                .iter()
+                .sum::<f64>()
+        };
+        Ok(ScaleStep {
+            violation: sum(0),
+            ok: sum(1) == 0.0,
+            big: sum(2) > 0.0,
+        })
+    }
+
+    fn gemv_dev(&mut self, transposed: bool) -> Result<(), GpuError> {
+        let cfg = GemvConfig {
+            trans: if transposed {
+                cublasOperation_t::CUBLAS_OP_N
+            } else {
+                cublasOperation_t::CUBLAS_OP_T
+            },
+            m: self.m as i32,
+            n: self.n as i32,
+            alpha: 1.0,
+            lda: self.m as i32,
+            incx: 1,
+            beta: 0.0,
+            incy: 1,
+        };
+        // SAFETY: K is m × n column-major with lda = m; v and xm hold m values, u and xn n.
+        unsafe {
+            if transposed {
+                self.blas.gemv(cfg, &self.k, &self.u, &mut self.xm)
+            } else {
+                self.blas.gemv(cfg, &self.k, &self.v, &mut self.xn)
+            }
+        }
+        .map_err(|e| format!("cuBLAS dgemv: {e}"))
+    }
+
+    /// `K v` on the device, then the row half-step: the violation of `u` and the candidate
+    /// `a / (K v)`, committed by [`DenseKernel::commit_rows`].
+    pub fn row_step(&mut self, tau: f64) -> Result<ScaleStep, GpuError> {
+        self.gemv_dev(false)?;
+        let n = self.n;
+        Self::scale_dev(
+            &self.gpu,
+            &self.s,
+            &self.a,
+            &self.xn,
+            &self.u,
+            &mut self.u_next,
+            n,
+            tau,
+            &mut self.partials,
+            &mut self.host_partials,
+        )
+    }
+
+    /// `u ← a / (K v)` from the last [`DenseKernel::row_step`].
+    pub fn commit_rows(&mut self) {
+        std::mem::swap(&mut self.u, &mut self.u_next);
+    }
+
+    /// `Kᵀ u` on the device, then `v ← b / (Kᵀ u)`.
+    pub fn col_step(&mut self, tau: f64) -> Result<ScaleStep, GpuError> {
+        self.gemv_dev(true)?;
+        let m = self.m;
+        let st = Self::scale_dev(
+            &self.gpu,
+            &self.s,
+            &self.b,
+            &self.xm,
+            &self.v,
+            &mut self.v_next,
+            m,
+            tau,
+            &mut self.partials,
+            &mut self.host_partials,
+        )?;
+        std::mem::swap(&mut self.v, &mut self.v_next);
+        Ok(st)
     }
 
     /// Copy the kernel to the host (tests).

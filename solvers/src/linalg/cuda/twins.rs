@@ -158,8 +158,68 @@ pub fn check_ot(
     r?;
     out.push(KernelCheck {
         kernel: "K^T u (cuBLAS dgemv)".into(),
-        size,
+        size: size.clone(),
         rel_err: rel_err(&g2, &c2),
+        cpu_seconds: t_cpu,
+        gpu_seconds: t_gpu,
+    });
+    // The device-resident half-steps: K v (resp. Kᵀ u) and the scaling kernel, against
+    // matvec + scale_step. τ = 0.5 makes some scalings "big"; column 0 of K is zero, so the
+    // column step's `ok` flag is false on both.
+    let tau = 0.5;
+    dk.set_marginals(p.a(), p.b())?;
+    let (mut next, mut kv) = (vec![0.0; n], vec![0.0; n]);
+    let (t_cpu, rows_cpu) = best(repeats, || {
+        pool.install(|| {
+            sinkhorn::matvec(&k_cpu, &v, &mut kv);
+            sinkhorn::scale_step(p.a(), &kv, &u, &mut next, tau)
+        })
+    });
+    dk.set_scalings(&u, &v)?;
+    let (t_gpu, rows_gpu) = best(repeats, || dk.row_step(tau));
+    let rows_gpu = rows_gpu?;
+    dk.commit_rows();
+    let (mut ug, mut vg) = (vec![0.0; n], vec![0.0; m]);
+    dk.scalings(&mut ug, &mut vg)?;
+    let flags = |a: &sinkhorn::ScaleStep, b: &sinkhorn::ScaleStep| a.ok == b.ok && a.big == b.big;
+    out.push(KernelCheck {
+        kernel: "Sinkhorn row step".into(),
+        size: size.clone(),
+        rel_err: if flags(&rows_gpu, &rows_cpu) {
+            rel_err(&ug, &next).max(rel_err(&[rows_gpu.violation], &[rows_cpu.violation]))
+        } else {
+            1.0
+        },
+        cpu_seconds: t_cpu,
+        gpu_seconds: t_gpu,
+    });
+    let (mut next_m, mut ktu) = (vec![0.0; m], vec![0.0; m]);
+    let (t_cpu, cols_cpu) = best(repeats, || {
+        pool.install(|| {
+            sinkhorn::matvec_t(&k_cpu, &next, &mut partial, &mut ktu);
+            sinkhorn::scale_step(p.b(), &ktu, &v, &mut next_m, tau)
+        })
+    });
+    // Each GPU run starts from the same v (the step overwrites it).
+    let (t_gpu, cols_gpu) = best(repeats, || {
+        dk.set_scalings(&ug, &v).and_then(|_| dk.col_step(tau))
+    });
+    let cols_gpu = cols_gpu?;
+    dk.scalings(&mut ug, &mut vg)?;
+    let finite = |x: &[f64]| {
+        x.iter()
+            .map(|y| if y.is_finite() { *y } else { 0.0 })
+            .collect::<Vec<f64>>()
+    };
+    out.push(KernelCheck {
+        kernel: "Sinkhorn column step".into(),
+        size,
+        rel_err: if flags(&cols_gpu, &cols_cpu) && !cols_cpu.ok && vg[0] == next_m[0] {
+            rel_err(&finite(&vg), &finite(&next_m))
+                .max(rel_err(&[cols_gpu.violation], &[cols_cpu.violation]))
+        } else {
+            1.0
+        },
         cpu_seconds: t_cpu,
         gpu_seconds: t_gpu,
     });
