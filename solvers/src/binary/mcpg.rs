@@ -469,7 +469,8 @@ pub fn solve<P: BinaryObjective>(
     let threads = common.resolved_threads();
     let pool = common.thread_pool()?;
     // The backend first: the GPU's one-time set-up is not part of the solve's time.
-    let selected = crate::linalg::backend::select(common.backend, "mcpg")?;
+    #[cfg_attr(not(feature = "cuda"), allow(unused_mut))]
+    let mut selected = crate::linalg::backend::select(common.backend, "mcpg")?;
     let t0 = Instant::now();
     let deadline = common
         .time_limit
@@ -574,14 +575,15 @@ pub fn solve<P: BinaryObjective>(
     let accept_target = ((settings.accept_fraction * n as f64).ceil() as u64).max(3.min(n as u64));
     let max_steps = ((settings.max_steps_fraction * n as f64).ceil() as u64).max(accept_target);
     let spread = settings.mu_spread;
+    // Device buffers for every chain are allocated here, so that a GPU without the memory
+    // for them fails now (and `auto` falls back to the CPU) rather than mid-solve.
     #[cfg(feature = "cuda")]
-    let mut gpu = match (selected.gpu(), problem.ising()) {
-        (Some(dev), Some(view)) => Some(
-            GpuChains::new(dev, &view, k_total, n)
-                .map_err(|e| SolveError::Unavailable(format!("GPU: {e}")))?,
-        ),
-        _ => None,
-    };
+    let mut gpu = selected.setup(common.backend, |sel| match (sel.gpu(), problem.ising()) {
+        (Some(dev), Some(view)) => GpuChains::new(dev, &view, groups_n, copies, n)
+            .map(Some)
+            .map_err(|e| SolveError::Unavailable(format!("GPU: {e}"))),
+        _ => Ok(None),
+    })?;
     #[cfg(feature = "cuda")]
     let gpu_used = gpu.is_some();
     #[cfg(not(feature = "cuda"))]
@@ -924,11 +926,15 @@ impl GpuChains {
     fn new(
         gpu: &std::sync::Arc<crate::linalg::cuda::Gpu>,
         view: &mathprog_problems::binary::IsingView<'_>,
-        chains: usize,
+        groups: usize,
+        copies: usize,
         n: usize,
     ) -> Result<Self, String> {
+        let chains = groups * copies;
+        let mut dev = crate::linalg::cuda::IsingChains::new(gpu, view)?;
+        dev.reserve(groups, chains)?;
         Ok(GpuChains {
-            dev: crate::linalg::cuda::IsingChains::new(gpu, view)?,
+            dev,
             out: crate::linalg::cuda::ChainsOut::default(),
             starts_x: Vec::with_capacity(chains * n),
             starts_e: Vec::with_capacity(chains),

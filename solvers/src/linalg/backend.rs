@@ -133,16 +133,34 @@ impl Selected {
         &self.report
     }
 
-    /// The report after a GPU failure in the middle of a solve under `auto`: the solve went on
-    /// (or restarted) on the CPU.
+    /// Switch to the CPU after the GPU failed to set up a solve (under `auto`), noting why.
     pub fn fell_back(&mut self, why: &str) {
         self.report = BackendReport {
-            note: Some(format!("GPU failed ({why}); the CPU finished the solve")),
+            note: Some(format!(
+                "backend auto: the GPU could not take this solve ({why}); ran on the CPU"
+            )),
             ..Default::default()
         };
         #[cfg(feature = "cuda")]
         {
             self.gpu = None;
+        }
+    }
+
+    /// Set up a solve's resources with `make` (device buffers when [`Selected::is_gpu`]);
+    /// under [`Backend::Auto`] a GPU failure (not enough device memory, say) falls back to the
+    /// CPU: `make` runs again with the CPU selection and the report notes why.
+    pub fn setup<T>(
+        &mut self,
+        requested: Backend,
+        make: impl Fn(&Selected) -> Result<T, SolveError>,
+    ) -> Result<T, SolveError> {
+        match make(self) {
+            Err(e) if requested == Backend::Auto && self.is_gpu() => {
+                self.fell_back(&e.to_string());
+                make(self)
+            }
+            r => r,
         }
     }
 }

@@ -11,6 +11,10 @@
 //! exact log-domain half-step each (`f_i = reg log a_i − reg LSE_j((g_j − C_ij)/reg)`), which
 //! also repairs a kernel row that underflowed entirely.
 //!
+//! With a GPU backend ([`crate::linalg::backend`]) the kernel, the scalings and both products
+//! stay on the device (cuBLAS `dgemv` and the `sinkhorn_scale` kernel, twin of
+//! `scale_step`); only the reductions of each half-step come back to the host.
+//!
 //! After the `v` update the column marginals are exact, so the L1 violation is the row error
 //! `Σ_i |u_i (Kv)_i − a_i|`, read off the next product for free. The returned potentials absorb
 //! the final scalings and the report's violation is recomputed exactly from them.
@@ -401,7 +405,7 @@ pub(crate) fn run(
     let common = &settings.common;
     let pool = common.thread_pool()?;
     let threads = common.resolved_threads();
-    let backend = crate::linalg::backend::select(common.backend, "sinkhorn")?;
+    let mut backend = crate::linalg::backend::select(common.backend, "sinkhorn")?;
     let t0 = Instant::now();
     let deadline = common
         .time_limit
@@ -419,7 +423,7 @@ pub(crate) fn run(
     });
     let mut f = start.map_or_else(|| vec![0.0; n], |(f0, _)| f0.to_vec());
     let mut g = start.map_or_else(|| vec![0.0; m], |(_, g0)| g0.to_vec());
-    let mut ops = KernelOps::new(p, &backend)?;
+    let mut ops = backend.setup(common.backend, |sel| KernelOps::new(p, sel))?;
     let mut u = vec![1.0; n];
     let mut v = vec![1.0; m];
     let mut iter = 0u64;

@@ -365,7 +365,8 @@ pub fn solve(
     settings.validate()?;
     // The backend first: the GPU's one-time set-up (context, kernel compilation) is not part
     // of the solve's time.
-    let backend = crate::linalg::backend::select(settings.common.backend, "sns")?;
+    #[cfg_attr(not(feature = "cuda"), allow(unused_mut))]
+    let mut backend = crate::linalg::backend::select(settings.common.backend, "sns")?;
     let t0 = Instant::now();
     let common = &settings.common;
     let prm = &settings.sns;
@@ -396,13 +397,12 @@ pub fn solve(
     });
     let pool = common.thread_pool()?;
     #[cfg(feature = "cuda")]
-    let mut gpu_cg = match backend.gpu() {
-        Some(gpu) => Some(
-            crate::linalg::cuda::SparseNewton::new(gpu, n, m)
-                .map_err(|e| SolveError::Unavailable(format!("GPU: {e}")))?,
-        ),
-        None => None,
-    };
+    let mut gpu_cg = backend.setup(common.backend, |sel| match sel.gpu() {
+        Some(gpu) => crate::linalg::cuda::SparseNewton::new(gpu, n, m)
+            .map(Some)
+            .map_err(|e| SolveError::Unavailable(format!("GPU: {e}"))),
+        None => Ok(None),
+    })?;
     let deadline = common
         .time_limit
         .map(|s| t0 + std::time::Duration::from_secs_f64(s));

@@ -251,13 +251,13 @@ pub fn solve(
         )));
     }
     // The backend first: the GPU's one-time set-up is not part of the solve's time.
-    let backend = crate::linalg::backend::select(s.common.backend, "cd-sdp")?;
+    let mut backend = crate::linalg::backend::select(s.common.backend, "cd-sdp")?;
     let t0 = Instant::now();
     let n = p.n();
     let pool = s.common.thread_pool()?;
     let threads = s.common.resolved_threads();
     let deadline = s.common.deadline(t0);
-    let mut oracle = EigenOperator::new(p, &backend)?;
+    let mut oracle = backend.setup(s.common.backend, |sel| EigenOperator::new(p, sel))?;
     let natural = ((2.0 * n as f64).sqrt().ceil() as usize).max(1);
     let mut r = s.rank.unwrap_or(natural.min(16)).clamp(1, n.max(1));
     let max_rank = s.max_rank.unwrap_or(natural.max(r).min(64)).max(r);

@@ -9,10 +9,16 @@
 //! |---|---|
 //! | `ot_build_kernel` | `ot::sinkhorn::build_kernel` |
 //! | cuBLAS `dgemv` (N, T) | `ot::sinkhorn::{matvec, matvec_t}` |
+//! | `sinkhorn_scale` (with the products: a Sinkhorn iteration stays on the device) | `ot::sinkhorn::scale_step` |
 //! | `sns_apply` + `dot_partials`, `pcg_*` | `ot::sns::{apply, pcg}` |
 //! | `maxcut_sdp_apply` | `MaxCutSdp::apply_shifted` |
-//! | `mcpg_chains` | the chain loop of `binary::mcpg` (same xoshiro256++ stream) |
+//! | `mcpg_chains` | `binary::mcpg::metropolis_chain` (same xoshiro256++ stream) |
+//! | `ising_fields` | `BinaryObjective::init_state` of MaxCut and QUBO |
 //! | `ising_energies` | `BinaryObjective::energy` of MaxCut and QUBO |
+//!
+//! cuSPARSE is not used: the sparse products are fused with diagonal terms (the SNS matrix in
+//! both orientations, `L/4 − Diag(y)`), and one thread per row in the CPU twin's order makes
+//! them match the CPU bit for bit; cudarc exposes cuSPARSE only as raw bindings.
 //!
 //! Nothing here is touched unless a solver's [`Backend`](super::backend::Backend) resolves to
 //! CUDA; [`Gpu::get`] checks that the driver library can be loaded before any CUDA call
@@ -347,19 +353,15 @@ impl DenseKernel {
     pub fn matvec(&mut self, v: &[f64], out: &mut [f64]) -> Result<(), GpuError> {
         assert!(v.len() == self.m && out.len() == self.n, "matvec lengths");
         upload(&self.s, v, &mut self.xm)?;
-        let cfg = GemvConfig {
-            trans: cublasOperation_t::CUBLAS_OP_T,
-            m: self.m as i32,
-            n: self.n as i32,
-            alpha: 1.0,
-            lda: self.m as i32,
-            incx: 1,
-            beta: 0.0,
-            incy: 1,
-        };
-        // SAFETY: K is m × n column-major with lda = m, xm holds m values and xn n values.
-        unsafe { self.blas.gemv(cfg, &self.k, &self.xm, &mut self.xn) }
-            .map_err(|e| format!("cuBLAS dgemv: {e}"))?;
+        gemv(
+            &self.blas,
+            &self.k,
+            self.n,
+            self.m,
+            false,
+            &self.xm,
+            &mut self.xn,
+        )?;
         download(&self.s, &self.xn, out)
     }
 
@@ -367,19 +369,15 @@ impl DenseKernel {
     pub fn matvec_t(&mut self, u: &[f64], out: &mut [f64]) -> Result<(), GpuError> {
         assert!(u.len() == self.n && out.len() == self.m, "matvec_t lengths");
         upload(&self.s, u, &mut self.xn)?;
-        let cfg = GemvConfig {
-            trans: cublasOperation_t::CUBLAS_OP_N,
-            m: self.m as i32,
-            n: self.n as i32,
-            alpha: 1.0,
-            lda: self.m as i32,
-            incx: 1,
-            beta: 0.0,
-            incy: 1,
-        };
-        // SAFETY: as in `matvec`, with the roles of the vectors swapped.
-        unsafe { self.blas.gemv(cfg, &self.k, &self.xn, &mut self.xm) }
-            .map_err(|e| format!("cuBLAS dgemv: {e}"))?;
+        gemv(
+            &self.blas,
+            &self.k,
+            self.n,
+            self.m,
+            true,
+            &self.xn,
+            &mut self.xm,
+        )?;
         download(&self.s, &self.xm, out)
     }
 
@@ -456,36 +454,18 @@ impl DenseKernel {
         })
     }
 
-    fn gemv_dev(&mut self, transposed: bool) -> Result<(), GpuError> {
-        let cfg = GemvConfig {
-            trans: if transposed {
-                cublasOperation_t::CUBLAS_OP_N
-            } else {
-                cublasOperation_t::CUBLAS_OP_T
-            },
-            m: self.m as i32,
-            n: self.n as i32,
-            alpha: 1.0,
-            lda: self.m as i32,
-            incx: 1,
-            beta: 0.0,
-            incy: 1,
-        };
-        // SAFETY: K is m × n column-major with lda = m; v and xm hold m values, u and xn n.
-        unsafe {
-            if transposed {
-                self.blas.gemv(cfg, &self.k, &self.u, &mut self.xm)
-            } else {
-                self.blas.gemv(cfg, &self.k, &self.v, &mut self.xn)
-            }
-        }
-        .map_err(|e| format!("cuBLAS dgemv: {e}"))
-    }
-
     /// `K v` on the device, then the row half-step: the violation of `u` and the candidate
     /// `a / (K v)`, committed by [`DenseKernel::commit_rows`].
     pub fn row_step(&mut self, tau: f64) -> Result<ScaleStep, GpuError> {
-        self.gemv_dev(false)?;
+        gemv(
+            &self.blas,
+            &self.k,
+            self.n,
+            self.m,
+            false,
+            &self.v,
+            &mut self.xn,
+        )?;
         let n = self.n;
         Self::scale_dev(
             &self.gpu,
@@ -508,7 +488,15 @@ impl DenseKernel {
 
     /// `Kᵀ u` on the device, then `v ← b / (Kᵀ u)`.
     pub fn col_step(&mut self, tau: f64) -> Result<ScaleStep, GpuError> {
-        self.gemv_dev(true)?;
+        gemv(
+            &self.blas,
+            &self.k,
+            self.n,
+            self.m,
+            true,
+            &self.u,
+            &mut self.xm,
+        )?;
         let m = self.m;
         let st = Self::scale_dev(
             &self.gpu,
@@ -535,6 +523,41 @@ impl DenseKernel {
     pub fn synchronize(&self) -> Result<(), GpuError> {
         self.s.synchronize().map_err(err("synchronize"))
     }
+}
+
+/// `y = K x` (`transposed`: `y = Kᵀ x`) for the row-major `n × m` matrix `k`, which cuBLAS
+/// sees as the column-major `m × n` matrix `Kᵀ` (lda = m).
+fn gemv(
+    blas: &CudaBlas,
+    k: &CudaSlice<f64>,
+    n: usize,
+    m: usize,
+    transposed: bool,
+    x: &CudaSlice<f64>,
+    y: &mut CudaSlice<f64>,
+) -> Result<(), GpuError> {
+    let cfg = GemvConfig {
+        trans: if transposed {
+            cublasOperation_t::CUBLAS_OP_N
+        } else {
+            cublasOperation_t::CUBLAS_OP_T
+        },
+        m: m as i32,
+        n: n as i32,
+        alpha: 1.0,
+        lda: m as i32,
+        incx: 1,
+        beta: 0.0,
+        incy: 1,
+    };
+    let (xl, yl) = if transposed { (n, m) } else { (m, n) };
+    assert!(
+        k.len() >= n * m && x.len() >= xl && y.len() >= yl,
+        "gemv sizes"
+    );
+    // SAFETY: k holds n·m values (column-major m × n, lda = m), x and y the lengths the
+    // operation reads and writes (checked above).
+    unsafe { blas.gemv(cfg, k, x, y) }.map_err(|e| format!("cuBLAS dgemv: {e}"))
 }
 
 // ------------------------------------------------------------------------------------------
@@ -1003,6 +1026,20 @@ impl IsingChains {
         })
     }
 
+    /// Allocate the device buffers for `groups` starts and `chains` chains (all rounds reuse
+    /// them).
+    pub fn reserve(&mut self, groups: usize, chains: usize) -> Result<(), GpuError> {
+        let (s, n) = (self.s.clone(), self.n);
+        ensure(&s, &mut self.xs, groups.max(chains) * n)?;
+        ensure(&s, &mut self.hs, groups.max(chains) * n)?;
+        ensure(&s, &mut self.es, groups)?;
+        ensure(&s, &mut self.rng, 4 * chains)?;
+        ensure(&s, &mut self.x_out, chains * n)?;
+        ensure(&s, &mut self.h_work, chains * n)?;
+        ensure(&s, &mut self.e_out, chains)?;
+        ensure(&s, &mut self.acc, chains)
+    }
+
     /// Run `starts_e.len() · copies` chains: chain `c` starts from group `c / copies`
     /// (spins `starts_x`, energy `starts_e`; the local fields are computed on the device) with
     /// the xoshiro256++
@@ -1041,24 +1078,10 @@ impl IsingChains {
         upload(&s, mu, &mut self.mu)?;
         upload(&s, starts_x, &mut self.xs)?;
         upload(&s, starts_e, &mut self.es)?;
-        let (n64, g64) = (n as i64, groups as i64);
-        // SAFETY: xs holds groups·n spins and hs groups·n values; the CSR is n × n with
-        // indices below n; field holds n values.
-        unsafe {
-            s.launch_builder(&self.gpu.f.ising_fields)
-                .arg(&self.adj.ptr)
-                .arg(&self.adj.idx)
-                .arg(&self.adj.val)
-                .arg(&self.field)
-                .arg(&n64)
-                .arg(&self.xs)
-                .arg(&g64)
-                .arg(&mut self.hs)
-                .launch(grid(groups * n))
-        }
-        .map_err(err("ising_fields"))?;
+        self.fields_dev(groups)?;
         upload(&s, rng, &mut self.rng)?;
-        let (pv, cp, ch) = (
+        let (n64, pv, cp, ch) = (
+            n as i64,
             pivot.map_or(-1i64, |p| p as i64),
             copies as i64,
             chains as i64,
@@ -1105,19 +1128,19 @@ impl IsingChains {
         download(&s, &self.rng, &mut out.rng)
     }
 
-    /// Local fields of `xs.len() / n` spin vectors (row-major) into `h`.
-    pub fn fields(&mut self, xs: &[i8], h: &mut Vec<f64>) -> Result<(), GpuError> {
+    /// `hs = fields of the first `batch` spin vectors in `xs`` on the device.
+    fn fields_dev(&mut self, batch: usize) -> Result<(), GpuError> {
         let n = self.n;
-        let batch = xs.len() / n.max(1);
-        let s = self.s.clone();
-        ensure(&s, &mut self.xs, batch * n)?;
-        ensure(&s, &mut self.hs, batch * n)?;
-        upload(&s, xs, &mut self.xs)?;
+        assert!(
+            self.xs.len() >= batch * n && self.hs.len() >= batch * n,
+            "batch size"
+        );
         let (n64, b64) = (n as i64, batch as i64);
-        // SAFETY: xs holds batch·n spins and hs batch·n values; the CSR is n × n with indices
-        // below n; field holds n values.
+        // SAFETY: xs holds batch·n spins and hs batch·n values (checked above); the CSR is
+        // n × n with indices below n; field holds n values.
         unsafe {
-            s.launch_builder(&self.gpu.f.ising_fields)
+            self.s
+                .launch_builder(&self.gpu.f.ising_fields)
                 .arg(&self.adj.ptr)
                 .arg(&self.adj.idx)
                 .arg(&self.adj.val)
@@ -1129,6 +1152,18 @@ impl IsingChains {
                 .launch(grid(batch * n))
         }
         .map_err(err("ising_fields"))?;
+        Ok(())
+    }
+
+    /// Local fields of `xs.len() / n` spin vectors (row-major) into `h`.
+    pub fn fields(&mut self, xs: &[i8], h: &mut Vec<f64>) -> Result<(), GpuError> {
+        let n = self.n;
+        let batch = xs.len() / n.max(1);
+        let s = self.s.clone();
+        ensure(&s, &mut self.xs, batch * n)?;
+        ensure(&s, &mut self.hs, batch * n)?;
+        upload(&s, xs, &mut self.xs)?;
+        self.fields_dev(batch)?;
         h.resize(batch * n, 0.0);
         download(&s, &self.hs, h)
     }

@@ -47,6 +47,24 @@ pub struct KernelCheck {
     pub gpu_seconds: f64,
 }
 
+impl KernelCheck {
+    fn new(
+        kernel: impl Into<String>,
+        size: impl Into<String>,
+        rel_err: f64,
+        cpu: f64,
+        gpu: f64,
+    ) -> Self {
+        KernelCheck {
+            kernel: kernel.into(),
+            size: size.into(),
+            rel_err,
+            cpu_seconds: cpu,
+            gpu_seconds: gpu,
+        }
+    }
+}
+
 fn rel_err(gpu: &[f64], cpu: &[f64]) -> f64 {
     let scale = cpu.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     let diff = gpu
@@ -127,13 +145,13 @@ pub fn check_ot(
     r?;
     let mut k_gpu = vec![0.0; n * m];
     dk.kernel(&mut k_gpu)?;
-    let mut out = vec![KernelCheck {
-        kernel: "ot_build_kernel".into(),
-        size: size.clone(),
-        rel_err: rel_err(&k_gpu, &k_cpu),
-        cpu_seconds: t_cpu,
-        gpu_seconds: t_gpu,
-    }];
+    let mut out = vec![KernelCheck::new(
+        "ot_build_kernel",
+        size.clone(),
+        rel_err(&k_gpu, &k_cpu),
+        t_cpu,
+        t_gpu,
+    )];
     let v = uniform(&mut rng, m, 0.5, 2.0);
     let u = uniform(&mut rng, n, 0.5, 2.0);
     let (mut c1, mut g1) = (vec![0.0; n], vec![0.0; n]);
@@ -142,13 +160,13 @@ pub fn check_ot(
     });
     let (t_gpu, r) = best(repeats, || dk.matvec(&v, &mut g1));
     r?;
-    out.push(KernelCheck {
-        kernel: "K v (cuBLAS dgemv)".into(),
-        size: size.clone(),
-        rel_err: rel_err(&g1, &c1),
-        cpu_seconds: t_cpu,
-        gpu_seconds: t_gpu,
-    });
+    out.push(KernelCheck::new(
+        "K v (cuBLAS dgemv)",
+        size.clone(),
+        rel_err(&g1, &c1),
+        t_cpu,
+        t_gpu,
+    ));
     let (mut c2, mut g2) = (vec![0.0; m], vec![0.0; m]);
     let mut partial = vec![0.0; n.div_ceil(sinkhorn::BLOCK) * m];
     let (t_cpu, ()) = best(repeats, || {
@@ -156,13 +174,13 @@ pub fn check_ot(
     });
     let (t_gpu, r) = best(repeats, || dk.matvec_t(&u, &mut g2));
     r?;
-    out.push(KernelCheck {
-        kernel: "K^T u (cuBLAS dgemv)".into(),
-        size: size.clone(),
-        rel_err: rel_err(&g2, &c2),
-        cpu_seconds: t_cpu,
-        gpu_seconds: t_gpu,
-    });
+    out.push(KernelCheck::new(
+        "K^T u (cuBLAS dgemv)",
+        size.clone(),
+        rel_err(&g2, &c2),
+        t_cpu,
+        t_gpu,
+    ));
     // The device-resident half-steps: K v (resp. Kᵀ u) and the scaling kernel, against
     // matvec + scale_step. τ = 0.5 makes some scalings "big"; column 0 of K is zero, so the
     // column step's `ok` flag is false on both.
@@ -182,17 +200,17 @@ pub fn check_ot(
     let (mut ug, mut vg) = (vec![0.0; n], vec![0.0; m]);
     dk.scalings(&mut ug, &mut vg)?;
     let flags = |a: &sinkhorn::ScaleStep, b: &sinkhorn::ScaleStep| a.ok == b.ok && a.big == b.big;
-    out.push(KernelCheck {
-        kernel: "Sinkhorn row step".into(),
-        size: size.clone(),
-        rel_err: if flags(&rows_gpu, &rows_cpu) {
+    out.push(KernelCheck::new(
+        "Sinkhorn row step",
+        size.clone(),
+        if flags(&rows_gpu, &rows_cpu) {
             rel_err(&ug, &next).max(rel_err(&[rows_gpu.violation], &[rows_cpu.violation]))
         } else {
             1.0
         },
-        cpu_seconds: t_cpu,
-        gpu_seconds: t_gpu,
-    });
+        t_cpu,
+        t_gpu,
+    ));
     let (mut next_m, mut ktu) = (vec![0.0; m], vec![0.0; m]);
     let (t_cpu, cols_cpu) = best(repeats, || {
         pool.install(|| {
@@ -211,18 +229,18 @@ pub fn check_ot(
             .map(|y| if y.is_finite() { *y } else { 0.0 })
             .collect::<Vec<f64>>()
     };
-    out.push(KernelCheck {
-        kernel: "Sinkhorn column step".into(),
+    out.push(KernelCheck::new(
+        "Sinkhorn column step",
         size,
-        rel_err: if flags(&cols_gpu, &cols_cpu) && !cols_cpu.ok && vg[0] == next_m[0] {
+        if flags(&cols_gpu, &cols_cpu) && !cols_cpu.ok && vg[0] == next_m[0] {
             rel_err(&finite(&vg), &finite(&next_m))
                 .max(rel_err(&[cols_gpu.violation], &[cols_cpu.violation]))
         } else {
             1.0
         },
-        cpu_seconds: t_cpu,
-        gpu_seconds: t_gpu,
-    });
+        t_cpu,
+        t_gpu,
+    ));
     Ok(out)
 }
 
@@ -289,22 +307,22 @@ pub fn check_sns(
     });
     let (t_gpu, res) = best(repeats, || dev.apply(mu, &x, &mut yg));
     res?;
-    let mut out = vec![KernelCheck {
-        kernel: "sns_apply".into(),
-        size: size.clone(),
-        rel_err: rel_err(&yg, &yc),
-        cpu_seconds: t_cpu,
-        gpu_seconds: t_gpu,
-    }];
+    let mut out = vec![KernelCheck::new(
+        "sns_apply",
+        size.clone(),
+        rel_err(&yg, &yc),
+        t_cpu,
+        t_gpu,
+    )];
     let (t_cpu, dc) = best(repeats, || pool.install(|| sns_dot(&x, &yc)));
     let (t_gpu, dg) = best(repeats, || super::dot(gpu, &x, &yc));
-    out.push(KernelCheck {
-        kernel: "dot_partials".into(),
-        size: format!("{}", n + m),
-        rel_err: rel_err(&[dg?], &[dc]),
-        cpu_seconds: t_cpu,
-        gpu_seconds: t_gpu,
-    });
+    out.push(KernelCheck::new(
+        "dot_partials",
+        format!("{}", n + m),
+        rel_err(&[dg?], &[dc]),
+        t_cpu,
+        t_gpu,
+    ));
     // CG amplifies rounding by the system's conditioning, so the composite is compared on a
     // well-conditioned shift (its kernels are compared exactly above).
     let iters = 10;
@@ -321,13 +339,13 @@ pub fn check_sns(
     });
     let (t_gpu, kg) = best(repeats, || dev.pcg(mu, &x, &mut xg, 0.0, iters));
     let kg = kg?;
-    out.push(KernelCheck {
-        kernel: format!("SNS PCG ({iters} iterations)"),
+    out.push(KernelCheck::new(
+        format!("SNS PCG ({iters} iterations)"),
         size,
-        rel_err: if kc == kg { rel_err(&xg, &xc) } else { 1.0 },
-        cpu_seconds: t_cpu,
-        gpu_seconds: t_gpu,
-    });
+        if kc == kg { rel_err(&xg, &xc) } else { 1.0 },
+        t_cpu,
+        t_gpu,
+    ));
     Ok(out)
 }
 
@@ -361,13 +379,13 @@ pub fn check_sdp(
     });
     let (t_gpu, r) = best(repeats, || op.apply(0.5, &x, &mut og));
     r?;
-    Ok(KernelCheck {
-        kernel: "maxcut_sdp_apply".into(),
-        size: format!("n = {n}, {} arcs", idx.len()),
-        rel_err: rel_err(&og, &oc),
-        cpu_seconds: t_cpu,
-        gpu_seconds: t_gpu,
-    })
+    Ok(KernelCheck::new(
+        "maxcut_sdp_apply",
+        format!("n = {n}, {} arcs", idx.len()),
+        rel_err(&og, &oc),
+        t_cpu,
+        t_gpu,
+    ))
 }
 
 /// MCPG chains and batched energies on a MaxCut and a QUBO instance.
@@ -499,17 +517,17 @@ fn check_problem<P: BinaryObjective<State = Vec<f64>>>(
         e_cpu.push(*e);
         h_err = h_err.max(rel_err(&res.h[k * n..(k + 1) * n], h));
     }
-    let mut out = vec![KernelCheck {
-        kernel: format!("mcpg_chains ({name})"),
-        size: format!("n = {n}, {groups} x {copies} chains"),
-        rel_err: if discrete_ok {
+    let mut out = vec![KernelCheck::new(
+        format!("mcpg_chains ({name})"),
+        format!("n = {n}, {groups} x {copies} chains"),
+        if discrete_ok {
             rel_err(&res.e, &e_cpu).max(h_err)
         } else {
             1.0
         },
-        cpu_seconds: t_cpu,
-        gpu_seconds: t_gpu,
-    }];
+        t_cpu,
+        t_gpu,
+    )];
     // Local fields and energies of the chains' end states.
     let xs = res.x.clone();
     let (t_cpu, hc) = best(repeats, || {
@@ -522,25 +540,25 @@ fn check_problem<P: BinaryObjective<State = Vec<f64>>>(
     let mut hg = Vec::new();
     let (t_gpu, r) = best(repeats, || dev.fields(&xs, &mut hg));
     r?;
-    out.push(KernelCheck {
-        kernel: format!("ising_fields ({name})"),
-        size: format!("n = {n}, {chains} vectors"),
-        rel_err: rel_err(&hg, &hc),
-        cpu_seconds: t_cpu,
-        gpu_seconds: t_gpu,
-    });
+    out.push(KernelCheck::new(
+        format!("ising_fields ({name})"),
+        format!("n = {n}, {chains} vectors"),
+        rel_err(&hg, &hc),
+        t_cpu,
+        t_gpu,
+    ));
     let (t_cpu, ec) = best(repeats, || {
         pool.install(|| xs.par_chunks(n).map(|x| p.energy(x)).collect::<Vec<f64>>())
     });
     let mut eg = vec![0.0; chains];
     let (t_gpu, r) = best(repeats, || dev.energies(&xs, &mut eg));
     r?;
-    out.push(KernelCheck {
-        kernel: format!("ising_energies ({name})"),
-        size: format!("n = {n}, {chains} vectors"),
-        rel_err: rel_err(&eg, &ec),
-        cpu_seconds: t_cpu,
-        gpu_seconds: t_gpu,
-    });
+    out.push(KernelCheck::new(
+        format!("ising_energies ({name})"),
+        format!("n = {n}, {chains} vectors"),
+        rel_err(&eg, &ec),
+        t_cpu,
+        t_gpu,
+    ));
     Ok(out)
 }
