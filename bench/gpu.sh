@@ -52,3 +52,5 @@ for be in cpu cuda; do
   "$SOLVE" sdp --maxcut "$DATA/G22.txt" --json --backend $be | summary "sdp --maxcut G22"
   "$SOLVE" sdp --maxcut "$DATA/G55.txt" --json --backend $be | summary "sdp --maxcut G55"
 done
+# The peer: POT's Sinkhorn with torch on the same GPU (and numpy on the CPU), same point clouds.
+python3 -W ignore ../pot_gpu.py || echo "POT with torch not available: pip install pot torch"

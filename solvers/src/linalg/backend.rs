@@ -1,5 +1,5 @@
 //! Where the large kernels run: the CPU (always available) or an NVIDIA GPU through CUDA
-//! (cargo feature `cuda`, see [`crate::linalg::cuda`]).
+//! (cargo feature `cuda`, the module `linalg::cuda`).
 //!
 //! Every solver's [`Common`](crate::core::Common) settings carry a [`Backend`]; the solvers
 //! with GPU kernels (Sinkhorn and SNS for OT, MCPG on MaxCut and QUBO, the MaxCut SDP

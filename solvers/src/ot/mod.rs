@@ -240,6 +240,32 @@ pub fn evaluate(p: &OtProblem, s: &OtSolution) -> OtValues {
     }
 }
 
+/// [`OtValues`] from the plan's reductions computed elsewhere (the GPU): per row `rows =
+/// [Σ_j P_ij; Σ_j C_ij P_ij; Σ_j P_ij (log P_ij − 1)]` (three blocks of n) and the column sums
+/// `cols`, added here in index order.
+#[cfg(feature = "cuda")]
+pub(crate) fn values_from_sums(
+    p: &OtProblem,
+    s: &OtSolution,
+    rows: &[f64],
+    cols: &[f64],
+) -> OtValues {
+    let n = p.n();
+    let (rs, rest) = rows.split_at(n);
+    let (tcs, ents) = rest.split_at(n);
+    let tc: f64 = tcs.iter().sum();
+    let ent: f64 = ents.iter().sum();
+    let mass: f64 = rs.iter().sum();
+    let row_viol: f64 = rs.iter().zip(p.a()).map(|(r, a)| (r - a).abs()).sum();
+    let col_viol: f64 = cols.iter().zip(p.b()).map(|(c, b)| (c - b).abs()).sum();
+    OtValues {
+        transport_cost: tc,
+        entropic_objective: tc + s.reg * ent,
+        dual_value: weighted_dot(p.a(), &s.f) + weighted_dot(p.b(), &s.g) - s.reg * mass,
+        marginal_violation: row_viol + col_viol,
+    }
+}
+
 /// `Σ_i w_i x_i` over the positive weights (potentials of zero-weight rows are `−∞`).
 pub(crate) fn weighted_dot(w: &[f64], x: &[f64]) -> f64 {
     w.iter()

@@ -330,6 +330,48 @@ impl KernelOps {
         }
     }
 
+    /// The exact log-domain updates of both potentials (rows, then columns).
+    fn log_updates(
+        &mut self,
+        p: &OtProblem,
+        f: &mut [f64],
+        g: &mut [f64],
+        reg: f64,
+        pool: &rayon::ThreadPool,
+    ) -> Result<(), SolveError> {
+        match self {
+            KernelOps::Cpu { .. } => {
+                pool.install(|| {
+                    log_update_rows(p, f, g, reg);
+                    log_update_cols(p, f, g, reg);
+                });
+                Ok(())
+            }
+            #[cfg(feature = "cuda")]
+            KernelOps::Gpu(d) => d
+                .log_update_rows(f, g, reg)
+                .and_then(|_| d.log_update_cols(f, g, reg))
+                .map_err(gpu_err),
+        }
+    }
+
+    /// [`evaluate`] of a solution (its plan's pass on the GPU when there is one).
+    fn evaluate(
+        &mut self,
+        p: &OtProblem,
+        sol: &OtSolution,
+        pool: &rayon::ThreadPool,
+    ) -> Result<super::OtValues, SolveError> {
+        match self {
+            KernelOps::Cpu { .. } => Ok(pool.install(|| evaluate(p, sol))),
+            #[cfg(feature = "cuda")]
+            KernelOps::Gpu(d) => {
+                let (rows, cols) = d.plan_sums(&sol.f, &sol.g, sol.reg).map_err(gpu_err)?;
+                Ok(super::values_from_sums(p, sol, rows, cols))
+            }
+        }
+    }
+
     /// Copy the scalings out.
     fn scalings(&mut self, uo: &mut [f64], vo: &mut [f64]) -> Result<(), SolveError> {
         match self {
@@ -431,14 +473,14 @@ pub(crate) fn run(
     let mut repairs_in_a_row = 0u32;
     let tol = settings.tol;
     let tau = settings.absorb_threshold;
+    // Set-up: buffers (on a GPU: the cost matrix's upload), log-domain start, first kernel.
+    let setup_seconds;
     let status = {
-        pool.install(|| {
-            if start.is_none() {
-                log_update_rows(p, &mut f, &g, reg);
-                log_update_cols(p, &f, &mut g, reg);
-            }
-            ops.build(p, &f, &g, reg)
-        })?;
+        if start.is_none() {
+            ops.log_updates(p, &mut f, &mut g, reg, &pool)?;
+        }
+        pool.install(|| ops.build(p, &f, &g, reg))?;
+        setup_seconds = t0.elapsed().as_secs_f64();
         loop {
             // After the v update the column marginals are exact: the row error is the
             // violation, read off the product that the u update needs anyway.
@@ -455,7 +497,7 @@ pub(crate) fn run(
                 absorb(&mut fa, &mut ua, reg);
                 absorb(&mut ga, &mut va, reg);
                 let sol = OtSolution { f: fa, g: ga, reg };
-                if !exact || pool.install(|| evaluate(p, &sol)).marginal_violation <= tol {
+                if !exact || ops.evaluate(p, &sol, &pool)?.marginal_violation <= tol {
                     break Status::Converged;
                 }
             }
@@ -501,14 +543,11 @@ pub(crate) fn run(
                 ops.scalings(&mut u, &mut v)?;
                 absorb(&mut f, &mut u, reg);
                 absorb(&mut g, &mut v, reg);
-                pool.install(|| {
-                    if !ok {
-                        // A kernel row or column underflowed: an exact log-domain step repairs it.
-                        log_update_rows(p, &mut f, &g, reg);
-                        log_update_cols(p, &f, &mut g, reg);
-                    }
-                    ops.build(p, &f, &g, reg)
-                })?;
+                if !ok {
+                    // A kernel row or column underflowed: an exact log-domain step repairs it.
+                    ops.log_updates(p, &mut f, &mut g, reg, &pool)?;
+                }
+                pool.install(|| ops.build(p, &f, &g, reg))?;
             }
         }
     };
@@ -517,7 +556,7 @@ pub(crate) fn run(
     absorb(&mut g, &mut v, reg);
     let sol = OtSolution { f, g, reg };
     let vals = if exact {
-        pool.install(|| evaluate(p, &sol))
+        ops.evaluate(p, &sol, &pool)?
     } else {
         super::OtValues {
             transport_cost: f64::NAN,
@@ -531,6 +570,7 @@ pub(crate) fn run(
     let mut stats = BTreeMap::new();
     stats.insert("sinkhorn_iterations".into(), iter.into());
     stats.insert("absorptions".into(), absorptions.into());
+    stats.insert("setup_seconds".into(), setup_seconds.into());
     Ok(ot_report(
         "sinkhorn",
         status,

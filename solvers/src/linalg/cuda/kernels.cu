@@ -4,6 +4,8 @@
 // sums round as on the CPU.
 
 typedef unsigned long long u64;
+// NVRTC has no <math.h>: -infinity from its bits.
+#define NEG_INF __longlong_as_double(0xfff0000000000000LL)
 
 // ---------------------------------------------------------------- optimal transport
 // K_ij = exp((f_i + g_j - C_ij) / reg), row-major n x m; NaN (from -inf + inf) gives 0.
@@ -18,6 +20,115 @@ extern "C" __global__ void ot_build_kernel(double *k, const double *cost, const 
         double x = (f[i] + g[j] - cost[t]) / reg;
         k[t] = (x == x) ? exp(x) : 0.0;
     }
+}
+
+// Block reductions over 256 threads (fixed tree order).
+__device__ double block_sum(double v, double *s) {
+    s[threadIdx.x] = v;
+    __syncthreads();
+    for (int st = 128; st > 0; st >>= 1) {
+        if (threadIdx.x < st) s[threadIdx.x] += s[threadIdx.x + st];
+        __syncthreads();
+    }
+    double r = s[0];
+    __syncthreads();
+    return r;
+}
+__device__ double block_max(double v, double *s) {
+    s[threadIdx.x] = v;
+    __syncthreads();
+    for (int st = 128; st > 0; st >>= 1) {
+        if (threadIdx.x < st) s[threadIdx.x] = fmax(s[threadIdx.x], s[threadIdx.x + st]);
+        __syncthreads();
+    }
+    double r = s[0];
+    __syncthreads();
+    return r;
+}
+
+// Exact log-domain row update, one block per row (grid-stride over rows):
+// f_i = reg log a_i - reg LSE_j((g_j - C_ij)/reg), -inf where a_i = 0.
+// Twin: ot::sinkhorn::log_update_rows.
+extern "C" __global__ void ot_lse_rows(const double *cost, const double *g, const double *a,
+                                       double reg, long long n, long long m, double *f) {
+    __shared__ double s[256];
+    for (long long i = blockIdx.x; i < n; i += gridDim.x) {
+        const double *c = cost + i * m;
+        double mx = NEG_INF;
+        for (long long j = threadIdx.x; j < m; j += blockDim.x) mx = fmax(mx, g[j] - c[j]);
+        mx = block_max(mx, s);
+        double acc = 0.0;
+        if (mx > NEG_INF)
+            for (long long j = threadIdx.x; j < m; j += blockDim.x) {
+                double x = (g[j] - c[j] - mx) / reg;
+                acc += x > NEG_INF ? exp(x) : 0.0;
+            }
+        acc = block_sum(acc, s);
+        if (threadIdx.x == 0) {
+            double lse = mx > NEG_INF ? mx + reg * log(acc) : NEG_INF;
+            f[i] = a[i] > 0.0 ? reg * log(a[i]) - lse : NEG_INF;
+        }
+    }
+}
+
+// Exact log-domain column update, one thread per column, rows in order (two passes: maximum,
+// then shifted sum; rows with f_i = -inf skipped). Twin: ot::sinkhorn::log_update_cols.
+extern "C" __global__ void ot_lse_cols(const double *cost, const double *f, const double *b,
+                                       double reg, long long n, long long m, double *g) {
+    long long j = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+    if (j >= m) return;
+    double mx = NEG_INF;
+    for (long long i = 0; i < n; ++i)
+        if (f[i] > NEG_INF) mx = fmax(mx, f[i] - cost[i * m + j]);
+    double acc = 0.0;
+    if (mx > NEG_INF)
+        for (long long i = 0; i < n; ++i)
+            if (f[i] > NEG_INF) {
+                double x = (f[i] - cost[i * m + j] - mx) / reg;
+                acc += x > NEG_INF ? exp(x) : 0.0;
+            }
+    g[j] = (b[j] > 0.0 && mx > NEG_INF) ? reg * log(b[j]) - (mx + reg * log(acc)) : NEG_INF;
+}
+
+// The plan P_ij = exp(l_ij) (0 where l_ij <= -60), l_ij = (f_i + g_j - C_ij)/reg, never
+// stored. Rows (one block per row): rs_i = sum_j P_ij, tc_i = sum_j C_ij P_ij,
+// ent_i = sum_{P_ij > 0} P_ij (l_ij - 1). Twin: ot::evaluate.
+extern "C" __global__ void ot_plan_rows(const double *cost, const double *f, const double *g,
+                                        double reg, long long n, long long m, double *rs,
+                                        double *tc, double *ent) {
+    __shared__ double s[256];
+    for (long long i = blockIdx.x; i < n; i += gridDim.x) {
+        const double *c = cost + i * m;
+        double r = 0.0, t = 0.0, e = 0.0;
+        for (long long j = threadIdx.x; j < m; j += blockDim.x) {
+            double l = (f[i] + g[j] - c[j]) / reg;
+            double v = l > -60.0 ? exp(l) : 0.0;
+            r += v;
+            t += c[j] * v;
+            e += v > 0.0 ? v * (l - 1.0) : 0.0;
+        }
+        r = block_sum(r, s);
+        t = block_sum(t, s);
+        e = block_sum(e, s);
+        if (threadIdx.x == 0) {
+            rs[i] = r;
+            tc[i] = t;
+            ent[i] = e;
+        }
+    }
+}
+
+// Column sums of the plan, one thread per column, rows in order. Twin: ot::evaluate.
+extern "C" __global__ void ot_plan_cols(const double *cost, const double *f, const double *g,
+                                        double reg, long long n, long long m, double *cs) {
+    long long j = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+    if (j >= m) return;
+    double acc = 0.0;
+    for (long long i = 0; i < n; ++i) {
+        double l = (f[i] + g[j] - cost[i * m + j]) / reg;
+        acc += l > -60.0 ? exp(l) : 0.0;
+    }
+    cs[j] = acc;
 }
 
 // One Sinkhorn half-step: s_new_i = w_i / d_i (0 where w_i = 0), and per block of a fixed grid

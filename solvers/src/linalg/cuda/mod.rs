@@ -10,6 +10,8 @@
 //! | `ot_build_kernel` | `ot::sinkhorn::build_kernel` |
 //! | cuBLAS `dgemv` (N, T) | `ot::sinkhorn::{matvec, matvec_t}` |
 //! | `sinkhorn_scale` (with the products: a Sinkhorn iteration stays on the device) | `ot::sinkhorn::scale_step` |
+//! | `ot_lse_rows`, `ot_lse_cols` | `ot::sinkhorn::{log_update_rows, log_update_cols}` |
+//! | `ot_plan_rows`, `ot_plan_cols` | `ot::evaluate` |
 //! | `sns_apply` + `dot_partials`, `pcg_*` | `ot::sns::{apply, pcg}` |
 //! | `maxcut_sdp_apply` | `MaxCutSdp::apply_shifted` |
 //! | `mcpg_chains` | `binary::mcpg::metropolis_chain` (same xoshiro256++ stream) |
@@ -64,6 +66,10 @@ pub struct Gpu {
 
 struct Funcs {
     build_kernel: CudaFunction,
+    lse_rows: CudaFunction,
+    lse_cols: CudaFunction,
+    plan_rows: CudaFunction,
+    plan_cols: CudaFunction,
     sinkhorn_scale: CudaFunction,
     sns_apply: CudaFunction,
     dot_partials: CudaFunction,
@@ -128,6 +134,10 @@ impl Gpu {
         let load = |n: &str| module.load_function(n).map_err(err(n));
         let f = Funcs {
             build_kernel: load("ot_build_kernel")?,
+            lse_rows: load("ot_lse_rows")?,
+            lse_cols: load("ot_lse_cols")?,
+            plan_rows: load("ot_plan_rows")?,
+            plan_cols: load("ot_plan_cols")?,
             sinkhorn_scale: load("sinkhorn_scale")?,
             sns_apply: load("sns_apply")?,
             dot_partials: load("dot_partials")?,
@@ -151,6 +161,17 @@ impl Gpu {
     /// Seconds the one-time set-up took (driver, context, NVRTC compilation of [`KERNELS`]).
     pub fn init_seconds(&self) -> f64 {
         self.init_seconds
+    }
+
+    /// Whether a CUDA driver and at least one device are present, whether or not [`Gpu::get`]
+    /// succeeds: tests skip without a device but must fail when one is there and the set-up
+    /// (e.g. the kernels' compilation) breaks.
+    pub fn device_present() -> bool {
+        // SAFETY: only tries to dlopen the driver library; no CUDA call is made without it.
+        if !unsafe { cudarc::driver::sys::is_culib_present() } {
+            return false;
+        }
+        CudaContext::device_count().is_ok_and(|c| c > 0)
     }
 
     /// The device's name (e.g. "NVIDIA H100 80GB HBM3").
@@ -276,6 +297,13 @@ pub struct DenseKernel {
     v_next: CudaSlice<f64>,
     partials: CudaSlice<f64>,
     host_partials: Vec<f64>,
+    /// Row sums, row transport costs and entropies, column sums of the plan (evaluation).
+    rs: CudaSlice<f64>,
+    tc: CudaSlice<f64>,
+    ent: CudaSlice<f64>,
+    cs: CudaSlice<f64>,
+    host_rows: Vec<f64>,
+    host_cols: Vec<f64>,
 }
 
 /// The reductions of one Sinkhorn half-step on the device (see `ot::sinkhorn::scale_step`).
@@ -307,6 +335,12 @@ impl DenseKernel {
             v_next: s.alloc_zeros(m).map_err(err("allocating"))?,
             partials: s.alloc_zeros(3 * DOT_BLOCKS).map_err(err("allocating"))?,
             host_partials: vec![0.0; 3 * DOT_BLOCKS],
+            rs: s.alloc_zeros(n).map_err(err("allocating"))?,
+            tc: s.alloc_zeros(n).map_err(err("allocating"))?,
+            ent: s.alloc_zeros(n).map_err(err("allocating"))?,
+            cs: s.alloc_zeros(m).map_err(err("allocating"))?,
+            host_rows: vec![0.0; 3 * n],
+            host_cols: vec![0.0; m],
             s,
             blas,
             gpu: gpu.clone(),
@@ -379,6 +413,113 @@ impl DenseKernel {
             &mut self.xm,
         )?;
         download(&self.s, &self.xm, out)
+    }
+
+    fn rows_cfg(&self) -> LaunchConfig {
+        LaunchConfig {
+            grid_dim: (self.n.clamp(1, 1 << 16) as u32, 1, 1),
+            block_dim: (THREADS, 1, 1),
+            shared_mem_bytes: 0,
+        }
+    }
+
+    /// Exact log-domain row update `f_i = reg log a_i − reg LSE_j((g_j − C_ij)/reg)` (`−∞`
+    /// where `a_i = 0`); needs [`DenseKernel::set_marginals`].
+    pub fn log_update_rows(&mut self, f: &mut [f64], g: &[f64], reg: f64) -> Result<(), GpuError> {
+        assert!(f.len() == self.n && g.len() == self.m, "potential lengths");
+        upload(&self.s.clone(), g, &mut self.g)?;
+        let (n, m) = (self.n as i64, self.m as i64);
+        let cfg = self.rows_cfg();
+        // SAFETY: cost holds n·m values, g m, a and f n; one block per row (grid-stride).
+        unsafe {
+            self.s
+                .launch_builder(&self.gpu.f.lse_rows)
+                .arg(&self.cost)
+                .arg(&self.g)
+                .arg(&self.a)
+                .arg(&reg)
+                .arg(&n)
+                .arg(&m)
+                .arg(&mut self.f)
+                .launch(cfg)
+        }
+        .map_err(err("ot_lse_rows"))?;
+        download(&self.s, &self.f, f)
+    }
+
+    /// Exact log-domain column update `g_j = reg log b_j − reg LSE_i((f_i − C_ij)/reg)`;
+    /// needs [`DenseKernel::set_marginals`].
+    pub fn log_update_cols(&mut self, f: &[f64], g: &mut [f64], reg: f64) -> Result<(), GpuError> {
+        assert!(f.len() == self.n && g.len() == self.m, "potential lengths");
+        upload(&self.s.clone(), f, &mut self.f)?;
+        let (n, m) = (self.n as i64, self.m as i64);
+        // SAFETY: cost holds n·m values, f and a n, b and g m; one thread per column.
+        unsafe {
+            self.s
+                .launch_builder(&self.gpu.f.lse_cols)
+                .arg(&self.cost)
+                .arg(&self.f)
+                .arg(&self.b)
+                .arg(&reg)
+                .arg(&n)
+                .arg(&m)
+                .arg(&mut self.g)
+                .launch(grid(self.m))
+        }
+        .map_err(err("ot_lse_cols"))?;
+        download(&self.s, &self.g, g)
+    }
+
+    /// The plan's reductions for [`crate::ot::evaluate`]: per row `(Σ_j P_ij, Σ_j C_ij P_ij,
+    /// Σ_j P_ij (log P_ij − 1))` into `rows` (three blocks of n) and the column sums into
+    /// `cols`, with `P = exp((f ⊕ g − C)/reg)` (entries below `e^−60` taken as 0).
+    pub fn plan_sums(
+        &mut self,
+        f: &[f64],
+        g: &[f64],
+        reg: f64,
+    ) -> Result<(&[f64], &[f64]), GpuError> {
+        assert!(f.len() == self.n && g.len() == self.m, "potential lengths");
+        let s = self.s.clone();
+        upload(&s, f, &mut self.f)?;
+        upload(&s, g, &mut self.g)?;
+        let (n, m) = (self.n as i64, self.m as i64);
+        let cfg = self.rows_cfg();
+        // SAFETY: cost holds n·m values, f, rs, tc, ent n, g and cs m; one block per row,
+        // one thread per column.
+        unsafe {
+            s.launch_builder(&self.gpu.f.plan_rows)
+                .arg(&self.cost)
+                .arg(&self.f)
+                .arg(&self.g)
+                .arg(&reg)
+                .arg(&n)
+                .arg(&m)
+                .arg(&mut self.rs)
+                .arg(&mut self.tc)
+                .arg(&mut self.ent)
+                .launch(cfg)
+        }
+        .map_err(err("ot_plan_rows"))?;
+        // SAFETY: as above.
+        unsafe {
+            s.launch_builder(&self.gpu.f.plan_cols)
+                .arg(&self.cost)
+                .arg(&self.f)
+                .arg(&self.g)
+                .arg(&reg)
+                .arg(&n)
+                .arg(&m)
+                .arg(&mut self.cs)
+                .launch(grid(self.m))
+        }
+        .map_err(err("ot_plan_cols"))?;
+        let nn = self.n;
+        download(&s, &self.rs, &mut self.host_rows[..nn])?;
+        download(&s, &self.tc, &mut self.host_rows[nn..2 * nn])?;
+        download(&s, &self.ent, &mut self.host_rows[2 * nn..])?;
+        download(&s, &self.cs, &mut self.host_cols)?;
+        Ok((&self.host_rows, &self.host_cols))
     }
 
     /// Upload the marginals `a` (length n) and `b` (length m) for the device-resident

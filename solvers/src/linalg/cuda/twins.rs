@@ -241,6 +241,60 @@ pub fn check_ot(
         t_cpu,
         t_gpu,
     ));
+    // Exact log-domain updates and the evaluation pass (g_0 = −∞: a zero-weight column's
+    // potential, skipped by both).
+    let (mut fc, mut fg) = (f.clone(), f.clone());
+    let (t_cpu, ()) = best(repeats, || {
+        pool.install(|| sinkhorn::log_update_rows(&p, &mut fc, &g, reg))
+    });
+    let (t_gpu, r) = best(repeats, || dk.log_update_rows(&mut fg, &g, reg));
+    r?;
+    out.push(KernelCheck::new(
+        "ot_lse_rows",
+        format!("{n} x {m}"),
+        rel_err(&fg, &fc),
+        t_cpu,
+        t_gpu,
+    ));
+    let (mut gc, mut gg) = (g.clone(), g.clone());
+    let (t_cpu, ()) = best(repeats, || {
+        pool.install(|| sinkhorn::log_update_cols(&p, &fc, &mut gc, reg))
+    });
+    let (t_gpu, r) = best(repeats, || dk.log_update_cols(&fc, &mut gg, reg));
+    r?;
+    out.push(KernelCheck::new(
+        "ot_lse_cols",
+        format!("{n} x {m}"),
+        rel_err(&gg, &gc),
+        t_cpu,
+        t_gpu,
+    ));
+    let sol = crate::ot::OtSolution {
+        f: fc.clone(),
+        g: gc.clone(),
+        reg,
+    };
+    let (t_cpu, vc) = best(repeats, || pool.install(|| crate::ot::evaluate(&p, &sol)));
+    let (t_gpu, vg) = best(repeats, || {
+        dk.plan_sums(&sol.f, &sol.g, reg)
+            .map(|(rows, cols)| crate::ot::values_from_sums(&p, &sol, rows, cols))
+    });
+    let vg = vg?;
+    let err = [
+        (vg.transport_cost, vc.transport_cost),
+        (vg.entropic_objective, vc.entropic_objective),
+        (vg.dual_value, vc.dual_value),
+        (vg.marginal_violation, vc.marginal_violation),
+    ]
+    .iter()
+    .fold(0.0f64, |e, (a, b)| e.max(rel_err(&[*a], &[*b])));
+    out.push(KernelCheck::new(
+        "ot_plan_rows/cols (evaluate)",
+        format!("{n} x {m}"),
+        err,
+        t_cpu,
+        t_gpu,
+    ));
     Ok(out)
 }
 
