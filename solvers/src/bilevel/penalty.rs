@@ -269,15 +269,7 @@ pub(crate) fn outer(
         threads: s.common.resolved_threads(),
         seed: s.common.seed,
     });
-    let mut x = prob.start();
-    if x.len() != p {
-        return Err(SolveError::DimensionMismatch {
-            what: "start".into(),
-            expected: p,
-            found: x.len(),
-        });
-    }
-    prob.project_x(&mut x);
+    let mut x = projected_start(prob, p)?;
     let (mut d, mut d_prev, mut x_prev, mut trial) =
         (vec![0.0; p], vec![0.0; p], vec![0.0; p], vec![0.0; p]);
     let (_, lg0) = prob.smoothness_y(&x);
@@ -390,6 +382,20 @@ pub(crate) fn outer(
         z.to_vec(),
         stats,
     ))
+}
+
+/// The problem's starting `x` (checked to have `p` entries), projected onto its feasible set.
+pub(crate) fn projected_start(prob: &dyn Bilevel, p: usize) -> Result<Vec<f64>, SolveError> {
+    let mut x = prob.start();
+    if x.len() != p {
+        return Err(SolveError::DimensionMismatch {
+            what: "start".into(),
+            expected: p,
+            found: x.len(),
+        });
+    }
+    prob.project_x(&mut x);
+    Ok(x)
 }
 
 /// How a run ended, for [`finish`].

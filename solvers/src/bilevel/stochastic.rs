@@ -15,7 +15,7 @@
 //! inner gradient mappings are at most `tol` too. Problems without samples get exact
 //! oracles, and the method is then a single-loop deterministic penalty method.
 
-use super::penalty::{BilevelSettings, BilevelSolution, End, finish};
+use super::penalty::{BilevelSettings, BilevelSolution, End, finish, projected_start};
 use crate::core::{
     IterRecord, Observer, Report, RunInfo, SolveError, Status, stream_rng, uniform01,
 };
@@ -139,15 +139,7 @@ pub fn solve_stochastic(
         seed: s.common.seed,
     });
     let sigma = s.sigma;
-    let mut x = prob.start();
-    if x.len() != p {
-        return Err(SolveError::DimensionMismatch {
-            what: "start".into(),
-            expected: p,
-            found: x.len(),
-        });
-    }
-    prob.project_x(&mut x);
+    let mut x = projected_start(prob, p)?;
     let (mut y, mut z) = (vec![0.0; q], vec![0.0; q]);
     prob.project_y(&mut y);
     prob.project_y(&mut z);

@@ -190,10 +190,11 @@ enum KernelOps {
     Cpu {
         k: Vec<f64>,
         partial: Vec<f64>,
-        /// Scalings, their next values, and the two products.
+        /// Scalings, their next values (swapped in), and the two products.
         u: Vec<f64>,
         v: Vec<f64>,
-        next: Vec<f64>,
+        u_next: Vec<f64>,
+        v_next: Vec<f64>,
         kv: Vec<f64>,
         ktu: Vec<f64>,
     },
@@ -257,7 +258,8 @@ impl KernelOps {
             partial: vec![0.0; n.div_ceil(BLOCK) * m],
             u: vec![1.0; n],
             v: vec![1.0; m],
-            next: vec![0.0; n.max(m)],
+            u_next: vec![0.0; n],
+            v_next: vec![0.0; m],
             kv: vec![0.0; n],
             ktu: vec![0.0; m],
         })
@@ -285,10 +287,15 @@ impl KernelOps {
     fn row_step(&mut self, a: &[f64], tau: f64) -> Result<ScaleStep, SolveError> {
         match self {
             KernelOps::Cpu {
-                k, u, v, next, kv, ..
+                k,
+                u,
+                v,
+                u_next,
+                kv,
+                ..
             } => {
                 matvec(k, v, kv);
-                Ok(scale_step(a, kv, u, &mut next[..u.len()], tau))
+                Ok(scale_step(a, kv, u, u_next, tau))
             }
             #[cfg(feature = "cuda")]
             KernelOps::Gpu(d) => d.row_step(tau).map_err(gpu_err),
@@ -298,10 +305,7 @@ impl KernelOps {
     /// `u ← a / (K v)` from the last [`KernelOps::row_step`].
     fn commit_rows(&mut self) {
         match self {
-            KernelOps::Cpu { u, next, .. } => {
-                let n = u.len();
-                u.copy_from_slice(&next[..n]);
-            }
+            KernelOps::Cpu { u, u_next, .. } => std::mem::swap(u, u_next),
             #[cfg(feature = "cuda")]
             KernelOps::Gpu(d) => d.commit_rows(),
         }
@@ -315,14 +319,13 @@ impl KernelOps {
                 partial,
                 u,
                 v,
-                next,
+                v_next,
                 ktu,
                 ..
             } => {
                 matvec_t(k, u, partial, ktu);
-                let m = v.len();
-                let st = scale_step(b, ktu, v, &mut next[..m], tau);
-                v.copy_from_slice(&next[..m]);
+                let st = scale_step(b, ktu, v, v_next, tau);
+                std::mem::swap(v, v_next);
                 Ok(st)
             }
             #[cfg(feature = "cuda")]

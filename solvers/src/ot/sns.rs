@@ -474,24 +474,23 @@ pub fn solve(
         let mu = 1e-12 * mass / (n + m) as f64;
         let cg_tol = (0.1f64).min(viol).max(1e-14);
         let tc = Instant::now();
+        // The same PCG on the GPU (when the backend has one) or on the CPU.
         #[cfg(feature = "cuda")]
-        let on_gpu = gpu_cg.is_some();
-        #[cfg(not(feature = "cuda"))]
-        let on_gpu = false;
-        if on_gpu {
-            #[cfg(feature = "cuda")]
-            if let Some(cg) = gpu_cg.as_mut() {
-                let gpu_err = |e: String| SolveError::Unavailable(format!("GPU: {e}"));
+        let gpu_iters = match gpu_cg.as_mut() {
+            Some(cg) => Some(
                 cg.load(
                     &sp.ptr, &sp.idx, &sp.val, &sp.tptr, &sp.tidx, &sp.tval, &r, &c,
                 )
-                .map_err(gpu_err)?;
-                cg_total += cg
-                    .pcg(mu, &rhs, &mut d, cg_tol, prm.cg_max_iter)
-                    .map_err(gpu_err)? as u64;
-            }
-        } else {
-            cg_total += pool.install(|| {
+                .and_then(|_| cg.pcg(mu, &rhs, &mut d, cg_tol, prm.cg_max_iter))
+                .map_err(|e| SolveError::Unavailable(format!("GPU: {e}")))?,
+            ),
+            None => None,
+        };
+        #[cfg(not(feature = "cuda"))]
+        let gpu_iters: Option<usize> = None;
+        cg_total += match gpu_iters {
+            Some(k) => k,
+            None => pool.install(|| {
                 pcg(
                     &sp,
                     &r,
@@ -503,8 +502,8 @@ pub fn solve(
                     cg_tol,
                     prm.cg_max_iter,
                 )
-            }) as u64;
-        }
+            }),
+        } as u64;
         timers[3] += tc.elapsed().as_secs_f64();
         // Armijo line search on D (ascent), tolerant of rounding-level changes.
         let d0 = weighted_dot(p.a(), &f) + weighted_dot(p.b(), &g) - reg * mass;

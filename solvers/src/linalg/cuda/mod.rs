@@ -304,6 +304,8 @@ pub struct DenseKernel {
     cs: CudaSlice<f64>,
     host_rows: Vec<f64>,
     host_cols: Vec<f64>,
+    /// `max(n, m)` ones, the scalings after an absorption.
+    ones: Vec<f64>,
 }
 
 /// The reductions of one Sinkhorn half-step on the device (see `ot::sinkhorn::scale_step`).
@@ -341,6 +343,7 @@ impl DenseKernel {
             cs: s.alloc_zeros(m).map_err(err("allocating"))?,
             host_rows: vec![0.0; 3 * n],
             host_cols: vec![0.0; m],
+            ones: vec![1.0; n.max(m)],
             s,
             blas,
             gpu: gpu.clone(),
@@ -532,10 +535,9 @@ impl DenseKernel {
 
     /// Set both scalings to 1.
     pub fn reset_scalings(&mut self) -> Result<(), GpuError> {
-        let s = self.s.clone();
         let (n, m) = (self.n, self.m);
-        upload(&s, &vec![1.0; n], &mut self.u)?;
-        upload(&s, &vec![1.0; m], &mut self.v)
+        upload(&self.s, &self.ones[..n], &mut self.u)?;
+        upload(&self.s, &self.ones[..m], &mut self.v)
     }
 
     /// Copy the scalings `u`, `v` to the host.
