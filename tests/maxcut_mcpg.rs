@@ -103,18 +103,27 @@ fn bundled_and_shared_small_instances_reach_their_proven_optima() {
         &std::fs::read_to_string(common::repo("data/maxcut/optimal.json")).unwrap(),
     )
     .unwrap();
-    let shared: std::collections::BTreeMap<String, f64> = serde_json::from_str(
-        &std::fs::read_to_string(common::shared_data("maxcut_small/optimal.json")).unwrap(),
-    )
-    .unwrap();
-    let cases = bundled
+    let mut cases: Vec<(std::path::PathBuf, f64)> = bundled
         .iter()
-        .map(|(k, v)| (common::repo(&format!("data/maxcut/{k}.txt")), *v))
-        .chain(
-            shared
-                .iter()
-                .map(|(k, v)| (common::shared_data(&format!("maxcut_small/{k}.txt")), *v)),
-        );
+        .map(|(k, v)| (common::data(&format!("maxcut/{k}.txt")), *v))
+        .collect();
+    // The suite's graphs committed here, then the rest of the shared set when it is beside us.
+    let mut dirs = vec![common::suite("maxcut_small")];
+    dirs.extend(common::shared(
+        "maxcut_small",
+        "three more small graphs with proven optima",
+    ));
+    let mut seen = std::collections::BTreeSet::new();
+    for dir in dirs {
+        let optima: std::collections::BTreeMap<String, f64> =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("optimal.json")).unwrap())
+                .unwrap();
+        for (k, v) in optima {
+            if seen.insert(k.clone()) {
+                cases.push((dir.join(format!("{k}.txt")), v));
+            }
+        }
+    }
     for (path, opt) in cases {
         let p = MaxCut::new(read_gset(&path).unwrap());
         let r = mcpg::solve(&p, &settings(60, 1), &mut NoObserver).unwrap();
@@ -125,7 +134,7 @@ fn bundled_and_shared_small_instances_reach_their_proven_optima() {
 
 #[test]
 fn same_seed_gives_the_same_answer_with_one_and_two_threads() {
-    let p = MaxCut::new(read_gset(common::shared_data("gset/G14.txt")).unwrap());
+    let p = MaxCut::new(read_gset(common::suite("gset/G14.txt")).unwrap());
     let mut runs = Vec::new();
     for threads in [1, 2, 2] {
         let mut s = settings(6, 42);
@@ -148,7 +157,7 @@ fn same_seed_gives_the_same_answer_with_one_and_two_threads() {
 #[test]
 fn policy_beats_random_restarts_at_equal_samples() {
     // The ablation of the benchmark, in miniature: same filter, same number of samples.
-    let p = MaxCut::new(read_gset(common::shared_data("gset/G14.txt")).unwrap());
+    let p = MaxCut::new(read_gset(common::suite("gset/G14.txt")).unwrap());
     let mut s = McpgSettings::paper();
     s.groups = 16;
     s.copies = 8;
@@ -167,13 +176,12 @@ fn policy_beats_random_restarts_at_equal_samples() {
 
 #[test]
 fn published_mcpg_partitions_evaluate_to_their_cuts() {
+    let Some(dir) = common::shared("gset", "the published MCPG partitions of G14 and G15") else {
+        return;
+    };
     for (g, cut) in [("G14", 3064.0), ("G15", 3050.0)] {
-        let p = MaxCut::new(read_gset(common::shared_data(&format!("gset/{g}.txt"))).unwrap());
-        let x = read_partition(
-            common::shared_data(&format!("gset/mcpg_solutions/{g}_{cut}.txt")),
-            800,
-        )
-        .unwrap();
+        let p = MaxCut::new(read_gset(dir.join(format!("{g}.txt"))).unwrap());
+        let x = read_partition(dir.join(format!("mcpg_solutions/{g}_{cut}.txt")), 800).unwrap();
         assert_eq!(p.cut_value(&x), cut);
     }
 }
@@ -192,7 +200,7 @@ impl Observer for StopAfter {
 
 #[test]
 fn observer_and_stop_token_interrupt_with_the_best_solution() {
-    let p = MaxCut::new(read_gset(common::shared_data("gset/G14.txt")).unwrap());
+    let p = MaxCut::new(read_gset(common::suite("gset/G14.txt")).unwrap());
     let mut obs = StopAfter(3, Vec::new());
     let r = mcpg::solve(&p, &settings(1000, 1), &mut obs).unwrap();
     assert_eq!(r.status, Status::Interrupted);
@@ -214,17 +222,15 @@ fn observer_and_stop_token_interrupt_with_the_best_solution() {
 
 #[test]
 fn time_limit_is_a_status_not_an_error() {
-    let p = MaxCut::new(read_gset(common::shared_data("gset/G22.txt")).unwrap());
+    // Only the status and the report's consistency: no quality is asserted after a wall-clock
+    // limit (a loaded machine may get through few rounds).
+    let p = MaxCut::new(read_gset(common::suite("gset/G14.txt")).unwrap());
     let mut s = McpgSettings::default();
-    s.common.time_limit = Some(0.3);
+    s.common.time_limit = Some(0.05);
     let r = mcpg::solve(&p, &s, &mut NoObserver).unwrap();
     assert_eq!(r.status, Status::TimeLimit);
     check_report(&p, &r);
-    assert!(
-        r.objective > 12000.0,
-        "even 0.3 s gives a good cut on G22: {}",
-        r.objective
-    );
+    assert!(r.elapsed >= 0.05);
 }
 
 #[test]

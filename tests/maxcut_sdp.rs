@@ -128,7 +128,7 @@ proptest! {
 
 #[test]
 fn gset_g14_is_reproducible_across_thread_counts() {
-    let g = mathprog::problems::io::gset::read_gset(common::shared_data("gset/G14.txt")).unwrap();
+    let g = mathprog::problems::io::gset::read_gset(common::suite("gset/G14.txt")).unwrap();
     let p = MaxCutSdp::new(g);
     let mut s = settings(1e-3);
     s.common.threads = Some(1);
@@ -182,7 +182,7 @@ proptest! {
 #[test]
 fn sketch_mode_on_g14_is_certified_and_reproducible() {
     use mathprog::solvers::sdp::sketchy;
-    let g = mathprog::problems::io::gset::read_gset(common::shared_data("gset/G14.txt")).unwrap();
+    let g = mathprog::problems::io::gset::read_gset(common::suite("gset/G14.txt")).unwrap();
     let p = MaxCutSdp::new(g);
     let mut s = sketch_settings(1e-2, 1);
     s.common.max_iter = Some(300);

@@ -141,7 +141,9 @@ fn same_seed_same_answer_at_any_thread_count() {
 /// reproduces their MMSE bit error rates (checks the real form, the SNR convention and MMSE).
 #[test]
 fn shared_180_set_reproduces_the_reference_mmse_ber() {
-    let dir = common::shared_data("mimo/4QAM180_180");
+    let Some(dir) = common::shared("mimo/4QAM180_180", "the 4-QAM 180x180 MMSE reference") else {
+        return;
+    };
     let reference = read_mat_matrix(dir.join("BER_MMSE.mat"), Some("BER_MMSE")).unwrap();
     let snrs = [2.0, 4.0, 6.0, 8.0, 10.0, 12.0];
     assert_eq!(reference.data.len(), snrs.len());

@@ -3,13 +3,22 @@
 
 mod common;
 
-use mathprog::problems::nlp::hs::{ExprNlp, read_hs_set};
+use mathprog::problems::nlp::hs::{ExprNlp, bundled_hs_set, read_hs_set};
 use mathprog::problems::nlp::{EqualityNlp, check_derivatives};
 
 #[test]
 fn hs_set_reads_and_its_solutions_check_out() {
-    let set = read_hs_set(common::shared_data("nlp/hs_equality.json")).unwrap();
+    let set = read_hs_set(common::suite("nlp/hs_equality.json")).unwrap();
     assert_eq!(set.len(), 19);
+    // The set built into the library is the committed file.
+    let built_in = bundled_hs_set();
+    assert_eq!(built_in.len(), 19);
+    for (a, b) in set.iter().zip(&built_in) {
+        assert_eq!(
+            (a.nlp.name(), a.f_star, &a.x_star),
+            (b.nlp.name(), b.f_star, &b.x_star)
+        );
+    }
     for p in &set {
         let name = p.nlp.name();
         let mut c = vec![0.0; p.nlp.num_constraints()];
@@ -56,7 +65,7 @@ use mathprog::solvers::nlp::kkt::KktMethod;
 use mathprog::solvers::nlp::{NlpSettings, solve};
 
 fn run_hs(method: KktMethod, tol: f64, block: usize) -> Vec<String> {
-    let set = read_hs_set(common::shared_data("nlp/hs_equality.json")).unwrap();
+    let set = read_hs_set(common::suite("nlp/hs_equality.json")).unwrap();
     let mut failures = Vec::new();
     for p in &set {
         let mut s = NlpSettings::default();

@@ -30,9 +30,33 @@ pub fn repo(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
-/// The shared benchmark data folder (`../shared/data`).
-pub fn shared_data(rel: &str) -> PathBuf {
-    repo("../shared/data").join(rel)
+/// A file committed under `data/`.
+pub fn data(rel: &str) -> PathBuf {
+    repo("data").join(rel)
+}
+
+/// A file of the standard suites committed under `data/suites/` (the same layout as
+/// `../shared/data`; sources and licences in `data/suites/README.md`).
+pub fn suite(rel: &str) -> PathBuf {
+    repo("data/suites").join(rel)
+}
+
+/// A file of the shared benchmark suites (`../shared/data`, beside the repository), or `None`
+/// after printing one line that says what is skipped, when that folder is absent (a fresh clone).
+/// Use: `let Some(path) = common::shared("gset/G22.txt", "the G22 run") else { return };`
+pub fn shared(rel: &str, what: &str) -> Option<PathBuf> {
+    let root = repo("../shared/data");
+    if root.is_dir() {
+        Some(root.join(rel))
+    } else {
+        // Straight to stderr, past the test harness's capture, so a skip is always visible.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: {what} (needs ../shared/data/{rel}; the shared suites are not beside this clone)"
+        );
+        None
+    }
 }
 
 /// Instances committed under `data/maxcut/`: (file name, generator).

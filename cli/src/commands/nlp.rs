@@ -7,7 +7,7 @@ use crate::{CommonArgs, Io};
 use clap::{Args, ValueEnum};
 use mathprog_problems::io::libsvm::read_libsvm;
 use mathprog_problems::nlp::EqualityNlp;
-use mathprog_problems::nlp::hs::read_hs_set;
+use mathprog_problems::nlp::hs::{BUNDLED_HS_NAME, bundled_hs_set, read_hs_set};
 use mathprog_problems::nlp::logreg::LogisticRegressionNlp;
 use mathprog_solvers::nlp::kkt::KktMethod;
 use mathprog_solvers::nlp::{NlpSettings, solve};
@@ -34,12 +34,10 @@ pub enum KktArg {
 #[derive(Args, Debug)]
 pub struct NlpArgs {
     /// Problem set in the JSON format of the Hock–Schittkowski file (name, n, m, objective,
-    /// constraints as formulas in x1..xn, x0, f_star, x_star).
-    #[arg(
-        value_name = "FILE",
-        default_value = "../shared/data/nlp/hs_equality.json"
-    )]
-    file: PathBuf,
+    /// constraints as formulas in x1..xn, x0, f_star, x_star). Default: the 19 equality-constrained
+    /// Hock–Schittkowski problems built into the binary (`data/suites/nlp/hs_equality.json`).
+    #[arg(value_name = "FILE")]
+    file: Option<PathBuf>,
     #[command(flatten)]
     common: CommonArgs,
     /// Problem of the set to solve (case-insensitive, e.g. hs28).
@@ -138,7 +136,10 @@ pub fn run(a: &NlpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         }
         (&logreg, None)
     } else {
-        set = read_hs_set(&a.file)?;
+        set = match &a.file {
+            Some(f) => read_hs_set(f)?,
+            None => bundled_hs_set(),
+        };
         if a.list {
             let out = &mut *io.stdout;
             for p in &set {
@@ -158,7 +159,7 @@ pub fn run(a: &NlpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         let Some(p) = set.iter().find(|p| p.nlp.name().eq_ignore_ascii_case(want)) else {
             return Err(CliError::Usage(format!(
                 "{}: no problem named '{want}' (see --list)",
-                a.file.display()
+                set_name(&a.file)
             )));
         };
         (&p.nlp, Some(p.f_star))
@@ -186,9 +187,7 @@ pub fn run(a: &NlpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     };
     if let Some(f) = f_star {
         report.stats.insert("f_star".into(), f.into());
-        report
-            .stats
-            .insert("file".into(), a.file.display().to_string().into());
+        report.stats.insert("file".into(), set_name(&a.file).into());
     }
     if let Some(path) = &a.common.output {
         super::write_json_file(path, &report.solution)?;
@@ -244,4 +243,10 @@ pub fn run(a: &NlpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     kv(out, "time", format!("{:.4} s", report.elapsed))?;
     io.stdout.flush().map_err(out_err)?;
     Ok(())
+}
+
+/// The problem set's name in messages and reports: its path, or the built-in set's name.
+fn set_name(file: &Option<PathBuf>) -> String {
+    file.as_ref()
+        .map_or(BUNDLED_HS_NAME.to_string(), |f| f.display().to_string())
 }

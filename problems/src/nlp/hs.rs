@@ -1,6 +1,7 @@
 //! Problems given as formulas ([`ExprNlp`]), and the Hock–Schittkowski equality-constrained
 //! test set (Hock & Schittkowski, *Test Examples for Nonlinear Programming Codes*, 1981) read
-//! from `hs_equality.json` (`../shared/data/nlp/`).
+//! from `hs_equality.json` (committed as `data/suites/nlp/hs_equality.json` and built into the library:
+//! [`bundled_hs_set`]).
 
 use super::expr::Expr;
 use super::{EqualityNlp, csr_from_triplets};
@@ -194,12 +195,35 @@ fn line_of(text: &str, needle: &str) -> usize {
 pub fn read_hs_set(path: impl AsRef<Path>) -> Result<Vec<HsProblem>, ReadError> {
     let path = path.as_ref();
     let text = std::fs::read_to_string(path).map_err(|e| ReadError::io(path, e))?;
-    let file: HsFile = serde_json::from_str(&text)
+    parse_hs_set(&text, path)
+}
+
+/// The 19 equality-constrained Hock–Schittkowski problems (HS6, 7, 26, 27, 28, 39, 40, 42, 46,
+/// 47, 48, 49, 50, 51, 52, 56, 77, 78, 79) with their optima, built into the library, so that no
+/// file is needed. `data/suites/nlp/hs_equality.json` holds the same text.
+///
+/// ```
+/// let set = mathprog_problems::nlp::hs::bundled_hs_set();
+/// assert_eq!(set.len(), 19);
+/// ```
+pub fn bundled_hs_set() -> Vec<HsProblem> {
+    // The committed file is checked by the tests: parsing it cannot fail.
+    parse_hs_set(BUNDLED_HS, Path::new(BUNDLED_HS_NAME)).unwrap_or_default()
+}
+
+/// The name under which errors and reports refer to the built-in set.
+pub const BUNDLED_HS_NAME: &str = "<built-in hs_equality.json>";
+
+const BUNDLED_HS: &str = include_str!("../../../data/suites/nlp/hs_equality.json");
+
+/// Parse a problem set in the format of `hs_equality.json`; `path` names the source in errors.
+pub fn parse_hs_set(text: &str, path: &Path) -> Result<Vec<HsProblem>, ReadError> {
+    let file: HsFile = serde_json::from_str(text)
         .map_err(|e| ReadError::parse(path, e.line(), format!("invalid JSON: {e}")))?;
     file.problems
         .into_iter()
         .map(|p| {
-            let line = line_of(&text, &format!("\"{}\"", p.name));
+            let line = line_of(text, &format!("\"{}\"", p.name));
             if p.constraints.len() != p.m || p.x_star.len() != p.n {
                 return Err(ReadError::parse(
                     path,
