@@ -139,7 +139,7 @@ mod gpu {
 
     #[test]
     fn every_gpu_kernel_matches_its_cpu_twin() {
-        use mathprog::solvers::linalg::cuda::twins::{Scale, check_all};
+        use mathprog::solvers::gpu_checks::{Scale, check_all};
         let Some(gpu) = gpu_or_skip("every_gpu_kernel_matches_its_cpu_twin") else {
             return;
         };

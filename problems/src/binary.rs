@@ -8,15 +8,9 @@
 /// A spin: `+1` or `−1`. Stored as `i8` so that a chain of a million variables takes 1 MB.
 pub type Spin = i8;
 
-/// Whether the user-facing objective is minimised or maximised.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Sense {
-    /// Smaller is better.
-    Minimize,
-    /// Larger is better.
-    Maximize,
-}
+/// Whether the user-facing objective is minimised or maximised (defined at the crate root for
+/// every problem class; re-exported here).
+pub use crate::Sense;
 
 /// A binary objective `f : {−1, 1}ⁿ → ℝ` to be **minimised** (the "energy"), with incremental
 /// flip deltas.

@@ -34,5 +34,7 @@ pub mod ot;
 pub mod qubo;
 pub mod sat;
 pub mod sdp;
+mod sense;
 
 pub use error::{ProblemError, ReadError};
+pub use sense::Sense;

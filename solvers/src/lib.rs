@@ -29,6 +29,8 @@
 pub mod bilevel;
 pub mod binary;
 pub mod core;
+#[cfg(feature = "cuda")]
+pub mod gpu_checks;
 pub mod linalg;
 pub mod monotone;
 pub mod nlp;

@@ -37,7 +37,8 @@ pub fn run(a: &BenchGpuArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     #[cfg(feature = "cuda")]
     {
         use super::{kv, out_err, print_json};
-        use mathprog_solvers::linalg::cuda::{Gpu, twins};
+        use mathprog_solvers::gpu_checks as twins;
+        use mathprog_solvers::linalg::cuda::Gpu;
         let gpu =
             Gpu::get().map_err(|e| CliError::Failed(format!("bench-gpu: no usable GPU: {e}")))?;
         let mut common = mathprog_solvers::core::Common::default();

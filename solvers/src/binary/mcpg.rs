@@ -908,14 +908,14 @@ pub fn solve<P: BinaryObjective>(
     })
 }
 
-/// The MCPG chains of every group on the GPU ([`crate::linalg::cuda::IsingChains`]), for
+/// The MCPG chains of every group on the GPU ([`super::gpu::IsingChains`]), for
 /// problems with an [`IsingView`](mathprog_problems::binary::IsingView): each round, the
 /// policy chains (or, in fresh rounds, the energies of the random samples) are computed for
 /// all `G·C` chains at once, with the chains' own random streams, and the CPU filters them.
 #[cfg(feature = "cuda")]
 struct GpuChains {
-    dev: crate::linalg::cuda::IsingChains,
-    out: crate::linalg::cuda::ChainsOut,
+    dev: super::gpu::IsingChains,
+    out: super::gpu::ChainsOut,
     starts_x: Vec<Spin>,
     starts_e: Vec<f64>,
     rng: Vec<u64>,
@@ -931,11 +931,11 @@ impl GpuChains {
         n: usize,
     ) -> Result<Self, String> {
         let chains = groups * copies;
-        let mut dev = crate::linalg::cuda::IsingChains::new(gpu, view)?;
+        let mut dev = super::gpu::IsingChains::new(gpu, view)?;
         dev.reserve(groups, chains)?;
         Ok(GpuChains {
             dev,
-            out: crate::linalg::cuda::ChainsOut::default(),
+            out: super::gpu::ChainsOut::default(),
             starts_x: Vec::with_capacity(chains * n),
             starts_e: Vec::with_capacity(chains),
             rng: vec![0; 4 * chains],

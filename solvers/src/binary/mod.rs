@@ -2,6 +2,10 @@
 //! [`mathprog_problems::binary::BinaryObjective`]: Monte Carlo policy gradient ([`mcpg`]) and the
 //! local-search operators it uses as filters ([`local_search`]).
 
+#[cfg(feature = "cuda")]
+pub mod gpu;
+#[cfg(feature = "cuda")]
+pub mod gpu_checks;
 pub mod local_search;
 pub mod mcpg;
 pub mod mimo;

@@ -1,6 +1,7 @@
 //! Types shared by every solver family: settings, reports, statuses, observers, cancellation,
 //! seeding and errors.
 
+mod backend;
 mod control;
 mod error;
 mod observer;
@@ -9,6 +10,7 @@ mod seed;
 mod settings;
 mod status;
 
+pub use backend::{Backend, BackendReport};
 pub use control::{Control, StopToken};
 pub use error::SolveError;
 pub use observer::{IterRecord, NoObserver, Observer, RunInfo};

@@ -18,7 +18,7 @@ pub struct Report<S> {
     /// Objective value of `solution`, recomputed from scratch, in the problem's own sense.
     pub objective: f64,
     /// `"minimize"` or `"maximize"`.
-    pub sense: mathprog_problems::binary::Sense,
+    pub sense: mathprog_problems::Sense,
     /// A proven bound on the optimal value, where the method has one.
     pub bound: Option<f64>,
     /// Named residuals / certificates (e.g. `"kkt"`, `"marginal_l1"`).
@@ -37,7 +37,7 @@ pub struct Report<S> {
     pub stats: BTreeMap<String, serde_json::Value>,
     /// Where the large kernels ran (CPU or GPU), with a note when that is not what was asked.
     #[serde(default)]
-    pub backend: crate::linalg::backend::BackendReport,
+    pub backend: crate::core::BackendReport,
 }
 
 impl<S> Report<S> {
@@ -51,7 +51,7 @@ impl<S> Report<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mathprog_problems::binary::Sense;
+    use mathprog_problems::Sense;
 
     #[test]
     fn relative_gap_uses_the_bound() {

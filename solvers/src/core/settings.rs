@@ -34,9 +34,9 @@ pub struct Common {
     /// Stop as soon as the best objective is at least this good (in the problem's sense).
     pub target: Option<f64>,
     /// Where the large kernels run (CPU, CUDA GPU, or auto); see
-    /// [`crate::linalg::backend`]. Methods without GPU kernels run on the CPU and say so.
+    /// `linalg::backend`. Methods without GPU kernels run on the CPU and say so.
     #[serde(default)]
-    pub backend: crate::linalg::backend::Backend,
+    pub backend: crate::core::Backend,
     /// Cancellation token (not serialised).
     #[serde(skip)]
     pub stop: StopToken,
@@ -51,7 +51,7 @@ impl Default for Common {
             threads: None,
             verbosity: Verbosity::Normal,
             target: None,
-            backend: crate::linalg::backend::Backend::Cpu,
+            backend: crate::core::Backend::Cpu,
             stop: StopToken::new(),
         }
     }

@@ -1,11 +1,10 @@
 //! Where the large kernels run: the CPU (always available) or an NVIDIA GPU through CUDA
 //! (cargo feature `cuda`, the module `linalg::cuda`).
 //!
-//! Every solver's [`Common`](crate::core::Common) settings carry a [`Backend`]; the solvers
-//! with GPU kernels (Sinkhorn and SNS for OT, MCPG on MaxCut and QUBO, the MaxCut SDP
-//! eigen-oracle) resolve it once per solve with [`select`] and record in the report where
-//! they ran ([`BackendReport`]). The rest of each method (line searches, local-search
-//! filters, small dense algebra) stays on the CPU.
+//! Every solver's [`Common`](crate::core::Common) settings carry a [`Backend`]; the methods
+//! with GPU kernels (each family's `gpu` module says which) resolve it once per solve with
+//! [`select`] and record in the report where they ran ([`BackendReport`]). The rest of each
+//! method (line searches, filters, small dense algebra) stays on the CPU.
 //!
 //! - [`Backend::Cpu`] (default): never touches CUDA.
 //! - [`Backend::Cuda`]: the GPU or an error ([`SolveError::Unavailable`]) that says why not
@@ -17,78 +16,17 @@
 //! use mathprog_solvers::linalg::backend::{Backend, select};
 //! // On a machine without CUDA (or a build without the `cuda` feature) `auto` runs on the CPU
 //! // and says so.
-//! let sel = select(Backend::Auto, "sinkhorn").unwrap();
+//! let sel = select(Backend::Auto, "my-method").unwrap();
 //! if !sel.is_gpu() {
 //!     assert_eq!(sel.report().name, "cpu");
 //!     assert!(sel.report().note.is_some());
 //! }
-//! assert!(!select(Backend::Cpu, "sinkhorn").unwrap().is_gpu());
+//! assert!(!select(Backend::Cpu, "my-method").unwrap().is_gpu());
 //! ```
 
 use crate::core::SolveError;
-use serde::{Deserialize, Serialize};
 
-/// The requested backend (CLI `--backend cpu|cuda|auto`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-#[non_exhaustive]
-pub enum Backend {
-    /// The CPU only.
-    #[default]
-    Cpu,
-    /// The GPU, or an error when none is usable.
-    Cuda,
-    /// The GPU when one is usable, else the CPU (with a note in the report).
-    Auto,
-}
-
-impl std::str::FromStr for Backend {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "cpu" => Ok(Backend::Cpu),
-            "cuda" | "gpu" => Ok(Backend::Cuda),
-            "auto" => Ok(Backend::Auto),
-            _ => Err(format!(
-                "unknown backend '{s}' (expected cpu, cuda or auto)"
-            )),
-        }
-    }
-}
-
-/// Where a solve ran, for the report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BackendReport {
-    /// `"cpu"` or `"cuda"`.
-    pub name: String,
-    /// The GPU's name when `name` is `"cuda"`.
-    pub device: Option<String>,
-    /// Why the run is not where it was asked to be (e.g. `auto` without a usable GPU, or a
-    /// method without GPU kernels).
-    pub note: Option<String>,
-}
-
-impl Default for BackendReport {
-    fn default() -> Self {
-        BackendReport {
-            name: "cpu".into(),
-            device: None,
-            note: None,
-        }
-    }
-}
-
-impl BackendReport {
-    /// The report of a method that has no GPU kernels, given the requested backend: the CPU,
-    /// with a note when something else was asked for.
-    pub fn cpu_only(requested: Backend, method: &str) -> Self {
-        BackendReport {
-            note: (requested != Backend::Cpu)
-                .then(|| format!("{method} has no GPU kernels; it ran on the CPU")),
-            ..Default::default()
-        }
-    }
-}
+pub use crate::core::{Backend, BackendReport};
 
 /// The resolved backend of one solve.
 #[derive(Debug, Clone)]

@@ -2,8 +2,8 @@
 //!
 //! A `Kernel` is a loop written once and compiled twice: with `FMA = true` inside
 //! [`pulp::x86::V3::vectorize`] (AVX2 and FMA enabled, 4 lanes of `f64`) when the CPU has
-//! them, and with `FMA = false` for any other x86-64 or architecture. Dense Sinkhorn is
-//! memory-bound only if the arithmetic keeps up with two cores streaming memory; with the
+//! them, and with `FMA = false` for any other x86-64 or architecture. A dense exp-and-sum pass
+//! is memory-bound only if the arithmetic keeps up with two cores streaming memory; with the
 //! SSE2 baseline it does not.
 
 /// `a·b + c`, fused when `FMA` (only inside the AVX2+FMA dispatch: elsewhere `mul_add` would be

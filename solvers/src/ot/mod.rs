@@ -15,6 +15,10 @@
 //! * [`sns`]: Sinkhorn–Newton–Sparse (Tang et al., ICLR 2024): a Sinkhorn stage, then Newton
 //!   steps on the dual with an adaptively sparsified Hessian, solved by preconditioned CG.
 
+#[cfg(feature = "cuda")]
+pub mod gpu;
+#[cfg(feature = "cuda")]
+pub mod gpu_checks;
 pub mod sinkhorn;
 pub mod sns;
 

@@ -199,7 +199,7 @@ enum KernelOps {
         ktu: Vec<f64>,
     },
     #[cfg(feature = "cuda")]
-    Gpu(Box<crate::linalg::cuda::DenseKernel>),
+    Gpu(Box<super::gpu::DenseKernel>),
 }
 
 #[cfg(feature = "cuda")]
@@ -247,7 +247,7 @@ impl KernelOps {
         let (n, m) = (p.n(), p.m());
         #[cfg(feature = "cuda")]
         if let Some(gpu) = sel.gpu() {
-            return crate::linalg::cuda::DenseKernel::new(gpu, p.cost(), n, m)
+            return super::gpu::DenseKernel::new(gpu, p.cost(), n, m)
                 .and_then(|mut k| k.set_marginals(p.a(), p.b()).map(|_| k))
                 .map(|k| KernelOps::Gpu(Box::new(k)))
                 .map_err(gpu_err);

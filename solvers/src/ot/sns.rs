@@ -398,7 +398,7 @@ pub fn solve(
     let pool = common.thread_pool()?;
     #[cfg(feature = "cuda")]
     let mut gpu_cg = backend.setup(common.backend, |sel| match sel.gpu() {
-        Some(gpu) => crate::linalg::cuda::SparseNewton::new(gpu, n, m)
+        Some(gpu) => super::gpu::SparseNewton::new(gpu, n, m)
             .map(Some)
             .map_err(|e| SolveError::Unavailable(format!("GPU: {e}"))),
         None => Ok(None),

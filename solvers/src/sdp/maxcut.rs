@@ -398,7 +398,7 @@ pub fn solve(
 enum EigenOperator {
     Cpu,
     #[cfg(feature = "cuda")]
-    Gpu(Box<crate::linalg::cuda::MaxCutOperator>),
+    Gpu(Box<super::gpu::MaxCutOperator>),
 }
 
 impl EigenOperator {
@@ -406,7 +406,7 @@ impl EigenOperator {
         #[cfg(feature = "cuda")]
         if let Some(gpu) = sel.gpu() {
             let (ptr, idx, w) = p.graph().csr();
-            return crate::linalg::cuda::MaxCutOperator::new(gpu, ptr, idx, w, p.degrees())
+            return super::gpu::MaxCutOperator::new(gpu, ptr, idx, w, p.degrees())
                 .map(|o| EigenOperator::Gpu(Box::new(o)))
                 .map_err(|e| SolveError::Unavailable(format!("GPU: {e}")));
         }

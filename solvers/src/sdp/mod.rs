@@ -8,6 +8,10 @@
 //! * [`solve`]: picks the method from the structure (MaxCut-type SDPs go to [`maxcut`]).
 
 pub mod alm;
+#[cfg(feature = "cuda")]
+pub mod gpu;
+#[cfg(feature = "cuda")]
+pub mod gpu_checks;
 pub mod maxcut;
 pub mod sketchy;
 
