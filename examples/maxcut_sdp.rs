@@ -28,7 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "{path}: SDP in [{:.4}, {:.4}], gap {:.2e}, {:?} after {} iterations, {:.3} s; rank {}, GW cut {}; stats {:?}",
         r.objective,
         r.bound.unwrap_or(f64::NAN),
-        r.residuals["relative_gap"],
+        r.residuals.relative_gap,
         r.status,
         r.iterations,
         r.elapsed,

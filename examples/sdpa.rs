@@ -48,13 +48,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let r = solve(&p, &s, &mut Table)?;
     println!(
         "{path}: SDPA value {:.7} (dual {:.7}), {:?}, {} outer, {:.2} s, residuals {:?}, stats {:?}",
-        -r.objective,
-        -r.stats["dual_value"].as_f64().unwrap_or(f64::NAN),
-        r.status,
-        r.iterations,
-        r.elapsed,
-        r.residuals,
-        r.stats
+        -r.objective, -r.stats.dual_value, r.status, r.iterations, r.elapsed, r.residuals, r.stats
     );
     Ok(())
 }

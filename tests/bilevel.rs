@@ -41,7 +41,7 @@ proptest! {
             let e = dist(&xsig, &xs);
             prop_assert!(e <= prev * 0.2 + 1e-12, "sigma {}: |x_sigma - x*| = {} after {}", sigma, e, prev);
             prev = e;
-            prop_assert!(r.residuals["ll_gap"] >= -1e-12);
+            prop_assert!(r.residuals.ll_gap >= -1e-12);
         }
     }
 }
@@ -173,7 +173,7 @@ fn derivative_checks() {
 #[test]
 fn ridge_matches_a_grid_search() {
     use mathprog::problems::bilevel::ridge::RidgeBilevel;
-    use mathprog::solvers::bilevel::solve_aid;
+    use mathprog::solvers::bilevel::BilevelMethod;
     let (prob, _, _) = RidgeBilevel::generate(50, 100, 100, 10, 2).unwrap();
     let grid: Vec<f64> = (0..=4000)
         .map(|k| -8.0 + 12.0 * k as f64 / 4000.0)
@@ -201,7 +201,8 @@ fn ridge_matches_a_grid_search() {
     assert!(errs[2] < 0.05 && errs[2] < errs[0], "|u - u*| = {errs:?}");
     let mut s = settings(1.0);
     s.tol = 1e-8;
-    let r = solve_aid(&prob, &s, &mut NoObserver).unwrap();
+    s.method = BilevelMethod::Aid;
+    let r = solve(&prob, &s, &mut NoObserver).unwrap();
     assert_eq!(r.status, Status::Converged);
     // The grid step is 0.003.
     assert!(
@@ -240,12 +241,21 @@ fn hyperclean_flags_flipped_samples() {
 #[test]
 fn stochastic_single_loop() {
     use mathprog::problems::bilevel::hyperclean::HyperCleaning;
-    use mathprog::solvers::bilevel::solve_stochastic;
+    use mathprog::solvers::bilevel::BilevelMethod;
     let prob = QuadraticBilevel::generate(4, 6, 0.1, 7).unwrap();
     let mut s = settings(0.1);
     s.tol = 1e-9;
     s.common.max_iter = Some(2_000_000);
-    let r = solve_stochastic(&prob, &s, 8, &mut NoObserver).unwrap();
+    let r = solve(
+        &prob,
+        &{
+            let mut t = s.clone();
+            t.method = BilevelMethod::Stochastic { batch: 8 };
+            t
+        },
+        &mut NoObserver,
+    )
+    .unwrap();
     assert_eq!(r.status, Status::Converged);
     let xs = prob.x_sigma(0.1);
     assert!(
@@ -259,7 +269,16 @@ fn stochastic_single_loop() {
     s.tol = 1e-6;
     s.step0 = Some(100.0);
     s.common.max_iter = Some(20_000);
-    let r1 = solve_stochastic(&hc, &s, 16, &mut NoObserver).unwrap();
+    let r1 = solve(
+        &hc,
+        &{
+            let mut t = s.clone();
+            t.method = BilevelMethod::Stochastic { batch: 16 };
+            t
+        },
+        &mut NoObserver,
+    )
+    .unwrap();
     let flagged = hc.flagged(&r1.solution.x);
     let tp = flagged.iter().zip(&bad).filter(|(f, b)| **f && **b).count() as f64;
     let prec = tp / flagged.iter().filter(|f| **f).count().max(1) as f64;
@@ -267,7 +286,16 @@ fn stochastic_single_loop() {
     let f1 = 2.0 * prec * rec / (prec + rec).max(1e-12);
     assert!(f1 > 0.7, "F1 {f1}");
     assert!(test.accuracy(&r1.solution.z) > 0.9);
-    let r2 = solve_stochastic(&hc, &s, 16, &mut NoObserver).unwrap();
+    let r2 = solve(
+        &hc,
+        &{
+            let mut t = s.clone();
+            t.method = BilevelMethod::Stochastic { batch: 16 };
+            t
+        },
+        &mut NoObserver,
+    )
+    .unwrap();
     assert_eq!(r1.solution.x, r2.solution.x);
 }
 
@@ -279,8 +307,10 @@ fn sigma_continuation_reaches_the_final_penalty_minimiser() {
     s.sigma0 = Some(1.0);
     let r = solve(&prob, &s, &mut NoObserver).unwrap();
     assert_eq!(r.status, Status::Converged);
-    assert_eq!(r.stats["sigma_stages"], 4);
-    assert_eq!(r.residuals["sigma"], 1e-3);
+    assert_eq!(r.stats.sigma_stages, Some(4));
+    assert_eq!(r.stats.sigma, 1e-3);
+    // The deprecated alias keeps the key scripts read.
+    assert_eq!(r.residuals.deprecated_sigma, 1e-3);
     let xs = prob.x_sigma(1e-3);
     assert!(
         dist(&r.solution.x, &xs) <= 1e-6 * (1.0 + xs.iter().map(|v| v * v).sum::<f64>().sqrt())

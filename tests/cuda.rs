@@ -174,7 +174,7 @@ mod gpu {
             let g = solver(&p, &ot_settings(Backend::Cuda), &mut NoObserver).unwrap();
             assert_eq!(g.backend.name, "cuda");
             assert_eq!(g.status, c.status);
-            assert!(g.residuals["marginal_l1"] <= 1e-10);
+            assert!(g.residuals.marginal_l1 <= 1e-10);
             assert!(
                 (g.objective - c.objective).abs() <= 1e-9 * c.objective.abs(),
                 "{} vs {}",
@@ -194,7 +194,7 @@ mod gpu {
         assert_eq!(g.backend.name, "cuda");
         assert_eq!(g.solution, c.solution);
         assert_eq!(g.objective, c.objective);
-        assert_eq!(g.stats["accepted_flips"], c.stats["accepted_flips"]);
+        assert_eq!(g.stats.accepted_flips, c.stats.accepted_flips);
         // The MaxCut SDP: the same certified bound up to Lanczos rounding.
         let sdp = MaxCutSdp::new(graph);
         let mut ss = MaxCutSdpSettings::default();

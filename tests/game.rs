@@ -6,14 +6,16 @@ mod common;
 use mathprog::problems::exact::game_exact;
 use mathprog::problems::game::MatrixGame;
 use mathprog::solvers::core::{NoObserver, Status};
-use mathprog::solvers::monotone::{Method, MonotoneSettings, solve_game};
+use mathprog::solvers::monotone::{GameReport, GameSettings, Method, solve_game};
 use proptest::prelude::*;
 
-fn settings(method: Method) -> MonotoneSettings {
-    let mut s = MonotoneSettings::default();
-    s.method = method;
-    s.tol = 0.0;
-    s.common.max_iter = Some(200_000);
+fn settings(method: Method, gap_tol: f64, refine_below: Option<f64>) -> GameSettings {
+    let mut s = GameSettings::default();
+    s.monotone.method = method;
+    s.monotone.tol = 0.0;
+    s.monotone.common.max_iter = Some(200_000);
+    s.gap_tol = Some(gap_tol);
+    s.refine_below = refine_below;
     s
 }
 
@@ -30,7 +32,7 @@ proptest! {
         let (gap, _, _) = g.gap(&x, &y);
         prop_assert!(gap <= 1e-10, "exact gap {}", gap);
         for method in [Method::Halpern, Method::Extragradient] {
-            let r = solve_game(&g, &settings(method), Some(1e-5), None, &mut NoObserver).unwrap();
+            let r = solve_game(&g, &settings(method, 1e-5, None), &mut NoObserver).unwrap();
             prop_assert_eq!(r.status, Status::Converged, "{:?}", method);
             let s = &r.solution;
             prop_assert!(s.upper - s.lower <= 1e-5 + 1e-12);
@@ -38,20 +40,16 @@ proptest! {
             prop_assert!((s.x.iter().sum::<f64>() - 1.0).abs() < 1e-12 && s.x.iter().all(|p| *p >= 0.0));
         }
         // With the support refinement the gap closes to rounding.
-        let r = solve_game(&g, &settings(Method::Halpern), Some(1e-12), Some(1e-2), &mut NoObserver).unwrap();
-        prop_assert!(r.residuals["gap"] <= 1e-9, "refined gap {}", r.residuals["gap"]);
+        let r = solve_game(&g, &settings(Method::Halpern, 1e-12, Some(1e-2)), &mut NoObserver).unwrap();
+        prop_assert!(r.residuals.gap.unwrap() <= 1e-9, "refined gap {}", r.residuals.gap.unwrap());
     }
 }
 
 /// Halpern with refinement to a duality gap of 1e-10.
-fn refined(
-    g: &MatrixGame,
-) -> mathprog::solvers::core::Report<mathprog::solvers::monotone::GameSolution> {
+fn refined(g: &MatrixGame) -> GameReport {
     solve_game(
         g,
-        &settings(Method::Halpern),
-        Some(1e-10),
-        Some(1e-2),
+        &settings(Method::Halpern, 1e-10, Some(1e-2)),
         &mut NoObserver,
     )
     .unwrap()
@@ -66,7 +64,7 @@ fn policeman_burglar_to_rounding() {
     let (exact_gap, _, _) = g.gap(&xe, &ye);
     let r = refined(&g);
     assert_eq!(r.status, Status::Converged);
-    assert!(r.residuals["gap"] <= 1e-10);
+    assert!(r.residuals.gap.unwrap() <= 1e-10);
     assert!(
         (r.objective - v).abs() <= exact_gap + 1e-10,
         "{} vs {v} (exact gap {exact_gap:e})",
@@ -93,10 +91,10 @@ fn degenerate_games_close_the_gap() {
         let r = refined(&g);
         assert_eq!(r.status, Status::Converged, "{}", g.name());
         assert!(
-            r.residuals["gap"] <= 1e-10,
+            r.residuals.gap.unwrap() <= 1e-10,
             "{}: gap {}",
             g.name(),
-            r.residuals["gap"]
+            r.residuals.gap.unwrap()
         );
         assert!(r.solution.lower <= v + 1e-9 && v <= r.solution.upper + 1e-9);
     }

@@ -2,7 +2,6 @@
 
 mod common;
 
-use mathprog::problems::binary::Spin;
 use mathprog::problems::exact::maxcut_brute_force;
 use mathprog::problems::graph::{Edge, Graph};
 use mathprog::problems::io::{gset::read_gset, partition::read_partition};
@@ -39,7 +38,7 @@ fn settings(rounds: u64, seed: u64) -> McpgSettings {
     s
 }
 
-fn check_report(p: &MaxCut, r: &mathprog::solvers::core::Report<Vec<Spin>>) {
+fn check_report(p: &MaxCut, r: &mathprog::solvers::binary::mcpg::McpgReport) {
     assert_eq!(r.solution.len(), p.graph().num_vertices());
     assert!(r.solution.iter().all(|&s| s == 1 || s == -1));
     assert_eq!(
@@ -141,7 +140,7 @@ fn same_seed_gives_the_same_answer_with_one_and_two_threads() {
         s.common.threads = Some(threads);
         let r = mcpg::solve(&p, &s, &mut NoObserver).unwrap();
         check_report(&p, &r);
-        runs.push((r.objective, r.solution, r.stats["samples"].clone()));
+        runs.push((r.objective, r.solution, r.stats.samples));
     }
     assert_eq!(runs[0], runs[1]);
     assert_eq!(runs[1], runs[2]);
@@ -165,7 +164,7 @@ fn policy_beats_random_restarts_at_equal_samples() {
     let mcpg = mcpg::solve(&p, &s, &mut NoObserver).unwrap();
     s.sampler = Sampler::RandomRestarts;
     let restarts = mcpg::solve(&p, &s, &mut NoObserver).unwrap();
-    assert_eq!(mcpg.stats["samples"], restarts.stats["samples"]);
+    assert_eq!(mcpg.stats.samples, restarts.stats.samples);
     assert!(
         mcpg.objective > restarts.objective,
         "mcpg {} vs restarts {}",
@@ -279,9 +278,9 @@ fn restarts_keep_the_overall_best() {
     s.restart_after = Some(1);
     let r = mcpg::solve(&p, &s, &mut NoObserver).unwrap();
     check_report(&p, &r);
-    assert!(r.stats["restarts"].as_u64().unwrap() > 3, "{:?}", r.stats);
+    assert!(r.stats.restarts > 3, "{:?}", r.stats);
     assert_eq!(r.objective, opt);
     s.restart_after = None;
     let r = mcpg::solve(&p, &s, &mut NoObserver).unwrap();
-    assert_eq!(r.stats["restarts"], 0);
+    assert_eq!(r.stats.restarts, 0);
 }

@@ -113,7 +113,7 @@ proptest! {
         let up = r.bound.unwrap();
         prop_assert!(up >= best - 1e-9, "bound {} < max cut {}", up, best);
         prop_assert!(r.objective <= up + 1e-12);
-        prop_assert!(r.residuals["relative_gap"] <= 1e-6);
+        prop_assert!(r.residuals.relative_gap <= 1e-6);
         prop_assert!(r.solution.cut_value <= best + 1e-9);
         prop_assert_eq!(mc.cut_value(&r.solution.cut), r.solution.cut_value);
         let cert = dense_certificate(&p, &r.solution.dual);
@@ -167,7 +167,7 @@ proptest! {
         let up = r.bound.unwrap();
         prop_assert!(up >= best - 1e-9, "bound {} < max cut {}", up, best);
         prop_assert!(r.objective <= up + 1e-12);
-        prop_assert!(r.residuals["relative_gap"] <= 1e-2);
+        prop_assert!(r.residuals.relative_gap <= 1e-2);
         prop_assert!(r.solution.cut_value <= best + 1e-9);
         prop_assert_eq!(mc.cut_value(&r.solution.cut), r.solution.cut_value);
         let cert = dense_certificate(&p, &r.solution.dual);

@@ -7,7 +7,7 @@ use mathprog::problems::binary::BinaryObjective;
 use mathprog::problems::exact::binary_brute_force;
 use mathprog::problems::io::mat::read_mat_matrix;
 use mathprog::problems::mimo::{MimoDetection, MimoInstance, Modulation, bit_error_rate};
-use mathprog::solvers::binary::mimo::{MimoSettings, detect};
+use mathprog::solvers::binary::mimo::{MimoSettings, solve};
 use mathprog::solvers::core::NoObserver;
 use proptest::prelude::*;
 
@@ -27,8 +27,8 @@ proptest! {
         let inst = MimoInstance::generate(nt, nt + extra, snr, seed).unwrap();
         let p = MimoDetection::new(&inst, faer::Par::Seq).unwrap();
         let (ml, _) = binary_brute_force(&p).unwrap();
-        let r = detect(&inst, &settings(seed), &mut NoObserver).unwrap();
-        let best = r.stats["best_objective"].as_f64().unwrap();
+        let r = solve(&inst, &settings(seed), &mut NoObserver).unwrap();
+        let best = r.stats.mcpg.best_objective.unwrap();
         prop_assert!((best - ml).abs() <= 1e-9 * ml.abs().max(1.0), "best {best} vs ML {ml}");
         // The reported objective is the residual of the reported answer.
         prop_assert!((p.energy(&r.solution) - r.objective).abs() <= 1e-9 * r.objective.abs().max(1.0));
@@ -44,10 +44,10 @@ proptest! {
         let (ml, _) = binary_brute_force(&p).unwrap();
         let mut s = MimoSettings::for_modulation(Modulation::Qam16);
         s.mcpg.common.seed = seed;
-        let r = detect(&inst, &s, &mut NoObserver).unwrap();
-        let best = r.stats["best_objective"].as_f64().unwrap();
+        let r = solve(&inst, &s, &mut NoObserver).unwrap();
+        let best = r.stats.mcpg.best_objective.unwrap();
         prop_assert!((best - ml).abs() <= 1e-9 * ml.abs().max(1.0), "best {best} vs ML {ml}");
-        let ber = r.stats["ber"].as_f64().unwrap();
+        let ber = r.stats.ber.unwrap();
         prop_assert!((0.0..=1.0).contains(&ber));
         prop_assert_eq!(Some(ber), inst.bit_error_rate(&r.solution));
     }
@@ -57,22 +57,22 @@ proptest! {
 fn qam16_high_snr_is_error_free_and_beats_mmse_at_moderate_snr() {
     for seed in 1..=3 {
         let inst = MimoInstance::generate_with(24, 24, Modulation::Qam16, 40.0, seed).unwrap();
-        let r = detect(
+        let r = solve(
             &inst,
             &MimoSettings::for_modulation(Modulation::Qam16),
             &mut NoObserver,
         )
         .unwrap();
-        assert_eq!(r.stats["ber"].as_f64().unwrap(), 0.0, "seed {seed}");
+        assert_eq!(r.stats.ber.unwrap(), 0.0, "seed {seed}");
     }
     let (mut ours, mut mmse) = (0.0, 0.0);
     for seed in 1..=10 {
         let inst = MimoInstance::generate_with(64, 64, Modulation::Qam16, 18.0, seed).unwrap();
         let mut s = MimoSettings::for_modulation(Modulation::Qam16);
         s.mcpg.common.seed = seed;
-        let r = detect(&inst, &s, &mut NoObserver).unwrap();
-        ours += r.stats["ber"].as_f64().unwrap();
-        mmse += r.stats["mmse_ber"].as_f64().unwrap();
+        let r = solve(&inst, &s, &mut NoObserver).unwrap();
+        ours += r.stats.ber.unwrap();
+        mmse += r.stats.mmse_ber.unwrap();
     }
     assert!(
         ours < 0.6 * mmse,
@@ -86,8 +86,8 @@ fn qam16_high_snr_is_error_free_and_beats_mmse_at_moderate_snr() {
 fn high_snr_detection_is_error_free() {
     for seed in 1..=3 {
         let inst = MimoInstance::generate(32, 32, 30.0, seed).unwrap();
-        let r = detect(&inst, &settings(seed), &mut NoObserver).unwrap();
-        assert_eq!(r.stats["ber"].as_f64().unwrap(), 0.0, "seed {seed}");
+        let r = solve(&inst, &settings(seed), &mut NoObserver).unwrap();
+        assert_eq!(r.stats.ber.unwrap(), 0.0, "seed {seed}");
     }
 }
 
@@ -97,9 +97,9 @@ fn mcpg_beats_mmse_on_seeded_channels() {
     let (mut ours, mut mmse) = (0.0, 0.0);
     for seed in 1..=10 {
         let inst = MimoInstance::generate(64, 64, 6.0, seed).unwrap();
-        let r = detect(&inst, &settings(seed), &mut NoObserver).unwrap();
-        ours += r.stats["ber"].as_f64().unwrap();
-        mmse += r.stats["mmse_ber"].as_f64().unwrap();
+        let r = solve(&inst, &settings(seed), &mut NoObserver).unwrap();
+        ours += r.stats.ber.unwrap();
+        mmse += r.stats.mmse_ber.unwrap();
     }
     assert!(
         ours < 0.85 * mmse,
@@ -113,9 +113,9 @@ fn mcpg_beats_mmse_on_seeded_channels() {
         let inst = MimoInstance::generate(64, 64, 6.0, seed).unwrap();
         let mut s = MimoSettings::group_vote();
         s.mcpg.common.seed = seed;
-        let r = detect(&inst, &s, &mut NoObserver).unwrap();
-        vote += r.stats["ber"].as_f64().unwrap();
-        mmse2 += r.stats["mmse_ber"].as_f64().unwrap();
+        let r = solve(&inst, &s, &mut NoObserver).unwrap();
+        vote += r.stats.ber.unwrap();
+        mmse2 += r.stats.mmse_ber.unwrap();
     }
     assert!(
         vote <= mmse2,
@@ -132,8 +132,8 @@ fn same_seed_same_answer_at_any_thread_count() {
     a.mcpg.common.threads = Some(1);
     let mut b = settings(3);
     b.mcpg.common.threads = Some(2);
-    let ra = detect(&inst, &a, &mut NoObserver).unwrap();
-    let rb = detect(&inst, &b, &mut NoObserver).unwrap();
+    let ra = solve(&inst, &a, &mut NoObserver).unwrap();
+    let rb = solve(&inst, &b, &mut NoObserver).unwrap();
     assert_eq!(ra.solution, rb.solution);
 }
 

@@ -13,7 +13,7 @@ use mathprog::problems::monotone::FiniteSumMonotone;
 use mathprog::problems::monotone::affine::AffineMonotone;
 use mathprog::problems::monotone::dro::DroLogistic;
 use mathprog::solvers::core::{Control, IterRecord, NoObserver, Observer, Status};
-use mathprog::solvers::monotone::{Method, MonotoneSettings, solve, solve_game};
+use mathprog::solvers::monotone::{GameSettings, Method, MonotoneSettings, solve, solve_game};
 use proptest::prelude::*;
 
 fn settings(method: Method, tol: f64) -> MonotoneSettings {
@@ -35,7 +35,7 @@ fn ouyang_xu_all_methods() {
         Method::Extragradient,
         Method::VrInexactHalpern,
     ] {
-        let r = solve(&op, &settings(method, 1e-7), None, &mut NoObserver).unwrap();
+        let r = solve(&op, &settings(method, 1e-7), &mut NoObserver).unwrap();
         assert_eq!(r.status, Status::Converged, "{method:?}");
         let mut f = vec![0.0; op.dim()];
         op.full(&r.solution, &mut f);
@@ -87,7 +87,7 @@ proptest! {
         s.restart_factor = None;
         s.common.max_iter = Some(4000);
         let mut trace = Trace(Vec::new());
-        solve(&op, &s, None, &mut trace).unwrap();
+        solve(&op, &s, &mut trace).unwrap();
         prop_assert!(trace.0.len() > 1);
         for w in trace.0.windows(2) {
             prop_assert!(w[1] <= w[0] * (1.0 + 1e-12) + 1e-15, "{} then {}", w[0], w[1]);
@@ -100,9 +100,12 @@ proptest! {
     fn vr_inexact_small_games(m in 1usize..6, n in 1usize..6, seed in 0u64..1000) {
         let g = MatrixGame::gaussian(m, n, seed).unwrap();
         let (v, _, _) = game_exact(&g).unwrap();
-        let mut s = settings(Method::VrInexactHalpern, 0.0);
-        s.common.max_iter = Some(2_000_000);
-        let r = solve_game(&g, &s, Some(1e-4), None, &mut NoObserver).unwrap();
+        let mut s = GameSettings::default();
+        s.monotone = settings(Method::VrInexactHalpern, 0.0);
+        s.monotone.common.max_iter = Some(2_000_000);
+        s.gap_tol = Some(1e-4);
+        s.refine_below = None;
+        let r = solve_game(&g, &s, &mut NoObserver).unwrap();
         prop_assert_eq!(r.status, Status::Converged);
         let sol = &r.solution;
         prop_assert!(sol.lower <= v + 1e-9 && v <= sol.upper + 1e-9, "{} not in [{}, {}]", v, sol.lower, sol.upper);
@@ -116,7 +119,7 @@ proptest! {
 fn dro_logistic_matches_the_robust_loss() {
     let d = DroLogistic::generate(60, 5, 0.05, 2.0, 11).unwrap();
     for method in [Method::Halpern, Method::Extragradient] {
-        let r = solve(&d, &settings(method, 1e-9), None, &mut NoObserver).unwrap();
+        let r = solve(&d, &settings(method, 1e-9), &mut NoObserver).unwrap();
         assert_eq!(r.status, Status::Converged, "{method:?}");
         let (x, q) = r.solution.split_at(5);
         let grad = d.robust_gradient(x);

@@ -56,7 +56,7 @@ fn shared_instances_reproduce_the_reference_values() {
                 let reg = e["reg"].as_f64().unwrap();
                 let rep = sinkhorn::solve(&p, &settings(reg, 1e-12), &mut NoObserver).unwrap();
                 assert_eq!(rep.status, Status::Converged, "{name} reg {reg}");
-                let tc = rep.stats["transport_cost"].as_f64().unwrap();
+                let tc = rep.stats.transport_cost;
                 let want = e["transport_cost"].as_f64().unwrap();
                 assert!(
                     (tc - want).abs() <= 1e-9 * want.abs().max(1e-3),
@@ -68,7 +68,7 @@ fn shared_instances_reproduce_the_reference_values() {
                     "{name} reg {reg}: objective {} vs {obj}",
                     rep.objective
                 );
-                assert!(rep.residuals["marginal_l1"] <= 1e-12);
+                assert!(rep.residuals.marginal_l1 <= 1e-12);
                 // Weak duality certificate, tight at the optimum.
                 let dual = rep.bound.unwrap();
                 assert!(dual <= rep.objective + 1e-12 && rep.objective - dual <= 1e-9);
@@ -77,13 +77,13 @@ fn shared_instances_reproduce_the_reference_values() {
                 // SNS reaches the same solution.
                 let rs = sns::solve(&p, &settings(reg, 1e-12), &mut NoObserver).unwrap();
                 assert_eq!(rs.status, Status::Converged, "sns {name} reg {reg}");
-                let tcs = rs.stats["transport_cost"].as_f64().unwrap();
+                let tcs = rs.stats.transport_cost;
                 assert!(
                     (tcs - want).abs() <= 1e-9 * want.abs().max(1e-3),
                     "sns {name} reg {reg}: {tcs} vs {want}"
                 );
                 assert!((rs.objective - obj).abs() <= 1e-9 * obj.abs().max(1e-3));
-                assert!(rs.residuals["marginal_l1"] <= 1e-12);
+                assert!(rs.residuals.marginal_l1 <= 1e-12);
             }
         }
     }
@@ -143,11 +143,11 @@ proptest! {
         let b = sns::solve(&p, &settings(reg, 1e-11), &mut NoObserver).unwrap();
         prop_assert_eq!(a.status, Status::Converged);
         prop_assert_eq!(b.status, Status::Converged);
-        prop_assert!(b.residuals["marginal_l1"] <= 1e-11);
+        prop_assert!(b.residuals.marginal_l1 <= 1e-11);
         // Both are near the unique entropic optimum: objectives agree to the accuracy that a
         // 1e-11 marginal error allows.
         prop_assert!((a.objective - b.objective).abs() <= 1e-8, "{} vs {}", a.objective, b.objective);
-        let (ta, tb) = (a.stats["transport_cost"].as_f64().unwrap(), b.stats["transport_cost"].as_f64().unwrap());
+        let (ta, tb) = (a.stats.transport_cost, b.stats.transport_cost);
         prop_assert!((ta - tb).abs() <= 1e-6, "{} vs {}", ta, tb);
     }
 }
@@ -165,11 +165,11 @@ fn small_reg_does_not_overflow() {
     assert_eq!(rep.status, Status::Converged);
     assert!(rep.objective.is_finite());
     let (emd, _) = ot_exact(&p).unwrap();
-    let tc = rep.stats["transport_cost"].as_f64().unwrap();
+    let tc = rep.stats.transport_cost;
     assert!(tc >= emd - 1e-9 && tc - emd < 1e-2, "{tc} vs {emd}");
     let rs = sns::solve(&p, &settings(1e-4, 1e-9), &mut NoObserver).unwrap();
     assert_eq!(rs.status, Status::Converged);
-    assert!((rs.stats["transport_cost"].as_f64().unwrap() - tc).abs() < 1e-6);
+    assert!((rs.stats.transport_cost - tc).abs() < 1e-6);
 }
 
 /// `W₁` between two histograms on the same 1-D grid of cell size `h`: `h Σ_k |F_a(k) − F_b(k)|`
@@ -217,7 +217,7 @@ proptest! {
         let reg = 1e-4;
         let rep = sns::solve(&p, &settings(reg, 1e-10), &mut NoObserver).unwrap();
         prop_assert_eq!(rep.status, Status::Converged);
-        let tc = rep.stats["transport_cost"].as_f64().unwrap();
+        let tc = rep.stats.transport_cost;
         let nm = (p.n() * p.m()) as f64;
         prop_assert!(tc >= want - 1e-9 && tc <= want + reg * (nm.ln() + 1.0), "SNS {} vs CDF {}", tc, want);
     }
@@ -240,7 +240,7 @@ fn two_d_grids_of_different_resolution_match_the_exact_solver() {
     for reg in [1e-2, 1e-3, 1e-4] {
         let rep = sns::solve(&p, &settings(reg, 1e-10), &mut NoObserver).unwrap();
         assert_eq!(rep.status, Status::Converged);
-        let tc = rep.stats["transport_cost"].as_f64().unwrap();
+        let tc = rep.stats.transport_cost;
         assert!(tc >= emd - 1e-9, "reg {reg}: {tc} < exact {emd}");
         assert!(tc - emd <= last, "reg {reg}: gap grew");
         last = tc - emd;

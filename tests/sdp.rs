@@ -155,7 +155,7 @@ proptest! {
         let xm = Mat::<f64>::from_fn(n, n, |i, j| x[i * n + j]);
         let ev = xm.self_adjoint_eigenvalues(Side::Lower).unwrap();
         prop_assert!(ev[0] >= -1e-12);
-        prop_assert!(r.residuals["dual_infeasibility"] <= 1e-8);
+        prop_assert!(r.residuals.dual_infeasibility <= 1e-8);
     }
 }
 
@@ -206,7 +206,7 @@ fn maxcut_type_sdps_are_dispatched_and_mapped_back() {
     s.tol = 1e-8;
     s.common.max_iter = Some(2000);
     let fast = mathprog::solvers::sdp::solve(&p, &s, &mut NoObserver).unwrap();
-    assert_eq!(fast.stats["method"], "maxcut-cd");
+    assert_eq!(fast.stats.method, "maxcut-cd");
     let general = solve(&p, &s, &mut NoObserver).unwrap();
     assert_eq!(fast.status, Status::Converged);
     assert_eq!(general.status, Status::Converged);
@@ -279,7 +279,7 @@ proptest! {
         let mut s = AlmSettings::default();
         s.tol = 1e-8;
         let r = solve(&q, &s, &mut NoObserver).unwrap();
-        prop_assert_eq!(r.stats["facially_reduced"].as_u64(), Some(1));
+        prop_assert_eq!(r.stats.alm.as_ref().map(|a| a.facially_reduced), Some(1));
         prop_assert_eq!(r.status, Status::Converged, "{:?}", r.residuals);
         prop_assert!((r.objective - opt).abs() <= 1e-5 * opt.abs().max(1.0), "{} vs {}", r.objective, opt);
         let xq = r.solution.block(&q, 0);
@@ -325,7 +325,7 @@ fn small_sdplib_problems_reach_their_listed_optima() {
             (ours - opt).abs() <= (1e-4 * opt.abs().max(1.0)).max(digits),
             "{name}: {ours} vs listed {opt}"
         );
-        let dual = r.stats["dual_value"].as_f64().unwrap();
+        let dual = r.stats.dual_value;
         let scale = 1.0 + r.objective.abs() + dual.abs();
         assert!((r.objective - dual).abs() <= 1e-6 * scale, "{name}: gap");
     }

@@ -2,7 +2,6 @@
 //! & Nowak, ICLR 2024), with implicit differentiation (AID) as the baseline.
 
 use super::{CliError, backend_line, common_settings, kv, out_err};
-use crate::progress::CliObserver;
 use crate::{CommonArgs, Io};
 use clap::{Args, ValueEnum};
 use mathprog_problems::bilevel::Bilevel;
@@ -11,7 +10,8 @@ use mathprog_problems::bilevel::nonunique::NonUniqueToy;
 use mathprog_problems::bilevel::quadratic::QuadraticBilevel;
 use mathprog_problems::bilevel::ridge::RidgeBilevel;
 use mathprog_problems::io::libsvm::read_libsvm;
-use mathprog_solvers::bilevel::{BilevelSettings, solve, solve_aid, solve_stochastic};
+use mathprog_solvers::bilevel::{BilevelMethod, BilevelSettings, solve};
+use serde::Serialize;
 use std::path::PathBuf;
 
 /// Built-in problem classes.
@@ -116,22 +116,21 @@ pub fn run(a: &BilevelArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     s.max_inner = a.max_inner;
     s.step0 = a.step;
     s.sigma0 = a.sigma0;
+    s.method = match a.method {
+        MethodArg::Penalty => BilevelMethod::Penalty,
+        MethodArg::Aid => BilevelMethod::Aid,
+        MethodArg::Stochastic => BilevelMethod::Stochastic { batch: a.batch },
+    };
     if s.common.time_limit.is_none() && s.common.max_iter.is_none() {
         s.common.time_limit = Some(600.0);
     }
     // The problem, plus what to print about its answer.
     let mut lines: Vec<(&str, String)> = Vec::new();
+    // ... and the same in the JSON.
+    let mut facts = BilevelFacts::default();
     let inval = |e: mathprog_problems::error::ProblemError| CliError::Usage(e.to_string());
-    let quiet = a.common.quiet || a.common.json;
-    let bar = !quiet && io.stderr_is_terminal;
     let run_method = |prob: &dyn Bilevel, s: &BilevelSettings, io: &mut Io<'_>| {
-        let mut obs = CliObserver::new(if quiet { None } else { Some(&mut *io.stderr) }, bar);
-        match a.method {
-            MethodArg::Penalty => solve(prob, s, &mut obs),
-            MethodArg::Aid => solve_aid(prob, s, &mut obs),
-            MethodArg::Stochastic => solve_stochastic(prob, s, a.batch, &mut obs),
-        }
-        .map_err(|e| CliError::Failed(e.to_string()))
+        super::with_observer(io, &a.common, |obs| solve(prob, s, obs))
     };
     let report = match kind {
         KindArg::Quadratic => {
@@ -147,14 +146,14 @@ pub fn run(a: &BilevelArgs, io: &mut Io<'_>) -> Result<(), CliError> {
                     .sum::<f64>()
                     .sqrt()
             };
-            lines.push(("|x - x*|", format!("{:.3e}", dist(&r.solution.x))));
+            let (d, bias) = (dist(&r.solution.x), dist(&prob.x_sigma(sigma)));
+            lines.push(("|x - x*|", format!("{d:.3e}")));
             lines.push((
                 "penalty bias",
-                format!(
-                    "{:.3e} (|x_sigma - x*|, closed form)",
-                    dist(&prob.x_sigma(sigma))
-                ),
+                format!("{bias:.3e} (|x_sigma - x*|, closed form)"),
             ));
+            facts.x_star_distance = Some(d);
+            facts.penalty_bias = Some(bias);
             r
         }
         KindArg::Nonunique => {
@@ -172,6 +171,7 @@ pub fn run(a: &BilevelArgs, io: &mut Io<'_>) -> Result<(), CliError> {
                 .sum::<f64>()
                 .sqrt();
             lines.push(("|x - 1|", format!("{e:.3e}")));
+            facts.x_star_distance = Some(e);
             r
         }
         KindArg::Ridge => {
@@ -203,8 +203,11 @@ pub fn run(a: &BilevelArgs, io: &mut Io<'_>) -> Result<(), CliError> {
             };
             let r = run_method(&prob, &s, io)?;
             let u = r.solution.x[0];
+            let val_loss = prob.validation_loss(u);
             lines.push(("lambda", format!("{:.6e} (log lambda = {u:.4})", u.exp())));
-            lines.push(("val loss", format!("{:.6}", prob.validation_loss(u))));
+            lines.push(("val loss", format!("{val_loss:.6}")));
+            facts.lambda = Some(u.exp());
+            facts.validation_loss = Some(val_loss);
             if let Some((x, y, d)) = test {
                 let w = &r.solution.z;
                 let mse = (0..y.len())
@@ -215,6 +218,7 @@ pub fn run(a: &BilevelArgs, io: &mut Io<'_>) -> Result<(), CliError> {
                     .sum::<f64>()
                     / (2.0 * y.len().max(1) as f64);
                 lines.push(("test MSE/2", format!("{mse:.6}")));
+                facts.test_half_mse = Some(mse);
             }
             r
         }
@@ -262,8 +266,11 @@ pub fn run(a: &BilevelArgs, io: &mut Io<'_>) -> Result<(), CliError> {
             let flagged = prob.flagged(&r.solution.x);
             let nflag = flagged.iter().filter(|f| **f).count();
             lines.push(("flagged samples", format!("{nflag} of {}", flagged.len())));
+            facts.flagged_samples = Some(nflag);
             if let Some(t) = &test {
-                lines.push(("test accuracy", format!("{:.4}", t.accuracy(&r.solution.z))));
+                let acc = t.accuracy(&r.solution.z);
+                lines.push(("test accuracy", format!("{acc:.4}")));
+                facts.test_accuracy = Some(acc);
             }
             if let Some(bad) = bad {
                 let tp = flagged.iter().zip(&bad).filter(|(f, b)| **f && **b).count() as f64;
@@ -274,6 +281,9 @@ pub fn run(a: &BilevelArgs, io: &mut Io<'_>) -> Result<(), CliError> {
                     "flipped F1",
                     format!("{f1:.3} (precision {prec:.3}, recall {rec:.3})"),
                 ));
+                facts.flipped_f1 = Some(f1);
+                facts.flipped_precision = Some(prec);
+                facts.flipped_recall = Some(rec);
             }
             r
         }
@@ -282,7 +292,7 @@ pub fn run(a: &BilevelArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         super::write_json_file(path, &report.solution)?;
     }
     if a.common.json {
-        return super::print_json(io.stdout, &report);
+        return super::print_report(io.stdout, &report, &facts, &());
     }
     let out = &mut *io.stdout;
     kv(out, "problem", &report.problem)?;
@@ -303,29 +313,64 @@ pub fn run(a: &BilevelArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         "certificates",
         format!(
             "stationarity {:.2e}, lower-level gap {:.2e}",
-            report.residuals["stationarity"], report.residuals["ll_gap"]
+            report.residuals.stationarity, report.residuals.ll_gap
         ),
     )?;
     kv(out, "status", report.status)?;
     backend_line(out, &report.backend)?;
-    kv(
-        out,
-        "work",
-        match report.stats.get("samples") {
-            Some(n) => format!(
-                "{} iterations, {} samples, {} full evaluations",
-                report.stats["outer_iterations"], n, report.stats["full_evaluations"]
+    kv(out, "work", {
+        let st = &report.stats;
+        let n = |v: Option<usize>| v.unwrap_or(0);
+        match st.samples {
+            Some(samples) => format!(
+                "{} iterations, {samples} samples, {} full evaluations",
+                st.outer_iterations,
+                n(st.full_evaluations)
             ),
             None => format!(
                 "{} outer iterations, {} grad f, {} grad g, {} Hessian products",
-                report.stats["outer_iterations"],
-                report.stats["grad_f_calls"],
-                report.stats["grad_g_calls"],
-                report.stats["hessian_products"]
+                st.outer_iterations,
+                n(st.grad_f_calls),
+                n(st.grad_g_calls),
+                n(st.hessian_products)
             ),
-        },
-    )?;
+        }
+    })?;
     kv(out, "time", format!("{:.3} s", report.elapsed))?;
     out.flush().map_err(out_err)?;
     Ok(())
+}
+
+/// What `solve bilevel` adds to the report's `stats`: the figures of the human summary.
+#[derive(Serialize, Default)]
+struct BilevelFacts {
+    /// `|x − x*|` (quadratic: the closed-form solution; nonunique: `x* = 1`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    x_star_distance: Option<f64>,
+    /// `|x_σ − x*|`, the penalty's bias (quadratic, closed form).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    penalty_bias: Option<f64>,
+    /// The ridge parameter found (ridge).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lambda: Option<f64>,
+    /// Validation loss at it (ridge).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    validation_loss: Option<f64>,
+    /// Test mean squared error / 2 (ridge with a test set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    test_half_mse: Option<f64>,
+    /// Training samples flagged as mislabelled (hyperclean).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    flagged_samples: Option<usize>,
+    /// Test accuracy (hyperclean with a test set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    test_accuracy: Option<f64>,
+    /// F1, precision and recall of the flagged samples against the flipped ones (generated
+    /// hyperclean).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    flipped_f1: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    flipped_precision: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    flipped_recall: Option<f64>,
 }

@@ -2,11 +2,10 @@
 //! iterations with adaptive restarts.
 
 use super::{CliError, backend_line, common_settings, kv, out_err};
-use crate::progress::CliObserver;
 use crate::{CommonArgs, Io};
 use clap::{Args, ValueEnum};
 use mathprog_problems::game::{MatrixGame, read_game};
-use mathprog_solvers::monotone::{Method, MonotoneSettings, solve_game};
+use mathprog_solvers::monotone::{GameSettings, Method, solve_game};
 use std::path::PathBuf;
 
 /// Methods on the command line.
@@ -91,7 +90,8 @@ pub fn run(a: &GameArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         (Some(path), None) => read_game(path)?,
         (None, None) => return Err(CliError::Usage("give a FILE or --generate".into())),
     };
-    let mut s = MonotoneSettings::default();
+    let mut gs = GameSettings::default();
+    let s = &mut gs.monotone;
     s.common = common_settings(&a.common, io.stop.clone())?;
     s.common.max_iter = a.max_epochs;
     if s.common.time_limit.is_none() && a.max_epochs.is_none() {
@@ -109,24 +109,14 @@ pub fn run(a: &GameArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         s.restart_factor = None;
     }
     s.adaptive_step = !a.fixed_step;
-    let quiet = a.common.quiet || a.common.json;
-    let bar = !quiet && io.stderr_is_terminal;
-    let report = {
-        let mut obs = CliObserver::new(if quiet { None } else { Some(&mut *io.stderr) }, bar);
-        solve_game(
-            &game,
-            &s,
-            Some(a.gap),
-            (a.refine_below > 0.0).then_some(a.refine_below),
-            &mut obs,
-        )
-        .map_err(|e| CliError::Failed(e.to_string()))?
-    };
+    gs.gap_tol = Some(a.gap);
+    gs.refine_below = (a.refine_below > 0.0).then_some(a.refine_below);
+    let report = super::with_observer(io, &a.common, |obs| solve_game(&game, &gs, obs))?;
     if let Some(path) = &a.common.output {
         super::write_json_file(path, &report.solution)?;
     }
     if a.common.json {
-        return super::print_json(io.stdout, &report);
+        return super::print_report(io.stdout, &report, &(), &());
     }
     let out = &mut *io.stdout;
     kv(
@@ -139,13 +129,15 @@ pub fn run(a: &GameArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         "value",
         format!(
             "in [{:.10}, {:.10}] (duality gap {:.2e})",
-            report.solution.lower, report.solution.upper, report.residuals["gap"]
+            report.solution.lower,
+            report.solution.upper,
+            report.residuals.gap.unwrap_or(f64::NAN)
         ),
     )?;
     kv(
         out,
         "residual",
-        format!("{:.2e}", report.residuals["residual"]),
+        format!("{:.2e}", report.residuals.residual),
     )?;
     kv(out, "status", report.status)?;
     backend_line(out, &report.backend)?;
@@ -154,10 +146,10 @@ pub fn run(a: &GameArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         "work",
         format!(
             "{:.1} epochs, {} restarts, {} support refinements ({} improved the gap)",
-            report.stats["epochs"].as_f64().unwrap_or(0.0),
-            report.stats["restarts"],
-            report.stats["refinements"],
-            report.stats["refinements_accepted"]
+            report.stats.monotone.epochs,
+            report.stats.monotone.restarts,
+            report.stats.refinements,
+            report.stats.refinements_accepted
         ),
     )?;
     kv(out, "time", format!("{:.3} s", report.elapsed))?;

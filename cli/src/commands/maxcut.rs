@@ -11,6 +11,7 @@ use mathprog_problems::sdp::MaxCutSdp;
 use mathprog_solvers::binary::mcpg::McpgSettings;
 use mathprog_solvers::core::NoObserver;
 use mathprog_solvers::sdp::maxcut::{self as sdp_maxcut, MaxCutSdpSettings};
+use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -105,43 +106,35 @@ pub fn run(a: &MaxcutArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         )));
     }
     let file = a.file.display().to_string();
-    report.stats.insert("file".into(), file.clone().into());
-    report.stats.insert("vertices".into(), n.into());
-    report.stats.insert("edges".into(), m.into());
-    report
-        .stats
-        .insert("total_weight".into(), problem.total_weight().into());
-    report
-        .stats
-        .insert("read_seconds".into(), read_seconds.into());
-
+    let mut facts = MaxcutFacts {
+        file: file.clone(),
+        vertices: n,
+        edges: m,
+        total_weight: problem.total_weight(),
+        read_seconds,
+        sdp: None,
+    };
+    let mut gaps = None;
     if let Some(r) = &sdp {
         let upper = r.bound.unwrap_or(f64::INFINITY);
         report.bound = Some(upper);
-        report.stats.insert("sdp_value".into(), r.objective.into());
-        report
-            .stats
-            .insert("sdp_status".into(), r.status.describe().into());
-        report.stats.insert("sdp_seconds".into(), r.elapsed.into());
-        report
-            .stats
-            .insert("sdp_rank".into(), r.solution.rank.into());
-        report
-            .stats
-            .insert("gw_cut".into(), r.solution.cut_value.into());
-        report
-            .residuals
-            .insert("sdp_relative_gap".into(), r.residuals["relative_gap"]);
-        report.residuals.insert(
-            "cut_gap_to_bound".into(),
-            (upper - report.objective) / upper.abs().max(1.0),
-        );
+        facts.sdp = Some(SdpFacts {
+            sdp_value: r.objective,
+            sdp_status: r.status.describe(),
+            sdp_seconds: r.elapsed,
+            sdp_rank: r.solution.rank,
+            gw_cut: r.solution.cut_value,
+        });
+        gaps = Some(SdpGaps {
+            sdp_relative_gap: r.residuals.relative_gap,
+            cut_gap_to_bound: (upper - report.objective) / upper.abs().max(1.0),
+        });
     }
     if let Some(path) = &a.common.output {
         partition::write_partition(path, &report.solution)?;
     }
     if a.common.json {
-        super::print_json(io.stdout, &report)?;
+        super::print_report(io.stdout, &report, &facts, &gaps)?;
     } else {
         let out = &mut *io.stdout;
         kv(
@@ -178,4 +171,33 @@ pub fn run(a: &MaxcutArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     }
     io.stdout.flush().map_err(out_err)?;
     Ok(())
+}
+
+/// What `solve maxcut` adds to the report's `stats`.
+#[derive(Serialize)]
+struct MaxcutFacts {
+    file: String,
+    vertices: usize,
+    edges: usize,
+    total_weight: f64,
+    read_seconds: f64,
+    #[serde(flatten)]
+    sdp: Option<SdpFacts>,
+}
+
+/// The SDP bound's facts (with `--bound` or `--init sdp`).
+#[derive(Serialize)]
+struct SdpFacts {
+    sdp_value: f64,
+    sdp_status: &'static str,
+    sdp_seconds: f64,
+    sdp_rank: usize,
+    gw_cut: f64,
+}
+
+/// What the SDP bound adds to the report's `residuals`.
+#[derive(Serialize)]
+struct SdpGaps {
+    sdp_relative_gap: f64,
+    cut_gap_to_bound: f64,
 }

@@ -9,6 +9,7 @@ use mathprog_problems::io::dimacs;
 use mathprog_problems::io::write_atomic;
 use mathprog_problems::sat::{MaxSat, MaxSatValue};
 use mathprog_solvers::binary::mcpg::McpgSettings;
+use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -92,7 +93,7 @@ pub fn run(a: &MaxsatArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         },
         io,
     )?;
-    let mut report = run_mcpg(&problem, &s, &a.common, io)?;
+    let report = run_mcpg(&problem, &s, &a.common, io)?;
     // Independent check: the reported energy is that of the returned assignment.
     let val = problem.evaluate(&report.solution);
     let e = problem.energy_of_value(&val);
@@ -104,29 +105,26 @@ pub fn run(a: &MaxsatArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     }
     let file = a.file.display().to_string();
     let (nv, nh, ns) = (problem.num_vars(), problem.num_hard(), problem.num_soft());
-    let st = &mut report.stats;
-    st.insert("file".into(), file.clone().into());
-    st.insert(
-        "format".into(),
-        serde_json::to_value(format).unwrap_or_default(),
-    );
-    st.insert("variables".into(), nv.into());
-    st.insert("hard_clauses".into(), nh.into());
-    st.insert("soft_clauses".into(), ns.into());
-    st.insert("soft_total".into(), problem.soft_total().into());
-    st.insert("cost".into(), val.cost.into());
-    st.insert("satisfied_weight".into(), val.satisfied_weight.into());
-    st.insert("satisfied_soft".into(), val.satisfied_soft.into());
-    st.insert("hard_violated".into(), val.hard_violated.into());
-    st.insert("hard_satisfied".into(), val.feasible().into());
-    st.insert("hard_weight".into(), problem.hard_weight().into());
-    st.insert("read_seconds".into(), read_seconds.into());
-
+    let facts = MaxsatFacts {
+        file: file.clone(),
+        format,
+        variables: nv,
+        hard_clauses: nh,
+        soft_clauses: ns,
+        soft_total: problem.soft_total(),
+        cost: val.cost,
+        satisfied_weight: val.satisfied_weight,
+        satisfied_soft: val.satisfied_soft,
+        hard_violated: val.hard_violated,
+        hard_satisfied: val.feasible(),
+        hard_weight: problem.hard_weight(),
+        read_seconds,
+    };
     if let Some(path) = &a.common.output {
         write_solution(path, &report.solution, &val, a.v_literals)?;
     }
     if a.common.json {
-        super::print_json(io.stdout, &report)?;
+        super::print_report(io.stdout, &report, &facts, &())?;
     } else {
         let out = &mut *io.stdout;
         kv(
@@ -161,4 +159,23 @@ pub fn run(a: &MaxsatArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     }
     io.stdout.flush().map_err(out_err)?;
     Ok(())
+}
+
+/// What `solve maxsat` adds to the report's `stats`: the input and the returned assignment's
+/// evaluation.
+#[derive(Serialize)]
+struct MaxsatFacts {
+    file: String,
+    format: dimacs::SatFormat,
+    variables: usize,
+    hard_clauses: usize,
+    soft_clauses: usize,
+    soft_total: u64,
+    cost: u64,
+    satisfied_weight: u64,
+    satisfied_soft: usize,
+    hard_violated: usize,
+    hard_satisfied: bool,
+    hard_weight: f64,
+    read_seconds: f64,
 }

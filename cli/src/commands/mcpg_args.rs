@@ -1,12 +1,11 @@
 //! Flags shared by the MCPG subcommands (`maxcut`, `maxsat`, `qubo`, `mimo`) and the run itself.
 
 use super::{CliError, backend_line, common_settings, kv};
-use crate::progress::CliObserver;
 use crate::{CommonArgs, Io};
 use clap::{Args, ValueEnum};
 use mathprog_problems::binary::{BinaryObjective, Spin};
 use mathprog_solvers::binary::local_search::Filter;
-use mathprog_solvers::binary::mcpg::{self, McpgSettings, Sampler};
+use mathprog_solvers::binary::mcpg::{self, McpgReport, McpgSettings, McpgStats, Sampler};
 use mathprog_solvers::core::Report;
 
 #[derive(Copy, Clone, Debug, ValueEnum)]
@@ -177,18 +176,15 @@ pub fn run_mcpg<P: BinaryObjective>(
     s: &McpgSettings,
     common: &CommonArgs,
     io: &mut Io<'_>,
-) -> Result<Report<Vec<Spin>>, CliError> {
-    let quiet = common.quiet || common.json;
-    let bar = !quiet && io.stderr_is_terminal;
-    let mut obs = CliObserver::new(if quiet { None } else { Some(&mut *io.stderr) }, bar);
-    mcpg::solve(problem, s, &mut obs).map_err(|e| CliError::Failed(e.to_string()))
+) -> Result<McpgReport, CliError> {
+    super::with_observer(io, common, |obs| mcpg::solve(problem, s, obs))
 }
 
 /// The common end of an MCPG summary: status, time, rounds, seed, threads and where the
 /// solution was written (`label`).
-pub fn summary_tail(
+pub fn summary_tail<R>(
     out: &mut dyn std::io::Write,
-    report: &Report<Vec<Spin>>,
+    report: &Report<Vec<Spin>, R, impl AsRef<McpgStats>>,
     label: &str,
     output: Option<&std::path::Path>,
 ) -> Result<(), CliError> {
@@ -209,10 +205,7 @@ pub fn summary_tail(
         format!(
             "{} ({} samples)",
             report.iterations,
-            report
-                .stats
-                .get("samples")
-                .map_or(0, |v| v.as_u64().unwrap_or(0))
+            report.stats.as_ref().samples
         ),
     )?;
     kv(out, "seed", report.seed)?;

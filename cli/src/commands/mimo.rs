@@ -7,7 +7,8 @@ use crate::{CommonArgs, Io};
 use clap::Args;
 use mathprog_problems::io::write_atomic;
 use mathprog_problems::mimo::{MimoInstance, Modulation};
-use mathprog_solvers::binary::mimo::{MimoSettings, detect};
+use mathprog_solvers::binary::mimo::{MimoSettings, solve};
+use serde::Serialize;
 use std::path::PathBuf;
 
 /// Default wall-clock limit per instance.
@@ -153,26 +154,19 @@ pub fn run(a: &MimoArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         si.mcpg.common.seed = a.common.seed.wrapping_add(k);
         let bar = !quiet && io.stderr_is_terminal && a.instances == 1;
         let table = !quiet && a.instances == 1;
-        let mut report = {
+        let report = {
             let mut obs = CliObserver::new(if table { Some(&mut *io.stderr) } else { None }, bar);
-            detect(&inst, &si, &mut obs).map_err(|e| CliError::Failed(e.to_string()))?
+            solve(&inst, &si, &mut obs).map_err(|e| CliError::Failed(e.to_string()))?
         };
-        let st = &mut report.stats;
-        st.insert("nt".into(), inst.nt.into());
-        st.insert("nr".into(), inst.nr.into());
-        st.insert("noise_var".into(), inst.noise_var.into());
-        st.insert(
-            "modulation".into(),
-            serde_json::to_value(inst.modulation).unwrap_or_default(),
-        );
-        if let Some(snr) = inst.snr_db {
-            st.insert("snr_db".into(), snr.into());
-        }
-        if let Some(f) = &a.file {
-            st.insert("file".into(), f.display().to_string().into());
-        }
-        let ber = st.get("ber").and_then(|v| v.as_f64());
-        let mmse = st.get("mmse_ber").and_then(|v| v.as_f64());
+        let facts = MimoFacts {
+            nt: inst.nt,
+            nr: inst.nr,
+            noise_var: inst.noise_var,
+            modulation: inst.modulation,
+            snr_db: inst.snr_db,
+            file: a.file.as_ref().map(|f| f.display().to_string()),
+        };
+        let (ber, mmse) = (report.stats.ber, report.stats.mmse_ber);
         if let (Some(b), Some(m)) = (ber, mmse) {
             sum_ber += b;
             sum_mmse += m;
@@ -201,17 +195,21 @@ pub fn run(a: &MimoArgs, io: &mut Io<'_>) -> Result<(), CliError> {
                 Ok(())
             })?;
         }
-        reports.push(report);
+        reports.push((report, facts));
     }
     let n = a.instances as f64;
     if a.common.json {
-        if reports.len() == 1 {
-            super::print_json(io.stdout, &reports[0])?;
+        if let [(r, f)] = &reports[..] {
+            super::print_report(io.stdout, r, f, &())?;
         } else {
+            let docs = reports
+                .iter()
+                .map(|(r, f)| super::report_json(r, f, &()))
+                .collect::<Result<Vec<_>, _>>()?;
             super::print_json(
                 io.stdout,
                 &serde_json::json!({
-                    "instances": reports,
+                    "instances": docs,
                     "mean_ber": if known > 0 { Some(sum_ber / known as f64) } else { None },
                     "mean_mmse_ber": if known > 0 { Some(sum_mmse / known as f64) } else { None },
                     "mean_seconds": sum_time / n,
@@ -220,14 +218,14 @@ pub fn run(a: &MimoArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         }
     } else {
         let out = &mut *io.stdout;
-        let r = &reports[0];
-        let (nt, nr) = (r.stats["nt"].clone(), r.stats["nr"].clone());
+        let (r, f0) = &reports[0];
+        let (nt, nr) = (f0.nt, f0.nr);
         let what = match (&a.file, a.snr) {
             (Some(f), _) => format!(
                 "mimo {} ({nt} x {nr}, {})",
                 f.display(),
-                match reports[0].stats.get("modulation").and_then(|v| v.as_str()) {
-                    Some("qam16") => "16-QAM",
+                match f0.modulation {
+                    Modulation::Qam16 => "16-QAM",
                     _ => "4-QAM",
                 }
             ),
@@ -256,8 +254,7 @@ pub fn run(a: &MimoArgs, io: &mut Io<'_>) -> Result<(), CliError> {
                 "residual",
                 format!(
                     "{:.6} (||Hx - y||^2; MMSE {:.6})",
-                    r.objective,
-                    r.stats["mmse_objective"].as_f64().unwrap_or(f64::NAN)
+                    r.objective, r.stats.mmse_objective
                 ),
             )?;
             kv(out, "status", r.status)?;
@@ -297,4 +294,17 @@ pub fn run(a: &MimoArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     }
     io.stdout.flush().map_err(out_err)?;
     Ok(())
+}
+
+/// What `solve mimo` adds to each report's `stats`: the instance.
+#[derive(Serialize)]
+struct MimoFacts {
+    nt: usize,
+    nr: usize,
+    noise_var: f64,
+    modulation: Modulation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    snr_db: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<String>,
 }

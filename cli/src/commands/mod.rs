@@ -12,8 +12,10 @@ pub mod ot;
 pub mod qubo;
 pub mod sdp;
 
-use crate::CommonArgs;
-use mathprog_solvers::core::{Common, StopToken};
+use crate::progress::CliObserver;
+use crate::{CommonArgs, Io};
+use mathprog_solvers::core::{Common, Observer, SolveError, StopToken};
+use serde::Serialize;
 use std::io::Write;
 
 /// How a command failed.
@@ -64,7 +66,7 @@ pub fn common_settings(a: &CommonArgs, stop: StopToken) -> Result<Common, CliErr
 /// note such as `--backend auto` falling back to the CPU).
 pub fn backend_line(
     out: &mut dyn Write,
-    b: &mathprog_solvers::linalg::backend::BackendReport,
+    b: &mathprog_solvers::core::BackendReport,
 ) -> Result<(), CliError> {
     let mut text = b.name.clone();
     if let Some(d) = &b.device {
@@ -95,8 +97,56 @@ pub fn write_json_file(
     Ok(())
 }
 
-/// Print one JSON document on one line of stdout (the `--json` output of every command).
-pub fn print_json(out: &mut dyn Write, value: &impl serde::Serialize) -> Result<(), CliError> {
+/// Print one JSON document on one line of stdout.
+pub fn print_json(out: &mut dyn Write, value: &impl Serialize) -> Result<(), CliError> {
     let text = serde_json::to_string(value).map_err(|e| CliError::Failed(e.to_string()))?;
     writeln!(out, "{text}").map_err(out_err)
+}
+
+/// The `--json` output of a solve: the solver's report, with what only the CLI knows (its
+/// typed `stats` facts: input file, sizes, read time, values derived from the input; and
+/// `residuals` facts) merged into the report's `stats` and `residuals` objects, so that
+/// scripts find every key where earlier releases printed it. The solver's report is not
+/// changed; `()` adds nothing.
+pub fn print_report(
+    out: &mut dyn Write,
+    report: &impl Serialize,
+    stats: &impl Serialize,
+    residuals: &impl Serialize,
+) -> Result<(), CliError> {
+    let v = report_json(report, stats, residuals)?;
+    print_json(out, &v)
+}
+
+/// [`print_report`]'s document as a JSON value.
+pub fn report_json(
+    report: &impl Serialize,
+    stats: &impl Serialize,
+    residuals: &impl Serialize,
+) -> Result<serde_json::Value, CliError> {
+    fn val(v: &impl Serialize) -> Result<serde_json::Value, CliError> {
+        serde_json::to_value(v).map_err(|e| CliError::Failed(e.to_string()))
+    }
+    let mut v = val(report)?;
+    for (key, extra) in [("stats", val(stats)?), ("residuals", val(residuals)?)] {
+        if let (Some(target), serde_json::Value::Object(add)) =
+            (v.get_mut(key).and_then(|t| t.as_object_mut()), extra)
+        {
+            target.extend(add);
+        }
+    }
+    Ok(v)
+}
+
+/// Run a solver with the CLI's observer: the iteration table on stderr (unless `-q` or
+/// `--json`) and a progress bar when stderr is a terminal. Solver errors exit 1.
+pub fn with_observer<T>(
+    io: &mut Io<'_>,
+    common: &CommonArgs,
+    solve: impl FnOnce(&mut dyn Observer) -> Result<T, SolveError>,
+) -> Result<T, CliError> {
+    let quiet = common.quiet || common.json;
+    let bar = !quiet && io.stderr_is_terminal;
+    let mut obs = CliObserver::new(if quiet { None } else { Some(&mut *io.stderr) }, bar);
+    solve(&mut obs).map_err(|e| CliError::Failed(e.to_string()))
 }

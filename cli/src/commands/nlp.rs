@@ -2,7 +2,6 @@
 //! augmented Lagrangian with sketched or direct Newton–KKT steps.
 
 use super::{CliError, backend_line, common_settings, kv, out_err};
-use crate::progress::CliObserver;
 use crate::{CommonArgs, Io};
 use clap::{Args, ValueEnum};
 use mathprog_problems::io::libsvm::read_libsvm;
@@ -11,6 +10,7 @@ use mathprog_problems::nlp::hs::{BUNDLED_HS_NAME, bundled_hs_set, read_hs_set};
 use mathprog_problems::nlp::logreg::LogisticRegressionNlp;
 use mathprog_solvers::nlp::kkt::KktMethod;
 use mathprog_solvers::nlp::{NlpSettings, solve};
+use serde::Serialize;
 use std::path::PathBuf;
 
 /// KKT solver choices on the command line.
@@ -179,21 +179,17 @@ pub fn run(a: &NlpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         KktArg::Kaczmarz => KktMethod::Kaczmarz,
         KktArg::Gaussian => KktMethod::Gaussian,
     };
-    let quiet = a.common.quiet || a.common.json;
-    let bar = !quiet && io.stderr_is_terminal;
-    let mut report = {
-        let mut obs = CliObserver::new(if quiet { None } else { Some(&mut *io.stderr) }, bar);
-        solve(nlp, &s, &mut obs).map_err(|e| CliError::Failed(e.to_string()))?
-    };
-    if let Some(f) = f_star {
-        report.stats.insert("f_star".into(), f.into());
-        report.stats.insert("file".into(), set_name(&a.file).into());
-    }
+    let report = super::with_observer(io, &a.common, |obs| solve(nlp, &s, obs))?;
+    // Problems of a set: the set's file and the known optimum.
+    let facts = f_star.map(|f| SetFacts {
+        f_star: f,
+        file: set_name(&a.file),
+    });
     if let Some(path) = &a.common.output {
         super::write_json_file(path, &report.solution)?;
     }
     if a.common.json {
-        return super::print_json(io.stdout, &report);
+        return super::print_report(io.stdout, &report, &facts, &());
     }
     let out = &mut *io.stdout;
     kv(
@@ -219,9 +215,9 @@ pub fn run(a: &NlpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         "residuals",
         format!(
             "KKT {:.2e}, stationarity {:.2e}, constraint violation {:.2e}",
-            report.residuals["kkt"],
-            report.residuals["stationarity"],
-            report.residuals["constraint_violation"]
+            report.residuals.kkt,
+            report.residuals.stationarity,
+            report.residuals.constraint_violation
         ),
     )?;
     kv(out, "status", report.status)?;
@@ -232,8 +228,8 @@ pub fn run(a: &NlpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         format!(
             "{} Newton, {} inner steps ({} KKT solver)",
             report.iterations,
-            report.stats["inner_iterations"],
-            report.stats["kkt_solver"].as_str().unwrap_or("?")
+            report.stats.inner_iterations,
+            report.stats.kkt_solver.name()
         ),
     )?;
     if nlp.num_vars() <= 20 {
@@ -249,4 +245,11 @@ pub fn run(a: &NlpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
 fn set_name(file: &Option<PathBuf>) -> String {
     file.as_ref()
         .map_or(BUNDLED_HS_NAME.to_string(), |f| f.display().to_string())
+}
+
+/// What `solve nlp` adds to the report's `stats` for a problem of a set.
+#[derive(Serialize)]
+struct SetFacts {
+    f_star: f64,
+    file: String,
 }

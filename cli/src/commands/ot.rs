@@ -2,14 +2,14 @@
 //! by Sinkhorn–Newton–Sparse or stabilised Sinkhorn.
 
 use super::{CliError, backend_line, common_settings, kv, out_err};
-use crate::progress::CliObserver;
 use crate::{CommonArgs, Io};
 use clap::Args;
+use clap::builder::TypedValueParser;
 use mathprog_problems::exact::ot_exact;
-use mathprog_problems::io::ot::{read_grid, read_ot, read_ot_normalized, read_points};
-use mathprog_problems::io::write_atomic;
+use mathprog_problems::io::ot::{read_grid, read_ot, read_ot_normalized, read_points, write_plan};
 use mathprog_problems::ot::{GridHistogram, GridSupport, GroundCost, MASS_TOLERANCE, OtProblem};
-use mathprog_solvers::ot::{OtSettings, sinkhorn, sns};
+use mathprog_solvers::ot::{OtMethod, OtSettings, solve};
+use serde::Serialize;
 use std::path::PathBuf;
 
 #[derive(Copy, Clone, Debug, clap::ValueEnum)]
@@ -58,9 +58,12 @@ pub struct OtArgs {
     /// Stop when the L1 marginal violation is at most T.
     #[arg(long, value_name = "T", default_value_t = 1e-8)]
     tol: f64,
-    /// Algorithm.
-    #[arg(long, value_enum, default_value = "sns")]
-    method: Method,
+    /// Method: sns (Sinkhorn–Newton–Sparse: a Sinkhorn stage, then sparse Newton steps) or
+    /// sinkhorn (stabilised Sinkhorn only).
+    #[arg(long, value_name = "METHOD", default_value = "sns",
+          value_parser = clap::builder::PossibleValuesParser::new(["sns", "sinkhorn"])
+              .try_map(|s| s.parse::<OtMethod>()))]
+    method: OtMethod,
     /// SNS: switch from Sinkhorn to Newton once the L1 violation is below this.
     #[arg(long, value_name = "V")]
     switch_violation: Option<f64>,
@@ -253,127 +256,93 @@ pub fn run(a: &OtArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     if let Some(v) = a.min_sinkhorn {
         s.sns.min_sinkhorn = v;
     }
-    let quiet = a.common.quiet || a.common.json;
-    let bar = !quiet && io.stderr_is_terminal;
-    let mut report = {
-        let mut obs = CliObserver::new(if quiet { None } else { Some(&mut *io.stderr) }, bar);
-        match a.method {
-            Method::Sns => sns::solve(&p, &s, &mut obs),
-            Method::Sinkhorn => sinkhorn::solve(&p, &s, &mut obs),
-        }
-        .map_err(|e| CliError::Failed(e.to_string()))?
-    };
+    s.method = a.method;
+    let report = super::with_observer(io, &a.common, |obs| solve(&p, &s, obs))?;
     let file = label;
-    report.stats.insert("file".into(), file.clone().into());
-    report.stats.insert("n".into(), p.n().into());
-    report.stats.insert("m".into(), p.m().into());
-    if a.exact {
-        let (emd, _) = ot_exact(&p).map_err(|e| CliError::Failed(e.to_string()))?;
-        report.stats.insert("emd_cost".into(), emd.into());
-    }
+    let emd_cost = if a.exact {
+        Some(ot_exact(&p).map_err(|e| CliError::Failed(e.to_string()))?.0)
+    } else {
+        None
+    };
     // W_p of the (discretised) measures from the plan's cost, an upper bound on the exact one
     // up to the marginal violation; exact with --exact.
     let wasserstein = if geometric {
         let ground = ground_cost(&a.cost)?;
-        let tc = report.stats["transport_cost"].as_f64().unwrap_or(f64::NAN);
-        let (name, w) = ground.wasserstein(tc * cost_unit);
-        report.stats.insert("wasserstein".into(), w.into());
-        report.stats.insert("wasserstein_kind".into(), name.into());
-        let exact = report
-            .stats
-            .get("emd_cost")
-            .and_then(|v| v.as_f64())
-            .map(|e| ground.wasserstein(e * cost_unit).1);
-        if let Some(e) = exact {
-            report.stats.insert("wasserstein_exact".into(), e.into());
-        }
-        Some((name, w, exact))
+        let (name, w) = ground.wasserstein(report.stats.transport_cost * cost_unit);
+        let exact = emd_cost.map(|e| ground.wasserstein(e * cost_unit).1);
+        Some(Wasserstein {
+            wasserstein: w,
+            wasserstein_kind: name,
+            wasserstein_exact: exact,
+        })
     } else {
         None
     };
+    let facts = OtFacts {
+        file: file.clone(),
+        n: p.n(),
+        m: p.m(),
+        emd_cost,
+        wasserstein: wasserstein.clone(),
+    };
     if let Some(path) = &a.common.output {
         let entries = report.solution.plan_sparse(&p, a.plan_threshold);
-        write_atomic(path, |w| {
-            match &support {
-                None => {
-                    writeln!(
-                        w,
-                        "# transport plan: n m nnz, then i j P_ij (1-based), entries > {:e}",
-                        a.plan_threshold
-                    )?;
-                    writeln!(w, "{} {} {}", p.n(), p.m(), entries.len())?;
-                }
-                Some(_) => {
-                    writeln!(
-                        w,
-                        "# transport plan between grid cells: n m nnz (non-empty cells), then \
-                         i j P_ij with i, j the 1-based row-major cell indices, entries > {:e}",
-                        a.plan_threshold
-                    )?;
-                    writeln!(w, "{} {} {}", p.n(), p.m(), entries.len())?;
-                }
-            }
-            for &(i, j, v) in &entries {
-                let (ci, cj) = support
-                    .as_ref()
-                    .map_or((i, j), |sup| (sup.rows[i], sup.cols[j]));
-                writeln!(w, "{} {} {v:.17e}", ci + 1, cj + 1)?;
-            }
-            Ok(())
-        })?;
+        write_plan(
+            path,
+            p.n(),
+            p.m(),
+            &entries,
+            support.as_ref(),
+            a.plan_threshold,
+        )?;
     }
     if a.common.json {
-        super::print_json(io.stdout, &report)?;
+        super::print_report(io.stdout, &report, &facts, &())?;
     } else {
         let out = &mut *io.stdout;
         let st = &report.stats;
-        let num = |k: &str| st.get(k).and_then(|v| v.as_f64()).unwrap_or(f64::NAN);
         kv(
             out,
             "problem",
             format!("ot {file} ({} x {}), reg {}", p.n(), p.m(), a.reg),
         )?;
-        kv(out, "cost <C,P>", format!("{:.12e}", num("transport_cost")))?;
+        kv(out, "cost <C,P>", format!("{:.12e}", st.transport_cost))?;
         kv(
             out,
             "objective",
             format!("{:.12e} (entropic, POT convention)", report.objective),
         )?;
-        kv(out, "dual", format!("{:.12e}", num("dual_value")))?;
+        kv(out, "dual", format!("{:.12e}", st.dual_value))?;
         kv(
             out,
             "violation",
-            format!(
-                "{:.3e} (L1, tol {:e})",
-                report.residuals["marginal_l1"], a.tol
-            ),
+            format!("{:.3e} (L1, tol {:e})", report.residuals.marginal_l1, a.tol),
         )?;
-        if a.exact {
+        if let Some(e) = emd_cost {
+            kv(out, "EMD cost", format!("{e:.12e} (exact, unregularised)"))?;
+        }
+        if let Some(w) = wasserstein {
+            let exact = w
+                .wasserstein_exact
+                .map_or(String::new(), |e| format!("; exact {e:.12e}"));
             kv(
                 out,
-                "EMD cost",
-                format!("{:.12e} (exact, unregularised)", num("emd_cost")),
+                w.wasserstein_kind,
+                format!("{:.12e} (from <C,P>{exact})", w.wasserstein),
             )?;
-        }
-        if let Some((name, w, exact)) = wasserstein {
-            let exact = exact.map_or(String::new(), |e| format!("; exact {e:.12e}"));
-            kv(out, name, format!("{w:.12e} (from <C,P>{exact})"))?;
         }
         kv(out, "status", report.status)?;
         backend_line(out, &report.backend)?;
-        let it = |k: &str| st.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
-        match a.method {
-            Method::Sns => kv(
+        match &st.sns {
+            Some(sns) => kv(
                 out,
                 "iterations",
                 format!(
                     "{} Sinkhorn + {} Newton ({} CG)",
-                    it("sinkhorn_iterations"),
-                    it("newton_steps"),
-                    it("cg_iterations")
+                    st.sinkhorn_iterations, sns.newton_steps, sns.cg_iterations
                 ),
             )?,
-            Method::Sinkhorn => kv(out, "iterations", report.iterations)?,
+            None => kv(out, "iterations", report.iterations)?,
         }
         kv(out, "time", format!("{:.3} s", report.elapsed))?;
         kv(out, "threads", report.threads)?;
@@ -383,4 +352,27 @@ pub fn run(a: &OtArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     }
     io.stdout.flush().map_err(out_err)?;
     Ok(())
+}
+
+/// What `solve ot` adds to the report's `stats`: the input's name and sizes, the exact cost
+/// (`--exact`) and, for point clouds and grids, the Wasserstein distance.
+#[derive(Serialize)]
+struct OtFacts {
+    file: String,
+    n: usize,
+    m: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    emd_cost: Option<f64>,
+    #[serde(flatten)]
+    wasserstein: Option<Wasserstein>,
+}
+
+/// `W_p` from the plan's cost (and from the exact cost with `--exact`), in the units of the
+/// coordinates.
+#[derive(Serialize, Clone)]
+struct Wasserstein {
+    wasserstein: f64,
+    wasserstein_kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wasserstein_exact: Option<f64>,
 }

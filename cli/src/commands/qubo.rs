@@ -9,6 +9,7 @@ use mathprog_problems::io::qubo::read_qubo;
 use mathprog_problems::io::write_atomic;
 use mathprog_problems::qubo::Domain;
 use mathprog_solvers::binary::mcpg::McpgSettings;
+use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -74,15 +75,13 @@ pub fn run(a: &QuboArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     report.objective = value;
     let n = problem.num_vars();
     let file = a.file.display().to_string();
-    let st = &mut report.stats;
-    st.insert("file".into(), file.clone().into());
-    st.insert("variables".into(), n.into());
-    st.insert("entries".into(), problem.entries().len().into());
-    st.insert(
-        "domain".into(),
-        serde_json::to_value(domain).unwrap_or_default(),
-    );
-    st.insert("read_seconds".into(), read_seconds.into());
+    let facts = QuboFacts {
+        file: file.clone(),
+        variables: n,
+        entries: problem.entries().len(),
+        domain,
+        read_seconds,
+    };
     let values = problem.domain_values(&report.solution);
     if let Some(path) = &a.common.output {
         write_atomic(path, |w| {
@@ -93,7 +92,7 @@ pub fn run(a: &QuboArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         })?;
     }
     if a.common.json {
-        let mut v = serde_json::to_value(&report).map_err(|e| CliError::Failed(e.to_string()))?;
+        let mut v = super::report_json(&report, &facts, &())?;
         // Report the assignment in the problem's own domain (0/1 or ±1).
         v["solution"] = serde_json::to_value(&values).unwrap_or_default();
         writeln!(io.stdout, "{v}").map_err(out_err)?;
@@ -119,4 +118,14 @@ pub fn run(a: &QuboArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     }
     io.stdout.flush().map_err(out_err)?;
     Ok(())
+}
+
+/// What `solve qubo` adds to the report's `stats`.
+#[derive(Serialize)]
+struct QuboFacts {
+    file: String,
+    variables: usize,
+    entries: usize,
+    domain: Domain,
+    read_seconds: f64,
 }

@@ -2,12 +2,12 @@
 //! GRAPH`: the MaxCut SDP of a graph with a certified bound.
 
 use super::{CliError, backend_line, common_settings, kv, out_err};
-use crate::progress::CliObserver;
 use crate::{CommonArgs, Io};
 use clap::Args;
 use mathprog_problems::io::sdpa::read_sdpa;
 use mathprog_solvers::sdp::alm::AlmSettings;
 use mathprog_solvers::sdp::solve;
+use serde::Serialize;
 use std::path::PathBuf;
 
 /// Arguments of `solve sdp`.
@@ -65,9 +65,7 @@ fn run_maxcut(a: &SdpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     let g = read_gset(&a.file)?;
     let (n, m) = (g.num_vertices(), g.num_edges());
     let p = MaxCutSdp::new(g);
-    let quiet = a.common.quiet || a.common.json;
-    let bar = !quiet && io.stderr_is_terminal;
-    let mut report = if a.memory_efficient {
+    let report = if a.memory_efficient {
         let mut s = SketchSettings::default();
         s.common = common_settings(&a.common, io.stop.clone())?;
         s.common.max_iter = a.max_iter;
@@ -75,8 +73,7 @@ fn run_maxcut(a: &SdpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         s.sketch_rank = a.sketch_rank;
         s.momentum = a.momentum;
         s.rounding_trials = a.gw_trials;
-        let mut obs = CliObserver::new(if quiet { None } else { Some(&mut *io.stderr) }, bar);
-        sketchy::solve(&p, &s, &mut obs).map_err(|e| CliError::Failed(e.to_string()))?
+        super::with_observer(io, &a.common, |obs| sketchy::solve(&p, &s, obs))?
     } else {
         let mut s = MaxCutSdpSettings::default();
         s.common = common_settings(&a.common, io.stop.clone())?;
@@ -84,18 +81,19 @@ fn run_maxcut(a: &SdpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         s.tol = a.tol.unwrap_or(1e-4);
         s.rank = a.rank;
         s.rounding_trials = a.gw_trials;
-        let mut obs = CliObserver::new(if quiet { None } else { Some(&mut *io.stderr) }, bar);
-        maxcut::solve(&p, &s, &mut obs).map_err(|e| CliError::Failed(e.to_string()))?
+        super::with_observer(io, &a.common, |obs| maxcut::solve(&p, &s, obs))?
     };
     let file = a.file.display().to_string();
-    report.stats.insert("file".into(), file.clone().into());
-    report.stats.insert("vertices".into(), n.into());
-    report.stats.insert("edges".into(), m.into());
+    let facts = GraphFacts {
+        file: file.clone(),
+        vertices: n,
+        edges: m,
+    };
     if let Some(path) = &a.common.output {
         mathprog_problems::io::partition::write_partition(path, &report.solution.cut)?;
     }
     if a.common.json {
-        super::print_json(io.stdout, &report)?;
+        super::print_report(io.stdout, &report, &facts, &())?;
     } else {
         let out = &mut *io.stdout;
         kv(
@@ -114,7 +112,7 @@ fn run_maxcut(a: &SdpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
             format!(
                 "{:.6} (certified), relative gap {:.2e}",
                 report.bound.unwrap_or(f64::NAN),
-                report.residuals["relative_gap"]
+                report.residuals.relative_gap
             ),
         )?;
         kv(
@@ -153,23 +151,17 @@ pub fn run(a: &SdpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         s.dense_eig_max = 0;
         s.lbfgs_memory = 4;
     }
-    let quiet = a.common.quiet || a.common.json;
-    let bar = !quiet && io.stderr_is_terminal;
-    let mut report = {
-        let mut obs = CliObserver::new(if quiet { None } else { Some(&mut *io.stderr) }, bar);
-        solve(&p, &s, &mut obs).map_err(|e| CliError::Failed(e.to_string()))?
-    };
+    let report = super::with_observer(io, &a.common, |obs| solve(&p, &s, obs))?;
     let file = a.file.display().to_string();
-    report.stats.insert("file".into(), file.clone().into());
-    report
-        .stats
-        .insert("sdpa_primal_value".into(), (-report.objective).into());
+    let facts = SdpaFacts {
+        file: file.clone(),
+        sdpa_primal_value: -report.objective,
+    };
     if a.common.json {
-        super::print_json(io.stdout, &report)?;
+        super::print_report(io.stdout, &report, &facts, &())?;
     } else {
         let out = &mut *io.stdout;
         let st = &report.stats;
-        let num = |k: &str| st.get(k).and_then(|v| v.as_f64()).unwrap_or(f64::NAN);
         kv(
             out,
             "problem",
@@ -192,7 +184,7 @@ pub fn run(a: &SdpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
             "dual",
             format!(
                 "{:.9e} (SDPA convention; {})",
-                -num("dual_value"),
+                -st.dual_value,
                 if report.bound.is_some() {
                     "slack PSD: a proven bound"
                 } else {
@@ -205,9 +197,9 @@ pub fn run(a: &SdpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
             "residuals",
             format!(
                 "primal {:.2e}, dual {:.2e}, gap {:.2e} (tol {:e})",
-                report.residuals["primal_infeasibility"],
-                report.residuals["dual_infeasibility"],
-                report.residuals["relative_gap"],
+                report.residuals.primal_infeasibility,
+                report.residuals.dual_infeasibility,
+                report.residuals.relative_gap,
                 s.tol
             ),
         )?;
@@ -216,21 +208,37 @@ pub fn run(a: &SdpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         kv(
             out,
             "iterations",
-            format!(
-                "{} outer, {} L-BFGS",
-                report.iterations,
-                st.get("inner_iterations")
-                    .and_then(|v| v.as_u64())
-                    .unwrap_or(0)
-            ),
+            match (&st.alm, &st.maxcut) {
+                (Some(alm), _) => format!(
+                    "{} outer, {} L-BFGS",
+                    report.iterations, alm.inner_iterations
+                ),
+                (None, _) => format!("{} ({})", report.iterations, st.method),
+            },
         )?;
-        kv(
-            out,
-            "ranks",
-            st.get("ranks").map(|v| v.to_string()).unwrap_or_default(),
-        )?;
+        let ranks = match (&st.alm, &st.maxcut) {
+            (Some(alm), _) => format!("{:?}", alm.ranks),
+            (None, Some(mc)) => format!("[{}]", mc.rank),
+            (None, None) => String::new(),
+        };
+        kv(out, "ranks", ranks.replace(' ', ""))?;
         kv(out, "time", format!("{:.3} s", report.elapsed))?;
     }
     io.stdout.flush().map_err(out_err)?;
     Ok(())
+}
+
+/// What `solve sdp --maxcut` adds to the report's `stats`.
+#[derive(Serialize)]
+struct GraphFacts {
+    file: String,
+    vertices: usize,
+    edges: usize,
+}
+
+/// What `solve sdp FILE` adds to the report's `stats`: the value in SDPA's sign convention.
+#[derive(Serialize)]
+struct SdpaFacts {
+    file: String,
+    sdpa_primal_value: f64,
 }

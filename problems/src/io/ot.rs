@@ -208,6 +208,39 @@ pub fn parse_points(text: &str, path: &Path) -> Result<(Vec<Vec<f64>>, Vec<f64>)
     Ok((pts, w))
 }
 
+/// Write a transport plan (the output of `solve ot -o`), atomically: a `#` comment line, then
+/// `n m nnz`, then one line `i j P_ij` per entry (1-based, 17 significant digits). With a grid
+/// `support`, `i` and `j` are the row-major indices of the cells (`support.rows[i]`,
+/// `support.cols[j]`) instead of the rows and columns of the dense problem.
+pub fn write_plan(
+    path: impl AsRef<Path>,
+    n: usize,
+    m: usize,
+    entries: &[(usize, usize, f64)],
+    support: Option<&crate::ot::GridSupport>,
+    threshold: f64,
+) -> Result<(), ReadError> {
+    write_atomic(path.as_ref(), |w: &mut dyn Write| {
+        match support {
+            None => writeln!(
+                w,
+                "# transport plan: n m nnz, then i j P_ij (1-based), entries > {threshold:e}"
+            )?,
+            Some(_) => writeln!(
+                w,
+                "# transport plan between grid cells: n m nnz (non-empty cells), then \
+                 i j P_ij with i, j the 1-based row-major cell indices, entries > {threshold:e}"
+            )?,
+        }
+        writeln!(w, "{n} {m} {}", entries.len())?;
+        for &(i, j, v) in entries {
+            let (ci, cj) = support.map_or((i, j), |sup| (sup.rows[i], sup.cols[j]));
+            writeln!(w, "{} {} {v:.17e}", ci + 1, cj + 1)?;
+        }
+        Ok(())
+    })
+}
+
 /// Write a dense instance (17 significant digits), atomically.
 pub fn write_ot(path: impl AsRef<Path>, p: &OtProblem) -> Result<(), ReadError> {
     write_atomic(path.as_ref(), |w: &mut dyn Write| {

@@ -9,8 +9,8 @@
 //! [`super::penalty`]. `σ` is not used. It needs [`Bilevel::hvp_yy_g`] and
 //! [`Bilevel::hvp_xy_g`], and a nonsingular `∇²_yy g` (it is undefined on the non-unique toy).
 
-use super::penalty::{BilevelSettings, BilevelSolution, Hypergradient, apg, outer};
-use crate::core::{Observer, Report, SolveError};
+use super::penalty::{BilevelReport, BilevelSettings, Hypergradient, apg, outer};
+use crate::core::{Observer, SolveError};
 use mathprog_problems::bilevel::Bilevel;
 
 struct AidGrad<'a> {
@@ -100,11 +100,11 @@ impl Hypergradient for AidGrad<'_> {
 
 /// Solve a bilevel problem with a strongly convex lower level by AID (see the module
 /// documentation); `settings.sigma` is ignored.
-pub fn solve_aid(
+pub(crate) fn solve_aid(
     prob: &dyn Bilevel,
     s: &BilevelSettings,
     observer: &mut dyn Observer,
-) -> Result<Report<BilevelSolution>, SolveError> {
+) -> Result<BilevelReport, SolveError> {
     let (p, q) = (prob.dim_x(), prob.dim_y());
     let mut h = AidGrad {
         prob,

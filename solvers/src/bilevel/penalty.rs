@@ -15,17 +15,79 @@
 //!    previous value when the curvature is not positive.
 //!
 //! Reported: `x`, `y_σ`, `z*`, `f(x, y_σ)` as objective, and the certificates
-//! `residuals["stationarity"] = r` and `residuals["ll_gap"] = g(x, y_σ) − g(x, z*) ≥ 0`
+//! `residuals.stationarity = r` and `residuals.ll_gap = g(x, y_σ) − g(x, z*) ≥ 0`
 //! (how far `y_σ` is from lower-level optimality, `O(σ)`).
 
-use crate::core::{Common, IterRecord, Observer, Report, RunInfo, SolveError, Status};
+use crate::core::{BackendReport, Common, IterRecord, Observer, Report, Run, SolveError, Status};
+use mathprog_problems::Sense;
 use mathprog_problems::bilevel::Bilevel;
-use mathprog_problems::binary::Sense;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-use std::time::Instant;
 
-/// Settings of [`solve`].
+/// Which bilevel method [`super::solve`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum BilevelMethod {
+    /// The value-function penalty, deterministic double loop.
+    #[default]
+    Penalty,
+    /// Approximate implicit differentiation (CG on Hessian-vector products; `sigma` unused).
+    Aid,
+    /// The stochastic single-loop penalty method with STORM estimators and minibatches of
+    /// `batch` samples.
+    Stochastic {
+        /// Minibatch size.
+        batch: usize,
+    },
+}
+
+/// Certificates of a bilevel solution.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BilevelResiduals {
+    /// `‖x − Π_X(x − ∇ψ_σ(x))‖`.
+    pub stationarity: f64,
+    /// `g(x, y_σ) − g(x, z*) ≥ 0`.
+    pub ll_gap: f64,
+    /// Deprecated: the penalty parameter, which is not a residual; read `stats.sigma`. Printed
+    /// for the scripts written against earlier reports.
+    #[serde(rename = "sigma", skip_deserializing)]
+    pub deprecated_sigma: f64,
+}
+
+/// Statistics of a bilevel solve; the method-specific counters are `None` (absent from the
+/// JSON) for the other methods.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BilevelStats {
+    /// Outer iterations.
+    pub outer_iterations: u64,
+    /// The final penalty parameter σ.
+    pub sigma: f64,
+    /// The last upper-level step.
+    pub step: f64,
+    /// Gradients of f (penalty, AID).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub grad_f_calls: Option<usize>,
+    /// Gradients of g (penalty, AID).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub grad_g_calls: Option<usize>,
+    /// Hessian-vector products of g (AID; 0 for the penalty method).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub hessian_products: Option<usize>,
+    /// σ continuation stages (penalty, AID).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sigma_stages: Option<u64>,
+    /// Samples drawn (stochastic).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub samples: Option<usize>,
+    /// Full (exact) evaluations for the checks (stochastic).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub full_evaluations: Option<usize>,
+}
+
+/// The report of a bilevel solve.
+pub type BilevelReport = Report<BilevelSolution, BilevelResiduals, BilevelStats>;
+
+/// Settings of [`super::solve`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct BilevelSettings {
@@ -43,6 +105,8 @@ pub struct BilevelSettings {
     /// `σ`) each time the stationarity at the current value reaches `tol`, warm-starting
     /// `x`, `y` and `z`; `None`: constant σ.
     pub sigma0: Option<f64>,
+    /// The method.
+    pub method: BilevelMethod,
 }
 
 impl Default for BilevelSettings {
@@ -54,7 +118,30 @@ impl Default for BilevelSettings {
             max_inner: 20_000,
             step0: None,
             sigma0: None,
+            method: BilevelMethod::Penalty,
         }
+    }
+}
+
+impl BilevelSettings {
+    /// Check every field.
+    pub fn validate(&self) -> Result<(), SolveError> {
+        self.common.validate()?;
+        let ok =
+            self.sigma > 0.0 && self.sigma.is_finite() && self.tol >= 0.0 && self.max_inner >= 1;
+        let bad_sigma0 = self
+            .sigma0
+            .is_some_and(|s0| !(s0.is_finite() && s0 >= self.sigma));
+        let bad_batch = matches!(self.method, BilevelMethod::Stochastic { batch: 0 });
+        if !ok || bad_sigma0 || bad_batch || self.step0.is_some_and(|a| !(a > 0.0 && a.is_finite()))
+        {
+            return Err(SolveError::InvalidInput(
+                "sigma > 0, sigma0 >= sigma, tol >= 0, max_inner >= 1, batch >= 1 and step0 > 0 \
+                 needed"
+                    .into(),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -211,11 +298,11 @@ impl Hypergradient for PenaltyGrad<'_> {
 }
 
 /// Solve a bilevel problem by the penalty method (see the module documentation).
-pub fn solve(
+pub(crate) fn solve_penalty(
     prob: &dyn Bilevel,
     s: &BilevelSettings,
     observer: &mut dyn Observer,
-) -> Result<Report<BilevelSolution>, SolveError> {
+) -> Result<BilevelReport, SolveError> {
     let (p, q) = (prob.dim_x(), prob.dim_y());
     let mut h = PenaltyGrad {
         prob,
@@ -243,32 +330,20 @@ pub(crate) fn outer(
     observer: &mut dyn Observer,
     algorithm: &'static str,
     h: &mut dyn Hypergradient,
-) -> Result<Report<BilevelSolution>, SolveError> {
-    s.common.validate()?;
-    let ok = s.sigma > 0.0 && s.sigma.is_finite() && s.tol >= 0.0 && s.max_inner >= 1;
-    let bad_sigma0 = s
-        .sigma0
-        .is_some_and(|s0| !(s0.is_finite() && s0 >= s.sigma));
-    if !ok || bad_sigma0 || s.step0.is_some_and(|a| !(a > 0.0 && a.is_finite())) {
-        return Err(SolveError::InvalidInput(
-            "sigma > 0, sigma0 >= sigma, tol >= 0, max_inner >= 1 and step0 > 0 needed".into(),
-        ));
-    }
+) -> Result<BilevelReport, SolveError> {
+    s.validate()?;
     let (p, q) = (prob.dim_x(), prob.dim_y());
     let mut sigma = s.sigma0.unwrap_or(s.sigma);
     h.set_sigma(sigma);
     let mut stages = 1u64;
-    let t0 = Instant::now();
-    let deadline = s.common.deadline(t0);
-    observer.on_start(&RunInfo {
+    let mut run = Run::start(
+        &s.common,
+        observer,
         algorithm,
-        problem: "bilevel",
-        num_vars: p + q,
-        time_limit: s.common.time_limit,
-        max_iter: s.common.max_iter,
-        threads: s.common.resolved_threads(),
-        seed: s.common.seed,
-    });
+        prob.name(),
+        Sense::Minimize,
+        p + q,
+    );
     let mut x = projected_start(prob, p)?;
     let (mut d, mut d_prev, mut x_prev, mut trial) =
         (vec![0.0; p], vec![0.0; p], vec![0.0; p], vec![0.0; p]);
@@ -297,19 +372,20 @@ pub(crate) fn outer(
             .sqrt();
         iters += 1;
         let fval = prob.f(&x, h.points().0);
-        let ctl = observer.on_iter(&IterRecord {
+        let ctl = run.report(&IterRecord {
             iteration: iters,
-            elapsed: t0.elapsed().as_secs_f64(),
+            elapsed: run.elapsed(),
             best: fval,
             current: fval,
             bound: None,
+            residual: Some(stat),
             improved: true,
             extra: &[("stationarity", stat)],
         });
         if !stat.is_finite() || !fval.is_finite() {
             break Status::NumericalError;
         }
-        let stop = s.common.budget_status(ctl, deadline, iters);
+        let stop = run.budget(ctl, iters);
         if stat <= s.tol {
             // Trust the test only if the inner solves were as accurate as this stationarity
             // asks for; otherwise redo them at the same x.
@@ -356,32 +432,24 @@ pub(crate) fn outer(
     };
     let (y, z) = h.points();
     let (fc, gc, hc) = h.calls();
-    let mut stats = BTreeMap::new();
-    stats.insert("grad_f_calls".into(), fc.into());
-    stats.insert("grad_g_calls".into(), gc.into());
-    stats.insert("hessian_products".into(), hc.into());
-    stats.insert("step".into(), alpha.into());
-    stats.insert("sigma_stages".into(), stages.into());
-    let end = End {
-        algorithm,
+    let stats = BilevelStats {
+        outer_iterations: iters,
+        sigma,
+        step: alpha,
+        grad_f_calls: Some(fc),
+        grad_g_calls: Some(gc),
+        hessian_products: Some(hc),
+        sigma_stages: Some(stages),
+        samples: None,
+        full_evaluations: None,
+    };
+    let backend = BackendReport::cpu_only(s.common.backend, algorithm);
+    let end = Ending {
         status,
         stat,
-        sigma,
-        iters,
-        t0,
-        seed: s.common.seed,
-        threads: s.common.resolved_threads(),
-        backend: crate::linalg::backend::BackendReport::cpu_only(s.common.backend, algorithm),
+        backend,
     };
-    Ok(finish(
-        prob,
-        observer,
-        end,
-        x,
-        y.to_vec(),
-        z.to_vec(),
-        stats,
-    ))
+    Ok(finish(prob, run, end, x, y.to_vec(), z.to_vec(), stats))
 }
 
 /// The problem's starting `x` (checked to have `p` entries), projected onto its feasible set.
@@ -399,53 +467,39 @@ pub(crate) fn projected_start(prob: &dyn Bilevel, p: usize) -> Result<Vec<f64>, 
 }
 
 /// How a run ended, for [`finish`].
-pub(crate) struct End {
-    pub(crate) algorithm: &'static str,
+pub(crate) struct Ending {
     pub(crate) status: Status,
     pub(crate) stat: f64,
-    pub(crate) sigma: f64,
-    pub(crate) iters: u64,
-    pub(crate) t0: Instant,
-    pub(crate) seed: u64,
-    pub(crate) threads: usize,
-    pub(crate) backend: crate::linalg::backend::BackendReport,
+    pub(crate) backend: BackendReport,
 }
 
 /// The report of a bilevel run (shared by all methods): objective `f(x, y)`, the
-/// stationarity, the lower-level gap `g(x, y) − g(x, z)` and σ as certificates, the method's
-/// `stats` plus the iteration count.
+/// stationarity and the lower-level gap `g(x, y) − g(x, z)` as certificates.
 pub(crate) fn finish(
     prob: &dyn Bilevel,
-    observer: &mut dyn Observer,
-    end: End,
+    run: Run<'_>,
+    end: Ending,
     x: Vec<f64>,
     y: Vec<f64>,
     z: Vec<f64>,
-    mut stats: BTreeMap<String, serde_json::Value>,
-) -> Report<BilevelSolution> {
-    let elapsed = end.t0.elapsed().as_secs_f64();
+    stats: BilevelStats,
+) -> BilevelReport {
     let fval = prob.f(&x, &y);
-    observer.on_finish(end.status, fval, elapsed);
-    let mut residuals = BTreeMap::new();
-    residuals.insert("stationarity".into(), end.stat);
-    residuals.insert("ll_gap".into(), prob.g(&x, &y) - prob.g(&x, &z));
-    residuals.insert("sigma".into(), end.sigma);
-    stats.insert("outer_iterations".into(), end.iters.into());
-    Report {
-        algorithm: end.algorithm.into(),
-        problem: prob.name(),
-        status: end.status,
-        solution: BilevelSolution { x, y, z },
-        objective: fval,
-        sense: Sense::Minimize,
-        bound: None,
-        residuals,
-        iterations: end.iters,
-        elapsed,
-        time_to_best: Some(elapsed),
-        seed: end.seed,
-        threads: end.threads,
-        stats,
-        backend: end.backend,
-    }
+    let residuals = BilevelResiduals {
+        stationarity: end.stat,
+        ll_gap: prob.g(&x, &y) - prob.g(&x, &z),
+        deprecated_sigma: stats.sigma,
+    };
+    let iterations = stats.outer_iterations;
+    run.finish(
+        crate::core::End::new(
+            end.status,
+            BilevelSolution { x, y, z },
+            fval,
+            residuals,
+            stats,
+        )
+        .iterations(iterations)
+        .backend(end.backend),
+    )
 }

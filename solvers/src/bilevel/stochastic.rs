@@ -15,13 +15,14 @@
 //! inner gradient mappings are at most `tol` too. Problems without samples get exact
 //! oracles, and the method is then a single-loop deterministic penalty method.
 
-use super::penalty::{BilevelSettings, BilevelSolution, End, finish, projected_start};
-use crate::core::{
-    IterRecord, Observer, Report, RunInfo, SolveError, Status, stream_rng, uniform01,
+use super::penalty::{
+    BilevelReport, BilevelSettings, BilevelStats, Ending, finish, projected_start,
 };
+use crate::core::{
+    BackendReport, IterRecord, Observer, Run, SolveError, Status, stream_rng, uniform01,
+};
+use mathprog_problems::Sense;
 use mathprog_problems::bilevel::Bilevel;
-use std::collections::BTreeMap;
-use std::time::Instant;
 
 /// Draw `b` distinct indices below `n` (all of them when `b ≥ n`), sorted.
 fn draw(
@@ -112,32 +113,26 @@ fn mapping(u: &[f64], g: &[f64], s: f64, project: &dyn Fn(&mut [f64]), work: &mu
 
 /// Solve by the stochastic single-loop penalty method with minibatches of `batch` samples
 /// (see the module documentation). `max_iter` counts single-loop iterations.
-pub fn solve_stochastic(
+pub(crate) fn solve_stochastic(
     prob: &dyn Bilevel,
     s: &BilevelSettings,
     batch: usize,
     observer: &mut dyn Observer,
-) -> Result<Report<BilevelSolution>, SolveError> {
-    s.common.validate()?;
-    let ok = s.sigma > 0.0 && s.sigma.is_finite() && s.tol >= 0.0 && batch >= 1;
-    if !ok || s.step0.is_some_and(|a| !(a > 0.0 && a.is_finite())) {
-        return Err(SolveError::InvalidInput(
-            "sigma > 0, tol >= 0, batch >= 1 and step0 > 0 needed".into(),
-        ));
+) -> Result<BilevelReport, SolveError> {
+    s.validate()?;
+    if batch == 0 {
+        return Err(SolveError::InvalidInput("batch >= 1 needed".into()));
     }
     let (p, q) = (prob.dim_x(), prob.dim_y());
     let (ng, nf) = prob.samples();
-    let t0 = Instant::now();
-    let deadline = s.common.deadline(t0);
-    observer.on_start(&RunInfo {
-        algorithm: "bilevel-stochastic",
-        problem: "bilevel",
-        num_vars: p + q,
-        time_limit: s.common.time_limit,
-        max_iter: s.common.max_iter,
-        threads: s.common.resolved_threads(),
-        seed: s.common.seed,
-    });
+    let mut run = Run::start(
+        &s.common,
+        observer,
+        "bilevel-stochastic",
+        prob.name(),
+        Sense::Minimize,
+        p + q,
+    );
     let sigma = s.sigma;
     let mut x = projected_start(prob, p)?;
     let (mut y, mut z) = (vec![0.0; q], vec![0.0; q]);
@@ -174,12 +169,13 @@ pub fn solve_stochastic(
             let inner = mapping(&y, &vy, 1.0 / (lf + lg / sigma), &project_y, &mut wq)
                 .max(mapping(&z, &vz, 1.0 / lg, &project_y, &mut wq) / sigma);
             let fval = prob.f(&x, &y);
-            let ctl = observer.on_iter(&IterRecord {
+            let ctl = run.report(&IterRecord {
                 iteration: iters,
-                elapsed: t0.elapsed().as_secs_f64(),
+                elapsed: run.elapsed(),
                 best: fval,
                 current: fval,
                 bound: None,
+                residual: Some(stat.max(inner)),
                 improved: true,
                 extra: &[("stationarity", stat), ("inner", inner)],
             });
@@ -189,7 +185,7 @@ pub fn solve_stochastic(
             if stat <= s.tol && inner <= s.tol {
                 break Status::Converged;
             }
-            if let Some(st) = s.common.budget_status(ctl, deadline, iters) {
+            if let Some(st) = run.budget(ctl, iters) {
                 break st;
             }
         }
@@ -245,23 +241,21 @@ pub fn solve_stochastic(
         prob.project_x(&mut x);
         iters += 1;
     };
-    let mut stats = BTreeMap::new();
-    stats.insert("samples".into(), samples_used.into());
-    stats.insert("full_evaluations".into(), full_evals.into());
-    stats.insert("step".into(), alpha.into());
-    let end = End {
-        algorithm: "bilevel-stochastic",
+    let stats = BilevelStats {
+        outer_iterations: iters,
+        sigma,
+        step: alpha,
+        grad_f_calls: None,
+        grad_g_calls: None,
+        hessian_products: None,
+        sigma_stages: None,
+        samples: Some(samples_used),
+        full_evaluations: Some(full_evals),
+    };
+    let end = Ending {
         status,
         stat,
-        sigma,
-        iters,
-        t0,
-        seed: s.common.seed,
-        threads: s.common.resolved_threads(),
-        backend: crate::linalg::backend::BackendReport::cpu_only(
-            s.common.backend,
-            "bilevel-stochastic",
-        ),
+        backend: BackendReport::cpu_only(s.common.backend, "bilevel-stochastic"),
     };
-    Ok(finish(prob, observer, end, x, y, z, stats))
+    Ok(finish(prob, run, end, x, y, z, stats))
 }

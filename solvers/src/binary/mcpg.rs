@@ -40,15 +40,95 @@
 use crate::binary::local_search::{Filter, apply_filter, descend_to_local_optimum};
 use crate::binary::tabu::TabuScratch;
 use crate::core::{
-    Common, Control, IterRecord, Observer, Report, RngStream, RunInfo, SolveError, Status,
-    rng_from_words, stream_rng, uniform01,
+    BackendReport, Common, Control, End, IterRecord, NoResiduals, Observer, Report, RngStream, Run,
+    SolveError, Status, rng_from_words, stream_rng, uniform01,
 };
+use crate::linalg::backend::Selected;
 use mathprog_problems::binary::{BinaryObjective, Spin};
 use rand::Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::time::Instant;
+
+/// Statistics of an MCPG solve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct McpgStats {
+    /// Groups (independent starts).
+    pub groups: usize,
+    /// Chains per group.
+    pub copies: usize,
+    /// Samples drawn (chains run), all rounds.
+    pub samples: u64,
+    /// The filter, described (`"greedy x3"`).
+    pub filter: String,
+    /// Where the samples came from.
+    pub sampler: Sampler,
+    /// Accepted Metropolis flips, all chains.
+    pub accepted_flips: u64,
+    /// Wall time of the GPU steps (chains, energies, transfers) when they ran there.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub gpu_seconds: Option<f64>,
+    /// Restarts of stalled epochs.
+    pub restarts: u64,
+    /// Objective gained by the final 1-flip polish.
+    pub polish_gain: f64,
+    /// Groups in the final vote (when voting).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub vote: Option<usize>,
+    /// Best objective found before the vote (when voting; MIMO: always, the lowest residual).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub best_objective: Option<f64>,
+}
+
+impl AsRef<McpgStats> for McpgStats {
+    fn as_ref(&self) -> &McpgStats {
+        self
+    }
+}
+
+/// The report of an MCPG solve: ±1 spins.
+pub type McpgReport = Report<Vec<Spin>, NoResiduals, McpgStats>;
+
+/// What the rounds of MCPG end with (for [`solve`] and the MIMO detector).
+pub(crate) struct McpgOutcome {
+    pub status: Status,
+    pub solution: Vec<Spin>,
+    pub objective: f64,
+    pub bound: Option<f64>,
+    pub iterations: u64,
+    pub time_to_best: f64,
+    pub stats: McpgStats,
+    pub backend: BackendReport,
+}
+
+impl McpgOutcome {
+    /// The driver's end of run.
+    pub fn end(self) -> End<Vec<Spin>, NoResiduals, McpgStats> {
+        End::new(
+            self.status,
+            self.solution,
+            self.objective,
+            NoResiduals {},
+            self.stats,
+        )
+        .bound(self.bound)
+        .iterations(self.iterations)
+        .time_to_best(Some(self.time_to_best))
+        .backend(self.backend)
+    }
+}
+
+/// The budget MCPG runs under: the round limit, or 100 rounds (the paper's default) when there
+/// is no limit at all.
+pub(crate) fn budget_common(settings: &McpgSettings) -> Common {
+    let mut c = settings.common.clone();
+    c.max_iter = match (c.max_iter, c.time_limit, settings.stall_rounds) {
+        (Some(m), _, _) => Some(m),
+        (None, None, None) => Some(100),
+        _ => None,
+    };
+    c
+}
 
 /// Where the samples of a round come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -462,54 +542,61 @@ pub fn solve<P: BinaryObjective>(
     problem: &P,
     settings: &McpgSettings,
     observer: &mut dyn Observer,
-) -> Result<Report<Vec<Spin>>, SolveError> {
+) -> Result<McpgReport, SolveError> {
     let n = problem.num_vars();
     settings.validate(n)?;
-    let common = &settings.common;
-    let threads = common.resolved_threads();
-    let pool = common.thread_pool()?;
     // The backend first: the GPU's one-time set-up is not part of the solve's time.
-    #[cfg_attr(not(feature = "cuda"), allow(unused_mut))]
-    let mut selected = crate::linalg::backend::select(common.backend, "mcpg")?;
-    let t0 = Instant::now();
-    let deadline = common
-        .time_limit
-        .map(|s| t0 + std::time::Duration::from_secs_f64(s));
-    let max_rounds = match (common.max_iter, common.time_limit, settings.stall_rounds) {
-        (Some(m), _, _) => Some(m),
-        (None, None, None) => Some(100),
-        _ => None,
-    };
-    observer.on_start(&RunInfo {
-        algorithm: "mcpg",
-        problem: problem.name(),
-        num_vars: n,
-        time_limit: common.time_limit,
-        max_iter: max_rounds,
-        threads,
-        seed: common.seed,
-    });
+    let mut selected = crate::linalg::backend::select(settings.common.backend, "mcpg")?;
+    let common = budget_common(settings);
+    let mut run = Run::start(
+        &common,
+        observer,
+        "mcpg",
+        problem.name(),
+        problem.sense(),
+        n,
+    );
+    let out = rounds(problem, settings, &mut run, &mut selected)?;
+    Ok(run.finish(out.end()))
+}
 
+/// The rounds of MCPG inside a run started by the caller (with [`budget_common`]'s limits).
+pub(crate) fn rounds<P: BinaryObjective>(
+    problem: &P,
+    settings: &McpgSettings,
+    run: &mut Run<'_>,
+    #[cfg_attr(not(feature = "cuda"), allow(unused_variables))] selected: &mut Selected,
+) -> Result<McpgOutcome, SolveError> {
+    let n = problem.num_vars();
+    let common = &settings.common;
+    let pool = common.thread_pool()?;
+    let t0 = run.t0();
+    let deadline = run.deadline();
+    let max_rounds = run.common().max_iter;
     let (groups_n, copies) = (settings.groups, settings.copies);
     if n == 0 {
-        let e = problem.energy(&[]);
-        observer.on_finish(Status::Optimal, problem.objective(e), 0.0);
-        return Ok(Report {
-            algorithm: "mcpg".into(),
-            problem: problem.name().into(),
+        let e = problem.objective(problem.energy(&[]));
+        return Ok(McpgOutcome {
             status: Status::Optimal,
             solution: Vec::new(),
-            objective: problem.objective(e),
-            sense: problem.sense(),
-            bound: Some(problem.objective(e)),
-            residuals: BTreeMap::new(),
+            objective: e,
+            bound: Some(e),
             iterations: 0,
-            elapsed: t0.elapsed().as_secs_f64(),
-            time_to_best: Some(0.0),
-            seed: common.seed,
-            threads,
-            stats: BTreeMap::new(),
-            backend: crate::linalg::backend::BackendReport::cpu_only(common.backend, "mcpg"),
+            time_to_best: 0.0,
+            stats: McpgStats {
+                groups: groups_n,
+                copies,
+                samples: 0,
+                filter: settings.filter.describe(),
+                sampler: settings.sampler,
+                accepted_flips: 0,
+                gpu_seconds: None,
+                restarts: 0,
+                polish_gain: 0.0,
+                vote: None,
+                best_objective: None,
+            },
+            backend: BackendReport::cpu_only(common.backend, "mcpg"),
         });
     }
     let order = problem.sweep_order();
@@ -798,12 +885,13 @@ pub fn solve<P: BinaryObjective>(
                 }),
             ),
         ];
-        let ctl = observer.on_iter(&IterRecord {
+        let ctl = run.report(&IterRecord {
             iteration: round,
             elapsed,
             best: problem.objective(best_e),
             current: problem.objective(round_best),
             bound: None,
+            residual: None,
             improved,
             extra: &extra,
         });
@@ -863,46 +951,26 @@ pub fn solve<P: BinaryObjective>(
         }
         (s, _) => s,
     };
-    let elapsed = t0.elapsed().as_secs_f64();
-    observer.on_finish(status, objective, elapsed);
-    let mut stats = BTreeMap::new();
-    stats.insert("groups".into(), groups_n.into());
-    stats.insert("copies".into(), copies.into());
-    stats.insert("samples".into(), samples.into());
-    stats.insert("filter".into(), settings.filter.describe().into());
-    stats.insert(
-        "sampler".into(),
-        match settings.sampler {
-            Sampler::PolicyChains => "policy_chains",
-            Sampler::RandomRestarts => "random_restarts",
-        }
-        .into(),
-    );
-    stats.insert("accepted_flips".into(), accepted_total.into());
-    if gpu_used {
-        // Wall time of the GPU step of every round (chains or fresh energies, transfers).
-        stats.insert("gpu_seconds".into(), gpu_seconds.into());
-    }
-    stats.insert("restarts".into(), restarts.into());
-    stats.insert("polish_gain".into(), (-polish).into());
-    if let Some(k) = settings.vote {
-        stats.insert("vote".into(), k.into());
-        stats.insert("best_objective".into(), best_objective.into());
-    }
-    Ok(Report {
-        algorithm: "mcpg".into(),
-        problem: problem.name().into(),
+    let stats = McpgStats {
+        groups: groups_n,
+        copies,
+        samples,
+        filter: settings.filter.describe(),
+        sampler: settings.sampler,
+        accepted_flips: accepted_total,
+        gpu_seconds: gpu_used.then_some(gpu_seconds),
+        restarts,
+        polish_gain: -polish,
+        vote: settings.vote,
+        best_objective: settings.vote.map(|_| best_objective),
+    };
+    Ok(McpgOutcome {
         status,
         solution: best_x,
         objective,
-        sense: problem.sense(),
         bound: None,
-        residuals: BTreeMap::new(),
         iterations: round,
-        elapsed,
-        time_to_best: Some(time_to_best),
-        seed: common.seed,
-        threads,
+        time_to_best,
         stats,
         backend: backend_report,
     })

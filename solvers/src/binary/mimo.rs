@@ -1,6 +1,6 @@
 //! MIMO detection by MCPG (Chen et al., arXiv 2307.00783, §5.4) with a posterior-mean answer.
 //!
-//! [`detect`] builds the real-form ML objective `f(s) = ‖H_r s − y_r‖²`
+//! [`solve`] builds the real-form ML objective `f(s) = ‖H_r s − y_r‖²`
 //! ([`mathprog_problems::mimo::MimoDetection`]), computes the MMSE baseline, starts every MCPG
 //! group from the MMSE decision and runs MCPG (coordinate best-response filter) to find
 //! low-residual solutions. The answer is then an *averaged sign*, in one of two ways:
@@ -19,8 +19,8 @@
 //! the answer, of the lowest-residual solution and of MMSE.
 
 use crate::binary::local_search::{Filter, metropolis_sweep};
-use crate::binary::mcpg::{self, McpgSettings};
-use crate::core::{Observer, Report, SolveError, stream_rng, uniform01};
+use crate::binary::mcpg::{self, McpgSettings, McpgStats};
+use crate::core::{NoResiduals, Observer, Report, Run, SolveError, stream_rng, uniform01};
 use mathprog_problems::binary::{BinaryObjective, Spin};
 use mathprog_problems::mimo::{
     MimoDetection, MimoInstance, Modulation, levels_of_spins, spins_of_levels,
@@ -29,7 +29,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
-/// Settings of [`detect`].
+/// Settings of [`solve`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct MimoSettings {
@@ -94,7 +94,71 @@ impl MimoSettings {
         s.mcpg.vote = Some(12);
         s
     }
+
+    /// Check the fields that do not depend on the instance (the MCPG settings are checked
+    /// against the instance's size by [`solve`]).
+    pub fn validate(&self) -> Result<(), SolveError> {
+        self.mcpg.common.validate()?;
+        if !(0.0..=1.0).contains(&self.mcpg_time_fraction) {
+            return Err(SolveError::InvalidInput(format!(
+                "mcpg_time_fraction must be in [0, 1], got {}",
+                self.mcpg_time_fraction
+            )));
+        }
+        Ok(())
+    }
 }
+
+/// How the MIMO answer was formed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum MimoAnswer {
+    /// The posterior mean of the Metropolis stage (bit-wise MAP).
+    PosteriorMean,
+    /// The MCPG group vote.
+    GroupVote,
+    /// MCPG's best solution.
+    Best,
+}
+
+/// Statistics of a MIMO detection: MCPG's, plus the detector's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MimoStats {
+    /// The MCPG stage (its `best_objective` is the lowest residual found).
+    #[serde(flatten)]
+    pub mcpg: McpgStats,
+    /// Seconds of set-up: the Gram matrix and MMSE.
+    pub setup_seconds: f64,
+    /// Residual of the MMSE estimate.
+    pub mmse_objective: f64,
+    /// How the answer was formed.
+    pub answer: MimoAnswer,
+    /// Samples kept by the posterior stage.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub posterior_samples: Option<u64>,
+    /// Bit error rate of the answer (known symbols only).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub ber: Option<f64>,
+    /// Bit error rate of the lowest-residual solution (known symbols, no vote).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub best_ber: Option<f64>,
+    /// Bit error rate of MMSE (known symbols).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub mmse_ber: Option<f64>,
+    /// Residual of the transmitted symbols (known symbols).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub truth_objective: Option<f64>,
+}
+
+impl AsRef<McpgStats> for MimoStats {
+    fn as_ref(&self) -> &McpgStats {
+        &self.mcpg
+    }
+}
+
+/// The report of a MIMO detection: ±1 spins (Gray bits of the real form).
+pub type MimoReport = Report<Vec<Spin>, NoResiduals, MimoStats>;
 
 /// Detect the symbols of `inst` (see the module documentation).
 ///
@@ -104,11 +168,12 @@ impl MimoSettings {
 /// `mmse_objective`, `best_objective` (lowest residual found), and with known symbols `ber`,
 /// `best_ber` (of the lowest-residual solution), `mmse_ber` and `truth_objective` (the
 /// residual of the transmitted symbols).
-pub fn detect(
+pub fn solve(
     inst: &MimoInstance,
     settings: &MimoSettings,
     observer: &mut dyn Observer,
-) -> Result<Report<Vec<Spin>>, SolveError> {
+) -> Result<MimoReport, SolveError> {
+    settings.validate()?;
     let t0 = Instant::now();
     let common = &settings.mcpg.common;
     let pool = common.thread_pool()?;
@@ -138,8 +203,23 @@ pub fn detect(
             s.common.time_limit = Some(t * settings.mcpg_time_fraction.clamp(0.0, 1.0));
         }
     }
-    let mut report = mcpg::solve(&problem, &s, observer)?;
-    let best = report.solution.clone();
+    s.validate(problem.num_vars())?;
+    let mut selected = crate::linalg::backend::select(common.backend, "mcpg")?;
+    // The run's clock starts before the set-up; its time limit covers the set-up and MCPG.
+    let mut budget = mcpg::budget_common(&s);
+    budget.time_limit = s.common.time_limit.map(|t| t + setup);
+    let mut run = Run::start_at(
+        t0,
+        &budget,
+        observer,
+        "mcpg",
+        problem.name(),
+        problem.sense(),
+        problem.num_vars(),
+    );
+    let mut out = mcpg::rounds(&problem, &s, &mut run, &mut selected)?;
+    let best = out.solution.clone();
+    let mut posterior_samples = None;
     let best_energy = problem.energy(&best);
     if posterior {
         let deadline = common
@@ -239,41 +319,48 @@ pub fn detect(
                 let sign = if bit(0) { 1.0 } else { -1.0 };
                 z[j] = if nl == 2 || bit(1) { sign } else { 3.0 * sign };
             }
-            report.solution = spins_of_levels(m, &z);
-            report.objective = problem.energy(&report.solution);
+            out.solution = spins_of_levels(m, &z);
+            out.objective = problem.energy(&out.solution);
         }
-        report.stats.insert("posterior_samples".into(), kept.into());
-    }
-    report.elapsed = t0.elapsed().as_secs_f64();
-    if let Some(t) = report.time_to_best.as_mut() {
-        *t += setup;
+        posterior_samples = Some(kept);
     }
     let voted = !posterior && s.vote.is_some();
-    let st = &mut report.stats;
-    st.insert("setup_seconds".into(), setup.into());
+    let mut mcpg_stats = out.stats.clone();
     if !voted {
         // (With the group vote, MCPG itself reports the lowest residual as best_objective.)
-        st.insert("best_objective".into(), best_energy.into());
+        mcpg_stats.best_objective = Some(best_energy);
     }
-    st.insert("mmse_objective".into(), problem.energy(&mmse).into());
-    st.insert(
-        "answer".into(),
-        if posterior {
-            "posterior_mean"
+    let known = inst.true_spins().zip(inst.bit_error_rate(&out.solution));
+    let stats = MimoStats {
+        mcpg: mcpg_stats,
+        setup_seconds: setup,
+        mmse_objective: problem.energy(&mmse),
+        answer: if posterior {
+            MimoAnswer::PosteriorMean
         } else if voted {
-            "group_vote"
+            MimoAnswer::GroupVote
         } else {
-            "best"
-        }
-        .into(),
-    );
-    if let (Some(truth), Some(ber)) = (inst.true_spins(), inst.bit_error_rate(&report.solution)) {
-        st.insert("ber".into(), ber.into());
-        if !voted {
-            st.insert("best_ber".into(), inst.bit_error_rate(&best).into());
-        }
-        st.insert("mmse_ber".into(), inst.bit_error_rate(&mmse).into());
-        st.insert("truth_objective".into(), problem.energy(&truth).into());
-    }
-    Ok(report)
+            MimoAnswer::Best
+        },
+        posterior_samples,
+        ber: known.as_ref().map(|(_, ber)| *ber),
+        best_ber: known
+            .as_ref()
+            .filter(|_| !voted)
+            .and_then(|_| inst.bit_error_rate(&best)),
+        mmse_ber: known.as_ref().and_then(|_| inst.bit_error_rate(&mmse)),
+        truth_objective: known.as_ref().map(|(truth, _)| problem.energy(truth)),
+    };
+    let end = crate::core::End::new(
+        out.status,
+        out.solution,
+        out.objective,
+        NoResiduals {},
+        stats,
+    )
+    .bound(out.bound)
+    .iterations(out.iterations)
+    .time_to_best(Some(out.time_to_best))
+    .backend(out.backend);
+    Ok(run.finish(end))
 }

@@ -8,8 +8,8 @@ use crate::core::{Control, Status};
 pub struct RunInfo {
     /// Algorithm name.
     pub algorithm: &'static str,
-    /// Problem class.
-    pub problem: &'static str,
+    /// Problem (class or name, as in the report).
+    pub problem: String,
     /// Number of variables.
     pub num_vars: usize,
     /// Time limit in seconds, if any.
@@ -29,16 +29,37 @@ pub struct IterRecord<'a> {
     pub iteration: u64,
     /// Seconds since the start.
     pub elapsed: f64,
-    /// Best objective so far, in the problem's own sense.
+    /// Best objective so far, in the problem's own sense (NaN where the method does not
+    /// evaluate its objective during the iterations, e.g. Sinkhorn).
     pub best: f64,
     /// Objective of the current iterate (method-specific meaning).
     pub current: f64,
     /// Proven bound, where available.
     pub bound: Option<f64>,
+    /// The method's convergence measure (marginal violation, fixed-point residual, KKT norm,
+    /// stationarity), where it has one.
+    pub residual: Option<f64>,
     /// Whether `best` improved in this iteration.
     pub improved: bool,
     /// Further named quantities (fixed set per algorithm).
     pub extra: &'a [(&'static str, f64)],
+}
+
+impl IterRecord<'_> {
+    /// A record with `best = current = objective`, no bound, no residual, not improving, no
+    /// extra quantities.
+    pub fn new(iteration: u64, elapsed: f64, objective: f64) -> Self {
+        IterRecord {
+            iteration,
+            elapsed,
+            best: objective,
+            current: objective,
+            bound: None,
+            residual: None,
+            improved: false,
+            extra: &[],
+        }
+    }
 }
 
 /// Receives progress. All methods have no-op defaults.

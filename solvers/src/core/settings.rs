@@ -4,19 +4,6 @@ use crate::core::{Control, SolveError, Status, StopToken};
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
-/// How much a solver prints (solvers themselves print nothing; observers use this).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verbosity {
-    /// Nothing.
-    Quiet,
-    /// A summary.
-    #[default]
-    Normal,
-    /// Every iteration.
-    Verbose,
-}
-
 /// Budget, seed, parallelism and cancellation, embedded in every solver's settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -29,8 +16,6 @@ pub struct Common {
     pub seed: u64,
     /// Worker threads (`None` or `Some(0)`: all cores).
     pub threads: Option<usize>,
-    /// Verbosity for observers.
-    pub verbosity: Verbosity,
     /// Stop as soon as the best objective is at least this good (in the problem's sense).
     pub target: Option<f64>,
     /// Where the large kernels run (CPU, CUDA GPU, or auto); see
@@ -49,7 +34,6 @@ impl Default for Common {
             max_iter: None,
             seed: 1,
             threads: None,
-            verbosity: Verbosity::Normal,
             target: None,
             backend: crate::core::Backend::Cpu,
             stop: StopToken::new(),

@@ -21,8 +21,6 @@ pub enum Status {
     Stalled,
     /// Cancelled through a [`crate::core::StopToken`] or an observer.
     Interrupted,
-    /// The problem was found infeasible.
-    Infeasible,
     /// The method broke down numerically.
     NumericalError,
 }
@@ -38,7 +36,6 @@ impl Status {
             Status::IterationLimit => "iteration limit",
             Status::Stalled => "stalled",
             Status::Interrupted => "interrupted",
-            Status::Infeasible => "infeasible",
             Status::NumericalError => "numerical error",
         }
     }

@@ -11,11 +11,11 @@
 //! at every residual check once the gap is below `refine_below`, and after each failure only
 //! when the gap has halved since.
 
-use super::{ExtraStop, MonotoneSettings, solve_from};
-use crate::core::{Observer, Report, SolveError, Status};
+use super::{ExtraStop, MonotoneResiduals, MonotoneSettings, MonotoneStats, iterate};
+use crate::core::{BackendReport, End, Observer, Report, Run, SolveError, Status};
 use faer::Mat;
 use faer::linalg::solvers::Solve;
-use mathprog_problems::binary::Sense;
+use mathprog_problems::Sense;
 use mathprog_problems::exact::{GAME_EXACT_MAX, game_exact};
 
 /// Largest `|I| + |J|` of a candidate subgame solved exactly in the refinement (a dense
@@ -27,6 +27,69 @@ const SUBGAME_MAX: usize = if GAME_EXACT_MAX < 200 {
 };
 use mathprog_problems::game::{MatrixGame, project_simplex};
 use serde::{Deserialize, Serialize};
+
+/// Settings of [`solve_game`]: the Halpern method's settings plus the game's stopping and
+/// refinement options.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct GameSettings {
+    /// The method, its step and restart rules, budget (`common.max_iter` counts epochs), seed
+    /// and warm start (`start`: `x` then `y`).
+    pub monotone: MonotoneSettings,
+    /// Stop when the duality gap is at most this (`None`: only the residual test of
+    /// `monotone.tol`).
+    pub gap_tol: Option<f64>,
+    /// Try the exact support refinement once the gap is below this (`None`: never).
+    pub refine_below: Option<f64>,
+}
+
+impl Default for GameSettings {
+    /// Halpern with adaptive steps, gap tolerance 1e-6, refinement below a gap of 1e-2, and
+    /// no residual test (`monotone.tol = 0`).
+    fn default() -> Self {
+        GameSettings {
+            monotone: MonotoneSettings {
+                tol: 0.0,
+                ..MonotoneSettings::default()
+            },
+            gap_tol: Some(1e-6),
+            refine_below: Some(1e-2),
+        }
+    }
+}
+
+impl GameSettings {
+    /// Check every field.
+    pub fn validate(&self) -> Result<(), SolveError> {
+        self.monotone.validate()?;
+        for (name, v) in [
+            ("gap_tol", self.gap_tol),
+            ("refine_below", self.refine_below),
+        ] {
+            if v.is_some_and(|t| !(t >= 0.0 && t.is_finite())) {
+                return Err(SolveError::InvalidInput(format!(
+                    "{name} must be a finite number >= 0"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Statistics of a game solve: the Halpern method's, plus the refinement's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GameStats {
+    /// The method's counters (epochs over all rounds).
+    #[serde(flatten)]
+    pub monotone: MonotoneStats,
+    /// Support refinements tried.
+    pub refinements: u64,
+    /// Refinements that lowered the gap.
+    pub refinements_accepted: u64,
+}
+
+/// The report of a game solve.
+pub type GameReport = Report<GameSolution, MonotoneResiduals, GameStats>;
 
 /// Optimal mixed strategies of a matrix game, with the certificate.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -181,37 +244,43 @@ pub fn refine_support_within(
     best
 }
 
-/// Solve a matrix game with [`super::solve`], stopping when the residual is at most
-/// `settings.tol` or the duality gap at most `gap_tol`, with support refinement once the gap
-/// is below `refine_below` (`None`: no refinement). The report's objective is the midpoint of
-/// the value bounds, `bound` the upper bound, `residuals["gap"]` the gap.
+/// Solve a matrix game with the Halpern methods of [`super`], stopping when the residual is
+/// at most `settings.monotone.tol` or the duality gap at most `gap_tol`, with support
+/// refinement once the gap is below `refine_below`. One run: the observer sees one start, one
+/// finish, and the iterations of every round in one count. The report's objective is the
+/// midpoint of the value bounds, `bound` the upper bound, `residuals.gap` the exact gap.
+///
+/// ```
+/// use mathprog_problems::game::MatrixGame;
+/// use mathprog_solvers::core::{NoObserver, Status};
+/// use mathprog_solvers::monotone::{GameSettings, solve_game};
+/// // Matching pennies: value 0, both players mix 50/50.
+/// let g = MatrixGame::new("pennies", 2, 2, vec![1.0, -1.0, -1.0, 1.0]).unwrap();
+/// let r = solve_game(&g, &GameSettings::default(), &mut NoObserver).unwrap();
+/// assert_eq!(r.status, Status::Converged);
+/// assert!(r.residuals.gap.unwrap() <= 1e-6);
+/// assert!((r.solution.x[0] - 0.5).abs() < 1e-5);
+/// ```
 pub fn solve_game(
     game: &MatrixGame,
-    s: &MonotoneSettings,
-    gap_tol: Option<f64>,
-    refine_below: Option<f64>,
+    settings: &GameSettings,
     observer: &mut dyn Observer,
-) -> Result<Report<GameSolution>, SolveError> {
+) -> Result<GameReport, SolveError> {
+    settings.validate()?;
+    let s = &settings.monotone;
     let original = game;
-    // xᵀ(A − c11ᵀ)y = xᵀAy − c on the simplices: the equilibria do not change, and removing
-    // the mean entry takes away the rank-one part that dominates ‖A‖₂ of, e.g., positive
-    // games (uniform[0,1]: ‖A‖₂ ≈ n/2 against about √n once centred), so steps grow.
-    let (mm, nn) = (game.rows(), game.cols());
-    let mean = (0..mm)
-        .map(|i| game.row(i).iter().sum::<f64>())
-        .sum::<f64>()
-        / (mm * nn) as f64;
-    let centred = MatrixGame::new(
-        game.name(),
-        mm,
-        nn,
-        (0..mm)
-            .flat_map(|i| game.row(i).iter().map(move |v| v - mean))
-            .collect(),
-    )
-    .map_err(|e| SolveError::InvalidInput(e.to_string()))?;
+    let centred = centred(game)?;
     let game = &centred;
     let m = game.rows();
+    if let Some(u0) = &s.start
+        && u0.len() != game.rows() + game.cols()
+    {
+        return Err(SolveError::DimensionMismatch {
+            what: "start".into(),
+            expected: game.rows() + game.cols(),
+            found: u0.len(),
+        });
+    }
     // The iterates are on the simplices and F(u) = (Ay, −Aᵀx): the gap
     // max_j (Aᵀx)_j − min_i (Ay)_i costs nothing more (the centring shift cancels).
     let measure = |_u: &[f64], f: &[f64]| {
@@ -219,131 +288,136 @@ pub fn solve_game(
         let lower = f[..m].iter().copied().fold(f64::INFINITY, f64::min);
         upper - lower
     };
-    let target = gap_tol.unwrap_or(-1.0);
-    let t0 = std::time::Instant::now();
-    let mut u: Option<Vec<f64>> = None;
-    let mut settings = s.clone();
+    let target = settings.gap_tol.unwrap_or(-1.0);
+    let mut run = Run::start(
+        &s.common,
+        observer,
+        s.method.name(),
+        original.name(),
+        Sense::Minimize,
+        game.rows() + game.cols(),
+    );
+    let mut u: Option<Vec<f64>> = s.start.clone();
+    let mut round = s.clone();
     let mut epochs = 0.0;
+    let mut steps = 0u64;
     let (mut refinements, mut refined_ok) = (0u64, 0u64);
-    let mut trigger = refine_below.unwrap_or(-1.0);
-    let mut last: Report<Vec<f64>>;
+    let mut trigger = settings.refine_below.unwrap_or(-1.0);
     let mut refine_secs = 0.0;
-    // What is left of the time and epoch limits for the next round; false when spent.
-    let budget = |settings: &mut MonotoneSettings, last: &mut Report<Vec<f64>>, epochs: f64| {
-        let used = t0.elapsed().as_secs_f64();
-        if let Some(tl) = s.common.time_limit {
-            if used >= tl {
-                last.status = Status::TimeLimit;
-                return false;
-            }
-            settings.common.time_limit = Some(tl - used);
-        }
-        if let Some(mx) = s.common.max_iter {
-            if epochs as u64 >= mx {
-                last.status = Status::IterationLimit;
-                return false;
-            }
-            settings.common.max_iter = Some(mx - epochs as u64);
-        }
-        true
-    };
-    loop {
+    let last = loop {
         let extra = ExtraStop {
             name: "gap",
             measure: &measure,
             tol: target.max(trigger),
         };
-        last = solve_from(game, &settings, u.as_deref(), Some(&extra), observer)?;
-        epochs += last.stats["epochs"].as_f64().unwrap_or(0.0);
-        // Later runs reuse the Lipschitz estimate (100 power iterations) of the first, or
+        let mut last = iterate(game, &round, u.as_deref(), Some(&extra), &mut run, epochs)?;
+        epochs += last.stats.epochs;
+        steps += last.steps;
+        // Later rounds reuse the Lipschitz estimate (100 power iterations) of the first, or
         // start from the adapted step.
-        settings.lipschitz = match last.stats["step"].as_f64() {
-            Some(step)
-                if s.adaptive_step
-                    && matches!(
-                        s.method,
-                        super::Method::Halpern | super::Method::Extragradient
-                    ) =>
+        round.lipschitz = Some(
+            if s.adaptive_step
+                && matches!(
+                    s.method,
+                    super::Method::Halpern | super::Method::Extragradient
+                )
             {
-                Some(s.step_scale / step)
-            }
-            _ => last.stats["lipschitz"].as_f64(),
-        };
-        let gap = last.residuals["gap"];
-        if last.status != Status::Converged || gap <= target {
-            break;
-        }
-        if gap > trigger || last.residuals["residual"] <= s.tol {
-            break;
+                s.step_scale / last.stats.step
+            } else {
+                last.stats.lipschitz
+            },
+        );
+        let gap = last.extra;
+        if last.status != Status::Converged
+            || gap <= target
+            || gap > trigger
+            || last.residual <= s.tol
+        {
+            break last;
         }
         // The gap reached the refinement trigger: try the supports, unless the attempts so
         // far took more than a quarter of the iterations' time (large games whose supports
         // are not yet identified would otherwise spend most of the run in dense LU).
-        let iter_secs = t0.elapsed().as_secs_f64() - refine_secs;
+        let iter_secs = run.elapsed() - refine_secs;
         if refine_secs > 0.25 * iter_secs {
             trigger = gap * 0.25;
-            u = Some(last.solution.clone());
-            if !budget(&mut settings, &mut last, epochs) {
-                break;
+        } else {
+            refinements += 1;
+            let (x, y) = last.u.split_at(m);
+            let tr = std::time::Instant::now();
+            let left = (0.25 * iter_secs - refine_secs).max(0.01);
+            let refined = refine_support_within(game, x, y, gap, left);
+            refine_secs += tr.elapsed().as_secs_f64();
+            if let Some((xr, yr, gr)) = refined {
+                refined_ok += 1;
+                last.u = xr;
+                last.u.extend_from_slice(&yr);
+                last.extra = gr;
+                if gr <= target {
+                    break last;
+                }
             }
-            continue;
+            trigger = gap * 0.5;
         }
-        refinements += 1;
-        let (x, y) = last.solution.split_at(m);
-        let tr = std::time::Instant::now();
-        let refined =
-            refine_support_within(game, x, y, gap, (0.25 * iter_secs - refine_secs).max(0.01));
-        refine_secs += tr.elapsed().as_secs_f64();
-        if let Some((xr, yr, gr)) = refined {
-            refined_ok += 1;
-            let mut ur = xr;
-            ur.extend_from_slice(&yr);
-            last.solution = ur;
-            last.residuals.insert("gap".into(), gr);
-            if gr <= target {
-                break;
-            }
+        u = Some(last.u.clone());
+        if let Some(st) = run.budget(crate::core::Control::Continue, epochs as u64) {
+            last.status = st;
+            break last;
         }
-        trigger = gap * 0.5;
-        u = Some(last.solution.clone());
-        if !budget(&mut settings, &mut last, epochs) {
-            break;
-        }
-    }
-    let (x, y) = last.solution.split_at(m);
+    };
+    let (x, y) = last.u.split_at(m);
     let (gap, upper, lower) = original.gap(x, y);
-    if gap <= target {
-        last.status = Status::Converged;
-    }
+    let status = if gap <= target {
+        Status::Converged
+    } else {
+        last.status
+    };
     let (mut xs, mut ys) = (x.to_vec(), y.to_vec());
     project_simplex(&mut xs);
     project_simplex(&mut ys);
-    let mut residuals = last.residuals;
-    residuals.insert("gap".into(), gap);
-    let mut stats = last.stats;
-    stats.insert("epochs".into(), epochs.into());
-    stats.insert("refinements".into(), refinements.into());
-    stats.insert("refinements_accepted".into(), refined_ok.into());
-    Ok(Report {
-        algorithm: last.algorithm,
-        problem: original.name().to_string(),
-        status: last.status,
-        solution: GameSolution {
-            x: xs,
-            y: ys,
-            upper,
-            lower,
+    let residuals = MonotoneResiduals {
+        residual: last.residual,
+        gap: Some(gap),
+    };
+    let stats = GameStats {
+        monotone: MonotoneStats {
+            epochs,
+            ..last.stats
         },
-        objective: 0.5 * (upper + lower),
-        sense: Sense::Minimize,
-        bound: Some(upper),
-        residuals,
-        iterations: last.iterations,
-        elapsed: t0.elapsed().as_secs_f64(),
-        time_to_best: None,
-        seed: last.seed,
-        threads: last.threads,
-        stats,
-        backend: last.backend,
-    })
+        refinements,
+        refinements_accepted: refined_ok,
+    };
+    let solution = GameSolution {
+        x: xs,
+        y: ys,
+        upper,
+        lower,
+    };
+    Ok(run.finish(
+        End::new(status, solution, 0.5 * (upper + lower), residuals, stats)
+            .bound(Some(upper))
+            .iterations(steps)
+            .backend(BackendReport::cpu_only(s.common.backend, s.method.name())),
+    ))
+}
+
+/// `A − c11ᵀ` with `c` the mean entry: `xᵀ(A − c11ᵀ)y = xᵀAy − c` on the simplices, so the
+/// equilibria do not change, and removing the mean takes away the rank-one part that dominates
+/// `‖A‖₂` of, e.g., positive games (uniform[0,1]: `‖A‖₂ ≈ n/2` against about `√n` once
+/// centred), so steps grow.
+fn centred(game: &MatrixGame) -> Result<MatrixGame, SolveError> {
+    let (mm, nn) = (game.rows(), game.cols());
+    let mean = (0..mm)
+        .map(|i| game.row(i).iter().sum::<f64>())
+        .sum::<f64>()
+        / (mm * nn) as f64;
+    MatrixGame::new(
+        game.name(),
+        mm,
+        nn,
+        (0..mm)
+            .flat_map(|i| game.row(i).iter().map(move |v| v - mean))
+            .collect(),
+    )
+    .map_err(|e| SolveError::InvalidInput(e.to_string()))
 }

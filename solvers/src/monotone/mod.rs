@@ -57,30 +57,29 @@
 //! let op = AffineMonotone::ouyang_xu(8).unwrap();
 //! let mut s = MonotoneSettings::default();
 //! s.tol = 1e-8;
-//! let r = solve(&op, &s, None, &mut NoObserver).unwrap();
+//! let r = solve(&op, &s, &mut NoObserver).unwrap();
 //! assert_eq!(r.status, Status::Converged);
 //! assert!((r.solution[7] - 8.0).abs() < 1e-3);
 //! ```
 
 pub mod game;
 
-pub use game::{GameSolution, solve_game};
+pub use game::{GameReport, GameSettings, GameSolution, GameStats, solve_game};
 
 use crate::core::{
-    Common, IterRecord, Observer, Report, RunInfo, SolveError, Status, stream_rng, uniform01,
+    BackendReport, Common, End, IterRecord, Observer, Report, Run, SolveError, Status, stream_rng,
+    uniform01,
 };
-use mathprog_problems::binary::Sense;
+use mathprog_problems::Sense;
 use mathprog_problems::monotone::{FiniteSumMonotone, residual};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-use std::time::Instant;
 
 /// Growth factor of the adaptive step per accepted iteration.
 const STEP_GROWTH: f64 = 1.1;
 
 /// The iteration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Method {
     /// Variance-reduced Halpern (Alg. 1 of Cai, Alacaoglu & Diakonikolas): needs `F`
@@ -94,6 +93,50 @@ pub enum Method {
     /// Extragradient.
     Extragradient,
 }
+
+impl Method {
+    /// The name in reports (`"halpern"`, `"vr-halpern"`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::VrHalpern => "vr-halpern",
+            Method::VrInexactHalpern => "vr-inexact-halpern",
+            Method::Halpern => "halpern",
+            Method::Extragradient => "extragradient",
+        }
+    }
+}
+
+/// Residuals of a monotone-inclusion solve.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MonotoneResiduals {
+    /// The fixed-point residual `Res(u) = ‖u − Π_C(u − F(u))‖` of the returned point.
+    pub residual: f64,
+    /// The duality gap, for matrix games ([`solve_game`]).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub gap: Option<f64>,
+}
+
+/// Statistics of a monotone-inclusion solve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MonotoneStats {
+    /// Epochs: full operator evaluations, or `n` component evaluations.
+    pub epochs: f64,
+    /// Anchor restarts.
+    pub restarts: u64,
+    /// Iterations of the method.
+    pub steps: u64,
+    /// The final step `η`.
+    pub step: f64,
+    /// Backtracks of the adaptive step.
+    pub backtracks: u64,
+    /// The Lipschitz constant used (an estimate unless given).
+    pub lipschitz: f64,
+    /// The method.
+    pub method: Method,
+}
+
+/// The report of a monotone-inclusion solve.
+pub type MonotoneReport = Report<Vec<f64>, MonotoneResiduals, MonotoneStats>;
 
 /// Settings of [`solve`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -120,8 +163,10 @@ pub struct MonotoneSettings {
     /// so no power iteration is run.
     pub adaptive_step: bool,
     /// A known Lipschitz constant of the method (`L` of `F`, or the RMS component constant
-    /// for VR-Halpern; reported as `stats["lipschitz"]`), which skips its estimate.
+    /// for VR-Halpern; reported as `stats.lipschitz`), which skips its estimate.
     pub lipschitz: Option<f64>,
+    /// Warm start (projected onto `C`) instead of `op.start()`.
+    pub start: Option<Vec<f64>>,
 }
 
 impl Default for MonotoneSettings {
@@ -135,7 +180,33 @@ impl Default for MonotoneSettings {
             check_every: 1.0,
             adaptive_step: true,
             lipschitz: None,
+            start: None,
         }
+    }
+}
+
+impl MonotoneSettings {
+    /// Check every field.
+    pub fn validate(&self) -> Result<(), SolveError> {
+        self.common.validate()?;
+        if !(self.tol >= 0.0 && self.step_scale > 0.0 && self.check_every > 0.0)
+            || self.restart_factor.is_some_and(|f| !(f > 0.0 && f < 1.0))
+            || self.lipschitz.is_some_and(|l| !(l.is_finite() && l >= 0.0))
+        {
+            return Err(SolveError::InvalidInput(
+                "tol >= 0, step_scale > 0, check_every > 0, restart_factor in (0, 1) and a \
+                 finite lipschitz >= 0 needed"
+                    .into(),
+            ));
+        }
+        if self
+            .start
+            .as_ref()
+            .is_some_and(|u| u.iter().any(|v| !v.is_finite()))
+        {
+            return Err(SolveError::InvalidInput("the start is not finite".into()));
+        }
+        Ok(())
     }
 }
 
@@ -151,36 +222,59 @@ pub struct ExtraStop<'a> {
     pub tol: f64,
 }
 
-/// Solve `0 ∈ F(u) + N_C(u)` (see the module documentation). The report's solution is the
-/// last iterate `u`; `residuals["residual"]` is `Res(u)`.
+/// Solve `0 ∈ F(u) + N_C(u)` (see the module documentation), from `s.start` when given. The
+/// report's solution is the last iterate `u`; `residuals.residual` is `Res(u)`.
 pub fn solve(
     op: &dyn FiniteSumMonotone,
     s: &MonotoneSettings,
-    extra: Option<&ExtraStop<'_>>,
     observer: &mut dyn Observer,
-) -> Result<Report<Vec<f64>>, SolveError> {
-    solve_from(op, s, None, extra, observer)
+) -> Result<MonotoneReport, SolveError> {
+    s.validate()?;
+    let mut run = Run::start(
+        &s.common,
+        observer,
+        s.method.name(),
+        "monotone inclusion",
+        Sense::Minimize,
+        op.dim(),
+    );
+    let out = iterate(op, s, s.start.as_deref(), None, &mut run, 0.0)?;
+    let residuals = MonotoneResiduals {
+        residual: out.residual,
+        gap: None,
+    };
+    Ok(run.finish(
+        End::new(out.status, out.u, out.residual, residuals, out.stats)
+            .iterations(out.steps)
+            .backend(BackendReport::cpu_only(s.common.backend, s.method.name())),
+    ))
 }
 
-/// [`solve`] from a given starting point (projected onto `C`) instead of `op.start()`.
-pub fn solve_from(
+/// What [`iterate`] ends with.
+pub(crate) struct Outcome {
+    pub status: Status,
+    pub u: Vec<f64>,
+    pub residual: f64,
+    /// The extra measure at `u` (∞ without one).
+    pub extra: f64,
+    pub steps: u64,
+    pub stats: MonotoneStats,
+}
+
+/// The iterations, inside a run started by the caller (its observer, deadline and epoch limit:
+/// `epoch_base` epochs were spent before this call), from `start` (or `op.start()`).
+pub(crate) fn iterate(
     op: &dyn FiniteSumMonotone,
     s: &MonotoneSettings,
     start: Option<&[f64]>,
     extra: Option<&ExtraStop<'_>>,
-    observer: &mut dyn Observer,
-) -> Result<Report<Vec<f64>>, SolveError> {
-    s.common.validate()?;
-    if !(s.tol >= 0.0 && s.step_scale > 0.0 && s.check_every > 0.0)
-        || s.restart_factor.is_some_and(|f| !(f > 0.0 && f < 1.0))
-    {
-        return Err(SolveError::InvalidInput(
-            "tol >= 0, step_scale > 0, check_every > 0 and restart_factor in (0, 1) needed".into(),
-        ));
-    }
+    run_: &mut Run<'_>,
+    epoch_base: f64,
+) -> Result<Outcome, SolveError> {
     let d = op.dim();
     let nc = op.num_components().max(1);
-    let t0 = Instant::now();
+    let t0 = run_.t0();
+    let base = run_.iterations();
     let pool = s.common.thread_pool()?;
     // Small operators run on the calling thread: a pool hand-off per evaluation would cost
     // more than the evaluation.
@@ -188,21 +282,6 @@ pub fn solve_from(
     let run = |f: &mut (dyn FnMut() + Send)| {
         if small { f() } else { pool.install(f) }
     };
-    let deadline = s.common.deadline(t0);
-    observer.on_start(&RunInfo {
-        algorithm: match s.method {
-            Method::VrHalpern => "vr-halpern",
-            Method::VrInexactHalpern => "vr-inexact-halpern",
-            Method::Halpern => "halpern",
-            Method::Extragradient => "extragradient",
-        },
-        problem: "monotone inclusion",
-        num_vars: d,
-        time_limit: s.common.time_limit,
-        max_iter: s.common.max_iter,
-        threads: s.common.resolved_threads(),
-        seed: s.common.seed,
-    });
     let mut rng = stream_rng(s.common.seed, 0x4A1, 0);
     let lip = s.lipschitz.unwrap_or_else(|| {
         pool.install(|| match s.method {
@@ -285,12 +364,13 @@ pub fn solve_from(
                 ("residual", res),
                 (extra.map_or("-", |x| x.name), extra_val),
             ];
-            let ctl = observer.on_iter(&IterRecord {
-                iteration: checks,
+            let ctl = run_.report(&IterRecord {
+                iteration: base + checks,
                 elapsed: t0.elapsed().as_secs_f64(),
                 best: res,
                 current: res,
                 bound: None,
+                residual: Some(res),
                 improved: true,
                 extra: &extras[..if extra.is_some() { 2 } else { 1 }],
             });
@@ -300,7 +380,7 @@ pub fn solve_from(
             if res <= s.tol || extra.is_some_and(|x| extra_val <= x.tol) {
                 break Status::Converged;
             }
-            if let Some(st) = s.common.budget_status(ctl, deadline, epochs as u64) {
+            if let Some(st) = run_.budget(ctl, (epoch_base + epochs) as u64) {
                 break st;
             }
             if let Some(fac) = s.restart_factor {
@@ -452,39 +532,20 @@ pub fn solve_from(
         k += 1;
         steps += 1;
     };
-    let elapsed = t0.elapsed().as_secs_f64();
-    observer.on_finish(status, res, elapsed);
-    let mut residuals = BTreeMap::new();
-    residuals.insert("residual".into(), res);
-    if let Some(x) = extra {
-        residuals.insert(x.name.into(), extra_val);
-    }
-    let mut stats = BTreeMap::new();
-    stats.insert("epochs".into(), epochs.into());
-    stats.insert("restarts".into(), restarts.into());
-    stats.insert("steps".into(), steps.into());
-    stats.insert("step".into(), eta.into());
-    stats.insert("backtracks".into(), backtracks.into());
-    stats.insert("lipschitz".into(), lip.into());
-    stats.insert(
-        "method".into(),
-        serde_json::to_value(s.method).unwrap_or_default(),
-    );
-    Ok(Report {
-        algorithm: "halpern".into(),
-        problem: "monotone inclusion".into(),
+    Ok(Outcome {
         status,
-        solution: u,
-        objective: res,
-        sense: Sense::Minimize,
-        bound: None,
-        residuals,
-        iterations: steps,
-        elapsed,
-        time_to_best: Some(elapsed),
-        seed: s.common.seed,
-        threads: s.common.resolved_threads(),
-        stats,
-        backend: crate::linalg::backend::BackendReport::cpu_only(s.common.backend, "halpern"),
+        u,
+        residual: res,
+        extra: extra_val,
+        steps,
+        stats: MonotoneStats {
+            epochs,
+            restarts,
+            steps,
+            step: eta,
+            backtracks,
+            lipschitz: lip,
+            method: s.method,
+        },
     })
 }

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 /// How the KKT systems are solved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum KktMethod {
     /// Projected CG when the problem offers a Hessian operator
@@ -36,6 +37,20 @@ pub enum KktMethod {
     Gaussian,
     /// Block sketch: `block_size` rows `∝ ‖K_i‖²` per step, a small dense solve.
     Block,
+}
+
+impl KktMethod {
+    /// The name in reports (`"cg"`, `"direct"`, `"block"`, ...; the JSON value).
+    pub fn name(self) -> &'static str {
+        match self {
+            KktMethod::Auto => "auto",
+            KktMethod::Cg => "cg",
+            KktMethod::Direct => "direct",
+            KktMethod::Kaczmarz => "kaczmarz",
+            KktMethod::Gaussian => "gaussian",
+            KktMethod::Block => "block",
+        }
+    }
 }
 
 /// A square sparse matrix in CSR form (symmetric here, so rows are also columns).

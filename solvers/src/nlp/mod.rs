@@ -35,14 +35,46 @@
 pub mod kkt;
 pub mod pcg;
 
-use crate::core::{Common, IterRecord, Observer, Report, RunInfo, SolveError, Status, stream_rng};
+use crate::core::{
+    BackendReport, Common, End, IterRecord, Observer, Report, Run, SolveError, Status, stream_rng,
+};
 use kkt::{Csr, KktMethod};
 use mathprog_problems::binary::Sense;
 use mathprog_problems::nlp::EqualityNlp;
 use serde::{Deserialize, Serialize};
 use sprs::CsMat;
-use std::collections::BTreeMap;
-use std::time::Instant;
+
+/// Residuals of an NLP solve.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct NlpResiduals {
+    /// `‖(∇ₓL, c)‖₂`, the stopping measure.
+    pub kkt: f64,
+    /// `‖∇ₓL‖₂`.
+    pub stationarity: f64,
+    /// `‖c‖∞`.
+    pub constraint_violation: f64,
+}
+
+/// Statistics of an NLP solve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NlpStats {
+    /// Inner (KKT solver) iterations, all Newton steps.
+    pub inner_iterations: usize,
+    /// Hessian shifts (stalled sketches, negative curvature).
+    pub hessian_shifts: usize,
+    /// Final merit penalty `μ`.
+    pub mu: f64,
+    /// Final merit penalty `ν`.
+    pub nu: f64,
+    /// The KKT solver used (`auto` resolved).
+    pub kkt_solver: KktMethod,
+    /// Why the run stopped early, when it broke down.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub failure: Option<String>,
+}
+
+/// The report of an NLP solve.
+pub type NlpReport = Report<NlpSolution, NlpResiduals, NlpStats>;
 
 /// Settings of [`solve`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -167,7 +199,7 @@ pub fn solve(
     p: &dyn EqualityNlp,
     s: &NlpSettings,
     observer: &mut dyn Observer,
-) -> Result<Report<NlpSolution>, SolveError> {
+) -> Result<NlpReport, SolveError> {
     s.common.validate()?;
     if !(s.tol > 0.0 && s.vartheta > 1.0 && s.mu0 > 0.0 && s.nu0 > 0.0 && s.delta0 > 0.0) {
         return Err(SolveError::InvalidInput(
@@ -186,18 +218,16 @@ pub fn solve(
     if x.iter().any(|v| !v.is_finite()) {
         return Err(SolveError::InvalidInput("x0 is not finite".into()));
     }
-    let t0 = Instant::now();
     let pool = s.common.thread_pool()?;
-    let deadline = s.common.deadline(t0);
-    observer.on_start(&RunInfo {
-        algorithm: "exact-al-sketch",
-        problem: "nlp",
-        num_vars: n,
-        time_limit: s.common.time_limit,
-        max_iter: s.common.max_iter,
-        threads: s.common.resolved_threads(),
-        seed: s.common.seed,
-    });
+    let mut run = Run::start(
+        &s.common,
+        observer,
+        "exact-al-sketch",
+        p.name(),
+        Sense::Minimize,
+        n,
+    );
+    let t0 = run.t0();
     let mut rng = stream_rng(s.common.seed, 0x41C, 0);
     let mut lambda = vec![0.0; m];
     let (mut mu, mut nu, mut delta) = (s.mu0, s.nu0, s.delta0);
@@ -227,12 +257,13 @@ pub fn solve(
         if !(kkt_norm.is_finite() && e.f.is_finite()) {
             break Status::NumericalError;
         }
-        let ctl = observer.on_iter(&IterRecord {
+        let ctl = run.report(&IterRecord {
             iteration: outer,
             elapsed: t0.elapsed().as_secs_f64(),
             best: e.f,
             current: e.f,
             bound: None,
+            residual: Some(kkt_norm),
             improved: true,
             extra: &[
                 ("kkt", kkt_norm),
@@ -244,7 +275,7 @@ pub fn solve(
         if kkt_norm <= s.tol {
             break Status::Converged;
         }
-        if let Some(st) = s.common.budget_status(ctl, deadline, outer) {
+        if let Some(st) = run.budget(ctl, outer) {
             break st;
         }
         // The Hessian: an operator for projected CG when the problem offers one, else the
@@ -494,45 +525,29 @@ pub fn solve(
             None => break Status::Stalled,
         }
     };
-    let elapsed = t0.elapsed().as_secs_f64();
-    observer.on_finish(status, e.f, elapsed);
-    let mut residuals = BTreeMap::new();
-    residuals.insert("kkt".into(), kkt_norm);
-    residuals.insert("stationarity".into(), norm2(&e.gl).sqrt());
-    residuals.insert(
-        "constraint_violation".into(),
-        e.c.iter().fold(0.0f64, |a, v| a.max(v.abs())),
-    );
-    let mut stats = BTreeMap::new();
-    stats.insert("inner_iterations".into(), inner_total.into());
-    stats.insert("hessian_shifts".into(), shifts.into());
-    stats.insert("mu".into(), mu.into());
-    stats.insert("nu".into(), nu.into());
-    stats.insert(
-        "kkt_solver".into(),
-        serde_json::to_value(method).unwrap_or_default(),
-    );
-    if let Some(msg) = failure {
-        stats.insert("failure".into(), msg.into());
-    }
-    Ok(Report {
-        algorithm: "exact-al-sketch".into(),
-        problem: p.name(),
-        status,
-        solution: NlpSolution { x, lambda },
-        objective: e.f,
-        sense: Sense::Minimize,
-        bound: None,
-        residuals,
-        iterations: outer,
-        elapsed,
-        time_to_best: Some(elapsed),
-        seed: s.common.seed,
-        threads: s.common.resolved_threads(),
-        stats,
-        backend: crate::linalg::backend::BackendReport::cpu_only(
-            s.common.backend,
-            "exact-al-sketch",
-        ),
-    })
+    let residuals = NlpResiduals {
+        kkt: kkt_norm,
+        stationarity: norm2(&e.gl).sqrt(),
+        constraint_violation: e.c.iter().fold(0.0f64, |a, v| a.max(v.abs())),
+    };
+    let stats = NlpStats {
+        inner_iterations: inner_total,
+        hessian_shifts: shifts,
+        mu,
+        nu,
+        kkt_solver: method,
+        failure,
+    };
+    let objective = e.f;
+    Ok(run.finish(
+        End::new(
+            status,
+            NlpSolution { x, lambda },
+            objective,
+            residuals,
+            stats,
+        )
+        .iterations(outer)
+        .backend(BackendReport::cpu_only(s.common.backend, "exact-al-sketch")),
+    ))
 }

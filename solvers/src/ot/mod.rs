@@ -10,10 +10,28 @@
 //! transport cost `⟨C, P⟩`, the dual value and the L1 marginal violation
 //! `‖P1 − a‖₁ + ‖Pᵀ1 − b‖₁` of the returned plan.
 //!
-//! * [`sinkhorn`]: stabilised Sinkhorn (scalings on a kernel whose large factors are absorbed
-//!   into log-domain potentials), the baseline.
-//! * [`sns`]: Sinkhorn–Newton–Sparse (Tang et al., ICLR 2024): a Sinkhorn stage, then Newton
-//!   steps on the dual with an adaptively sparsified Hessian, solved by preconditioned CG.
+//! The method is [`OtSettings::method`] ([`OtMethod`]), and [`solve`] is the one entry point:
+//!
+//! * [`OtMethod::Sinkhorn`] ([`sinkhorn`]): stabilised Sinkhorn (scalings on a kernel whose
+//!   large factors are absorbed into log-domain potentials), the baseline.
+//! * [`OtMethod::Sns`] ([`sns`], the default): Sinkhorn–Newton–Sparse (Tang et al., ICLR 2024):
+//!   a Sinkhorn stage, then Newton steps on the dual with an adaptively sparsified Hessian,
+//!   solved by preconditioned CG.
+//!
+//! ```
+//! use mathprog_problems::ot::OtProblem;
+//! use mathprog_solvers::core::{NoObserver, Status};
+//! use mathprog_solvers::ot::{OtMethod, OtSettings, solve};
+//! // Two points each side, costs |i - j|.
+//! let p = OtProblem::new(vec![0.5, 0.5], vec![0.5, 0.5], vec![0.0, 1.0, 1.0, 0.0]).unwrap();
+//! let mut s = OtSettings::default();
+//! s.reg = 0.05;
+//! s.method = OtMethod::Sinkhorn;
+//! let r = solve(&p, &s, &mut NoObserver).unwrap();
+//! assert_eq!(r.status, Status::Converged);
+//! assert!(r.residuals.marginal_l1 <= s.tol);
+//! assert!(r.stats.transport_cost < 0.01); // the plan sits on the diagonal
+//! ```
 
 #[cfg(feature = "cuda")]
 pub mod gpu;
@@ -22,9 +40,105 @@ pub mod gpu_checks;
 pub mod sinkhorn;
 pub mod sns;
 
-use crate::core::{Common, SolveError};
+use crate::core::{BackendReport, Common, End, Observer, Report, Run, SolveError, Status};
 use mathprog_problems::ot::OtProblem;
 use serde::{Deserialize, Serialize};
+
+/// Which OT method [`solve`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum OtMethod {
+    /// Sinkhorn–Newton–Sparse ([`sns`], parameters in [`OtSettings::sns`]).
+    #[default]
+    Sns,
+    /// Stabilised Sinkhorn only ([`sinkhorn`]).
+    Sinkhorn,
+}
+
+impl std::str::FromStr for OtMethod {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "sns" => Ok(OtMethod::Sns),
+            "sinkhorn" => Ok(OtMethod::Sinkhorn),
+            _ => Err(format!(
+                "unknown OT method '{s}' (expected sns or sinkhorn)"
+            )),
+        }
+    }
+}
+
+/// Residuals of an OT solution.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct OtResiduals {
+    /// `‖P1 − a‖₁ + ‖Pᵀ1 − b‖₁` of the returned plan, recomputed exactly.
+    pub marginal_l1: f64,
+}
+
+/// Statistics of an OT solve. The SNS-only fields are `None` (and absent from the JSON) for
+/// Sinkhorn, the Sinkhorn-only ones for SNS.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OtStats {
+    /// `⟨C, P⟩`.
+    pub transport_cost: f64,
+    /// The dual value `⟨a, f⟩ + ⟨b, g⟩ − reg Σ P` (the report's bound).
+    pub dual_value: f64,
+    /// The regularisation.
+    pub reg: f64,
+    /// Sinkhorn iterations (for SNS: of its first stage).
+    pub sinkhorn_iterations: u64,
+    /// Absorptions of the scalings into the potentials (Sinkhorn).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub absorptions: Option<u64>,
+    /// Seconds of set-up: buffers (a GPU upload), log-domain start, first kernel (Sinkhorn).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub setup_seconds: Option<f64>,
+    /// The Newton stage's counters and timers (SNS).
+    #[serde(flatten, default)]
+    pub sns: Option<SnsStats>,
+}
+
+/// The Newton stage of SNS, flattened into [`OtStats`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SnsStats {
+    /// Newton steps.
+    pub newton_steps: u64,
+    /// Sinkhorn iterations after a stalled Newton stage.
+    pub fallback_sinkhorn_iterations: u64,
+    /// CG iterations, all steps.
+    pub cg_iterations: u64,
+    /// Line-search trials, all steps.
+    pub line_search_trials: u64,
+    /// The sparsification's last `δ`.
+    pub final_delta: f64,
+    /// Mean entries kept per row of the sparsified plan.
+    pub mean_kept_per_row: f64,
+    /// Seconds in the Sinkhorn stage.
+    pub sinkhorn_seconds: f64,
+    /// Seconds in passes over the plan.
+    pub plan_seconds: f64,
+    /// Seconds sparsifying.
+    pub sparsify_seconds: f64,
+    /// Seconds in CG.
+    pub cg_seconds: f64,
+}
+
+/// The report of an OT solve.
+pub type OtReport = Report<OtSolution, OtResiduals, OtStats>;
+
+/// Solve the entropic OT problem `p` with the method of `settings` (warm-started from
+/// `settings.start` when given).
+pub fn solve(
+    p: &OtProblem,
+    settings: &OtSettings,
+    observer: &mut dyn Observer,
+) -> Result<OtReport, SolveError> {
+    match settings.method {
+        OtMethod::Sinkhorn => sinkhorn::solve(p, settings, observer),
+        OtMethod::Sns => sns::solve(p, settings, observer),
+    }
+}
 
 /// Parameters of the Newton stage of [`sns`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -73,8 +187,14 @@ pub struct OtSettings {
     pub tol: f64,
     /// Absorb the scalings into the potentials when `|log u|` or `|log v|` exceeds this.
     pub absorb_threshold: f64,
+    /// The method [`solve`] runs.
+    pub method: OtMethod,
     /// Newton stage of SNS.
     pub sns: SnsParams,
+    /// Warm start: potentials `(f, g)` of the problem's dimensions (Sinkhorn starts from them;
+    /// SNS starts its Sinkhorn stage from them).
+    #[serde(skip)]
+    pub start: Option<(Vec<f64>, Vec<f64>)>,
 }
 
 impl Default for OtSettings {
@@ -85,7 +205,9 @@ impl Default for OtSettings {
             reg: 1e-2,
             tol: 1e-8,
             absorb_threshold: 30.0,
+            method: OtMethod::default(),
             sns: SnsParams::default(),
+            start: None,
         }
     }
 }
@@ -94,6 +216,13 @@ impl OtSettings {
     /// Check every field.
     pub fn validate(&self) -> Result<(), SolveError> {
         self.common.validate()?;
+        if let Some((f, g)) = &self.start
+            && f.iter().chain(g).any(|v| v.is_nan() || *v == f64::INFINITY)
+        {
+            return Err(SolveError::InvalidInput(
+                "warm-start potentials must not be NaN or +inf".into(),
+            ));
+        }
         for (name, v) in [
             ("reg", self.reg),
             ("tol", self.tol),
@@ -279,41 +408,41 @@ pub(crate) fn weighted_dot(w: &[f64], x: &[f64]) -> f64 {
         .sum()
 }
 
-/// The report shared by the OT solvers: objective = entropic objective, bound = dual value,
-/// residual `marginal_l1`, and the statistics `transport_cost`, `dual_value`, `reg` plus the
-/// solver's own `stats`.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn ot_report(
-    algorithm: &str,
-    status: crate::core::Status,
+/// Check that warm-start potentials have the problem's dimensions.
+pub(crate) fn check_start(p: &OtProblem, settings: &OtSettings) -> Result<(), SolveError> {
+    if let Some((f0, g0)) = &settings.start
+        && (f0.len() != p.n() || g0.len() != p.m())
+    {
+        return Err(SolveError::DimensionMismatch {
+            what: "warm-start potentials".into(),
+            expected: p.n() + p.m(),
+            found: f0.len() + g0.len(),
+        });
+    }
+    Ok(())
+}
+
+/// Close an OT run: objective = entropic objective, bound = dual value, residual
+/// `marginal_l1`; `stats` gets the transport cost, the dual value and `reg`.
+pub(crate) fn finish(
+    run: Run<'_>,
+    status: Status,
     solution: OtSolution,
     vals: OtValues,
     iterations: u64,
-    elapsed: f64,
-    common: &Common,
-    mut stats: std::collections::BTreeMap<String, serde_json::Value>,
-    backend: crate::linalg::backend::BackendReport,
-) -> crate::core::Report<OtSolution> {
-    let mut residuals = std::collections::BTreeMap::new();
-    residuals.insert("marginal_l1".into(), vals.marginal_violation);
-    stats.insert("transport_cost".into(), vals.transport_cost.into());
-    stats.insert("dual_value".into(), vals.dual_value.into());
-    stats.insert("reg".into(), solution.reg.into());
-    crate::core::Report {
-        algorithm: algorithm.into(),
-        problem: "ot".into(),
-        status,
-        objective: vals.entropic_objective,
-        sense: mathprog_problems::binary::Sense::Minimize,
-        bound: Some(vals.dual_value),
-        solution,
-        residuals,
-        iterations,
-        elapsed,
-        time_to_best: Some(elapsed),
-        seed: common.seed,
-        threads: common.resolved_threads(),
-        stats,
-        backend,
-    }
+    mut stats: OtStats,
+    backend: BackendReport,
+) -> OtReport {
+    stats.transport_cost = vals.transport_cost;
+    stats.dual_value = vals.dual_value;
+    stats.reg = solution.reg;
+    let residuals = OtResiduals {
+        marginal_l1: vals.marginal_violation,
+    };
+    run.finish(
+        End::new(status, solution, vals.entropic_objective, residuals, stats)
+            .bound(Some(vals.dual_value))
+            .iterations(iterations)
+            .backend(backend),
+    )
 }

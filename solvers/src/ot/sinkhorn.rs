@@ -19,13 +19,13 @@
 //! `Σ_i |u_i (Kv)_i − a_i|`, read off the next product for free. The returned potentials absorb
 //! the final scalings and the report's violation is recomputed exactly from them.
 
-use super::{OtSettings, OtSolution, evaluate, ot_report};
-use crate::core::{Control, IterRecord, Observer, Report, RunInfo, SolveError, Status};
+use super::{OtReport, OtSettings, OtSolution, OtStats, OtValues, check_start, evaluate, finish};
+use crate::core::{Control, IterRecord, Observer, Run, SolveError, Status};
 use crate::linalg::simd::{axpy, dot};
 use crate::linalg::vexp::exp_above_sum;
+use mathprog_problems::Sense;
 use mathprog_problems::ot::OtProblem;
 use rayon::prelude::*;
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 /// `reg · log Σ_k exp(x_k / reg)` over the finite entries of `xs` (−∞ when there are none);
@@ -401,71 +401,87 @@ fn absorb(f: &mut [f64], u: &mut [f64], reg: f64) {
     }
 }
 
-/// Run stabilised Sinkhorn on `p`.
+/// Run stabilised Sinkhorn on `p` (warm-started from `settings.start` when given).
 ///
 /// Stops with [`Status::Converged`] when the L1 marginal violation is at most `settings.tol`,
 /// or at the time/iteration limit or cancellation. The report's `objective` is the entropic
-/// objective (POT convention), `residuals["marginal_l1"]` the exact violation, and `stats` hold
-/// `transport_cost`, `dual_value`, `sinkhorn_iterations`, `absorptions`.
+/// objective (POT convention), `residuals.marginal_l1` the exact violation, and `stats` hold
+/// `transport_cost`, `dual_value`, `sinkhorn_iterations`, `absorptions`, `setup_seconds`.
 pub fn solve(
     p: &OtProblem,
     settings: &OtSettings,
     observer: &mut dyn Observer,
-) -> Result<Report<OtSolution>, SolveError> {
-    solve_from(p, settings, None, observer)
+) -> Result<OtReport, SolveError> {
+    settings.validate()?;
+    check_start(p, settings)?;
+    let common = &settings.common;
+    // The backend first: the GPU's one-time set-up (context, kernel compilation) is not part
+    // of the solve's time.
+    let mut backend = crate::linalg::backend::select(common.backend, "sinkhorn")?;
+    let mut run = Run::start(
+        common,
+        observer,
+        "sinkhorn",
+        "ot",
+        Sense::Minimize,
+        p.n() + p.m(),
+    );
+    let start = settings
+        .start
+        .as_ref()
+        .map(|(f, g)| (f.as_slice(), g.as_slice()));
+    let st = stage(p, settings, start, &mut run, &mut backend, true, 0)?;
+    let stats = OtStats {
+        sinkhorn_iterations: st.iterations,
+        absorptions: Some(st.absorptions),
+        setup_seconds: Some(st.setup_seconds),
+        ..Default::default()
+    };
+    let backend = backend.report().clone();
+    Ok(finish(
+        run,
+        st.status,
+        st.solution,
+        st.vals,
+        st.iterations,
+        stats,
+        backend,
+    ))
 }
 
-/// [`solve`] warm-started from the potentials `(f, g)` of `start` (which must have the
-/// problem's dimensions).
-pub fn solve_from(
+/// What a Sinkhorn stage ends with.
+pub(crate) struct Stage {
+    pub status: Status,
+    pub solution: OtSolution,
+    /// Exact values (NaN when the stage ran with `exact = false`).
+    pub vals: OtValues,
+    pub iterations: u64,
+    pub absorptions: u64,
+    pub setup_seconds: f64,
+}
+
+/// The Sinkhorn iterations, inside a run started by the caller (whose observer and deadline
+/// they use; `settings.common.max_iter` bounds them). With `exact = false` (a warm-up stage for
+/// SNS) convergence is judged on the running estimate alone and the values are not evaluated
+/// (NaN); it runs at least `min_iter` iterations (unless stopped) even when the tolerance is
+/// met earlier.
+pub(crate) fn stage(
     p: &OtProblem,
     settings: &OtSettings,
     start: Option<(&[f64], &[f64])>,
-    observer: &mut dyn Observer,
-) -> Result<Report<OtSolution>, SolveError> {
-    run(p, settings, start, observer, true, 0)
-}
-
-/// The solver. With `exact = false` (a warm-up stage for SNS) convergence is judged on the
-/// running estimate alone and the report's values are not evaluated (they are NaN); it runs at
-/// least `min_iter` iterations (unless stopped) even when the tolerance is met earlier.
-pub(crate) fn run(
-    p: &OtProblem,
-    settings: &OtSettings,
-    start: Option<(&[f64], &[f64])>,
-    observer: &mut dyn Observer,
+    run: &mut Run<'_>,
+    backend: &mut crate::linalg::backend::Selected,
     exact: bool,
     min_iter: u64,
-) -> Result<Report<OtSolution>, SolveError> {
-    settings.validate()?;
-    if let Some((f0, g0)) = start
-        && (f0.len() != p.n() || g0.len() != p.m())
-    {
-        return Err(SolveError::DimensionMismatch {
-            what: "warm-start potentials".into(),
-            expected: p.n() + p.m(),
-            found: f0.len() + g0.len(),
-        });
-    }
+) -> Result<Stage, SolveError> {
     let common = &settings.common;
     let pool = common.thread_pool()?;
-    let threads = common.resolved_threads();
-    let mut backend = crate::linalg::backend::select(common.backend, "sinkhorn")?;
-    let t0 = Instant::now();
-    let deadline = common
-        .time_limit
-        .map(|s| t0 + std::time::Duration::from_secs_f64(s));
+    let t0 = run.t0();
+    let deadline = run.deadline();
+    // Rows continue the run's numbering (SNS calls this stage twice).
+    let base = run.iterations();
     let (n, m) = (p.n(), p.m());
     let reg = settings.reg;
-    observer.on_start(&RunInfo {
-        algorithm: "sinkhorn",
-        problem: "ot",
-        num_vars: n + m,
-        time_limit: common.time_limit,
-        max_iter: common.max_iter,
-        threads,
-        seed: common.seed,
-    });
     let mut f = start.map_or_else(|| vec![0.0; n], |(f0, _)| f0.to_vec());
     let mut g = start.map_or_else(|| vec![0.0; m], |(_, g0)| g0.to_vec());
     let mut ops = backend.setup(common.backend, |sel| KernelOps::new(p, sel))?;
@@ -505,12 +521,13 @@ pub(crate) fn run(
                 }
             }
             if iter.is_multiple_of(10) {
-                let ctl = observer.on_iter(&IterRecord {
-                    iteration: iter,
+                let ctl = run.report(&IterRecord {
+                    iteration: base + iter,
                     elapsed: t0.elapsed().as_secs_f64(),
-                    best: viol,
-                    current: viol,
+                    best: f64::NAN,
+                    current: f64::NAN,
                     bound: None,
+                    residual: Some(viol),
                     improved: false,
                     extra: &[],
                 });
@@ -568,21 +585,12 @@ pub(crate) fn run(
             marginal_violation: f64::NAN,
         }
     };
-    let elapsed = t0.elapsed().as_secs_f64();
-    observer.on_finish(status, vals.entropic_objective, elapsed);
-    let mut stats = BTreeMap::new();
-    stats.insert("sinkhorn_iterations".into(), iter.into());
-    stats.insert("absorptions".into(), absorptions.into());
-    stats.insert("setup_seconds".into(), setup_seconds.into());
-    Ok(ot_report(
-        "sinkhorn",
+    Ok(Stage {
         status,
-        sol,
+        solution: sol,
         vals,
-        iter,
-        elapsed,
-        common,
-        stats,
-        backend.report().clone(),
-    ))
+        iterations: iter,
+        absorptions,
+        setup_seconds,
+    })
 }

@@ -20,12 +20,15 @@
 //! per column block, so results do not depend on the thread count. The buffers (dense plan,
 //! CG vectors) are allocated once.
 
-use super::{OtSettings, OtSolution, evaluate, ot_report, sinkhorn, weighted_dot};
-use crate::core::{Control, IterRecord, NoObserver, Observer, Report, RunInfo, SolveError, Status};
+use super::{
+    OtReport, OtSettings, OtSolution, OtStats, SnsStats, check_start, evaluate, finish, sinkhorn,
+    weighted_dot,
+};
+use crate::core::{IterRecord, Observer, Run, SolveError, Status};
 use crate::linalg::vexp::exp_above_sum;
+use mathprog_problems::Sense;
 use mathprog_problems::ot::OtProblem;
 use rayon::prelude::*;
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 /// Rows per block of the plan pass (fixed, so that sums do not depend on the thread count).
@@ -361,40 +364,45 @@ pub fn solve(
     p: &OtProblem,
     settings: &OtSettings,
     observer: &mut dyn Observer,
-) -> Result<Report<OtSolution>, SolveError> {
+) -> Result<OtReport, SolveError> {
     settings.validate()?;
+    check_start(p, settings)?;
     // The backend first: the GPU's one-time set-up (context, kernel compilation) is not part
     // of the solve's time.
     #[cfg_attr(not(feature = "cuda"), allow(unused_mut))]
     let mut backend = crate::linalg::backend::select(settings.common.backend, "sns")?;
-    let t0 = Instant::now();
     let common = &settings.common;
     let prm = &settings.sns;
     let (n, m) = (p.n(), p.m());
     let reg = settings.reg;
     let tol = settings.tol;
-    let threads = common.resolved_threads();
-    // Stage 1: Sinkhorn.
+    let mut run = Run::start(common, observer, "sns", "ot", Sense::Minimize, n + m);
+    let t0 = run.t0();
+    // Stage 1: Sinkhorn, in this run (its rows reach the observer).
     let mut s1 = settings.clone();
     s1.tol = prm.switch_violation.max(tol);
     s1.common.max_iter = Some(
         prm.max_sinkhorn
             .min(common.max_iter.unwrap_or(u64::MAX).max(prm.min_sinkhorn)),
     );
-    let first = sinkhorn::run(p, &s1, None, &mut NoObserver, false, prm.min_sinkhorn)?;
+    let mut stage_backend = crate::linalg::backend::select(common.backend, "sinkhorn")?;
+    let start = settings
+        .start
+        .as_ref()
+        .map(|(f, g)| (f.as_slice(), g.as_slice()));
+    let first = sinkhorn::stage(
+        p,
+        &s1,
+        start,
+        &mut run,
+        &mut stage_backend,
+        false,
+        prm.min_sinkhorn,
+    )?;
     let mut timers = [0.0f64; 4]; // sinkhorn stage, plan passes, sparsify, cg
     let sinkhorn_iters = first.iterations;
     let sol = first.solution;
     timers[0] = t0.elapsed().as_secs_f64();
-    observer.on_start(&RunInfo {
-        algorithm: "sns",
-        problem: "ot",
-        num_vars: n + m,
-        time_limit: common.time_limit,
-        max_iter: common.max_iter,
-        threads,
-        seed: common.seed,
-    });
     let pool = common.thread_pool()?;
     #[cfg(feature = "cuda")]
     let mut gpu_cg = backend.setup(common.backend, |sel| match sel.gpu() {
@@ -403,9 +411,6 @@ pub fn solve(
             .map_err(|e| SolveError::Unavailable(format!("GPU: {e}"))),
         None => Ok(None),
     })?;
-    let deadline = common
-        .time_limit
-        .map(|s| t0 + std::time::Duration::from_secs_f64(s));
     // Stage 2: Newton. Buffers allocated once.
     let mut f = sol.f;
     let mut g = sol.g;
@@ -442,23 +447,19 @@ pub fn solve(
         if viol <= tol {
             break Status::Converged;
         }
-        let ctl = observer.on_iter(&IterRecord {
-            iteration: newton,
+        // Rows continue the Sinkhorn stage's numbering; the budget counts Newton steps.
+        let ctl = run.report(&IterRecord {
+            iteration: sinkhorn_iters + newton,
             elapsed: t0.elapsed().as_secs_f64(),
-            best: viol,
-            current: viol,
+            best: f64::NAN,
+            current: f64::NAN,
             bound: None,
+            residual: Some(viol),
             improved: false,
             extra: &[("delta", delta)],
         });
-        if ctl == Control::Stop || common.stop.is_stopped() {
-            break Status::Interrupted;
-        }
-        if deadline.is_some_and(|t| Instant::now() >= t) {
-            break Status::TimeLimit;
-        }
-        if common.max_iter.is_some_and(|mx| newton >= mx) {
-            break Status::IterationLimit;
+        if let Some(stop) = run.budget(ctl, newton) {
+            break stop;
         }
         let tt = Instant::now();
         pool.install(|| sparsify(&mut blocks, &r, m, delta, &mut sp));
@@ -563,11 +564,16 @@ pub fn solve(
     let mut fallback = 0u64;
     let (f, g, status) = if status == Status::Stalled {
         let mut s3 = settings.clone();
-        s3.common.time_limit = common
-            .time_limit
-            .map(|t| (t - t0.elapsed().as_secs_f64()).max(0.0));
         s3.common.max_iter = None;
-        let r3 = sinkhorn::solve_from(p, &s3, Some((&f, &g)), &mut NoObserver)?;
+        let r3 = sinkhorn::stage(
+            p,
+            &s3,
+            Some((&f, &g)),
+            &mut run,
+            &mut stage_backend,
+            true,
+            0,
+        )?;
         fallback = r3.iterations;
         (r3.solution.f, r3.solution.g, r3.status)
     } else {
@@ -575,46 +581,29 @@ pub fn solve(
     };
     let sol = OtSolution { f, g, reg };
     let vals = pool.install(|| evaluate(p, &sol));
-    let elapsed = t0.elapsed().as_secs_f64();
     let status = if status == Status::Converged && vals.marginal_violation > tol {
         Status::Stalled
     } else {
         status
     };
-    observer.on_finish(status, vals.entropic_objective, elapsed);
-    let mut stats = BTreeMap::new();
-    stats.insert("sinkhorn_iterations".into(), sinkhorn_iters.into());
-    stats.insert("newton_steps".into(), newton.into());
-    stats.insert("fallback_sinkhorn_iterations".into(), fallback.into());
-    stats.insert("cg_iterations".into(), cg_total.into());
-    stats.insert("line_search_trials".into(), ls_total.into());
-    stats.insert("final_delta".into(), delta.into());
-    stats.insert(
-        "mean_kept_per_row".into(),
-        (kept_total as f64 / (newton.max(1) as f64 * n as f64)).into(),
-    );
-    for (k, name) in [
-        "sinkhorn_seconds",
-        "plan_seconds",
-        "sparsify_seconds",
-        "cg_seconds",
-    ]
-    .iter()
-    .enumerate()
-    {
-        stats.insert((*name).into(), timers[k].into());
-    }
-    Ok(ot_report(
-        "sns",
-        status,
-        sol,
-        vals,
-        newton,
-        elapsed,
-        common,
-        stats,
-        backend.report().clone(),
-    ))
+    let stats = OtStats {
+        sinkhorn_iterations: sinkhorn_iters,
+        sns: Some(SnsStats {
+            newton_steps: newton,
+            fallback_sinkhorn_iterations: fallback,
+            cg_iterations: cg_total,
+            line_search_trials: ls_total,
+            final_delta: delta,
+            mean_kept_per_row: kept_total as f64 / (newton.max(1) as f64 * n as f64),
+            sinkhorn_seconds: timers[0],
+            plan_seconds: timers[1],
+            sparsify_seconds: timers[2],
+            cg_seconds: timers[3],
+        }),
+        ..Default::default()
+    };
+    let backend = backend.report().clone();
+    Ok(finish(run, status, sol, vals, newton, stats, backend))
 }
 
 #[cfg(test)]

@@ -36,7 +36,10 @@
 //! `facial_reduction`). Their multipliers are reported as 0: the unreduced dual has no
 //! Slater point and need not attain them.
 
-use crate::core::{Common, IterRecord, Observer, Report, RunInfo, SolveError, Status, stream_rng};
+use super::{AlmStats, SdpReport, SdpResiduals, SdpStats};
+use crate::core::{
+    BackendReport, Common, End, IterRecord, Observer, Run, SolveError, Status, stream_rng,
+};
 use crate::linalg::lanczos::{LanczosSettings, largest_eigenpair};
 use crate::linalg::simd::{axpy, dot};
 use faer::{Mat, Side};
@@ -44,8 +47,7 @@ use mathprog_problems::binary::Sense;
 use mathprog_problems::sdp::{Block, SdpProblem};
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
-use std::time::Instant;
+use std::collections::HashMap;
 
 /// Settings of [`solve`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -67,6 +69,9 @@ pub struct AlmSettings {
     pub lbfgs_memory: usize,
     /// Blocks up to this size get dense eigenvalues (faer); larger ones Lanczos.
     pub dense_eig_max: usize,
+    /// How [`super::solve`] treats the problem (MaxCut-type SDPs by the MaxCut solver, or
+    /// always the augmented Lagrangian); [`solve`] here ignores it.
+    pub method: super::SdpMethod,
 }
 
 impl Default for AlmSettings {
@@ -80,6 +85,7 @@ impl Default for AlmSettings {
             inner_max_iter: 500,
             lbfgs_memory: 8,
             dense_eig_max: 400,
+            method: super::SdpMethod::Auto,
         }
     }
 }
@@ -668,15 +674,13 @@ pub fn solve(
     p: &SdpProblem,
     s: &AlmSettings,
     observer: &mut dyn Observer,
-) -> Result<Report<SdpSolution>, SolveError> {
+) -> Result<SdpReport, SolveError> {
     s.common.validate()?;
     if !(s.tol > 0.0 && s.sigma0 > 0.0 && s.sigma_growth > 1.0) {
         return Err(SolveError::InvalidInput(
             "tol and sigma0 must be positive, sigma_growth above 1".into(),
         ));
     }
-    let t0 = Instant::now();
-    let deadline = s.common.deadline(t0);
     let m = p.num_constraints();
     // Normalise: C by its Frobenius norm, each constraint (A_i, b_i) by ‖A_i‖.
     let fro = |e: &[mathprog_problems::sdp::Entry]| {
@@ -716,15 +720,15 @@ pub fn solve(
         })
         .collect();
     let mut lay = Layout::new(p.blocks(), ranks);
-    observer.on_start(&RunInfo {
-        algorithm: "alm-cd",
-        problem: "sdp",
-        num_vars: lay.len,
-        time_limit: s.common.time_limit,
-        max_iter: s.common.max_iter,
-        threads: s.common.resolved_threads(),
-        seed: s.common.seed,
-    });
+    let mut run = Run::start(
+        &s.common,
+        observer,
+        "alm-cd",
+        "sdp",
+        Sense::Minimize,
+        lay.len,
+    );
+    let t0 = run.t0();
     let mut rng = stream_rng(s.common.seed, 0x5DA, 0);
     let mut z: Vec<f64> = (0..lay.len)
         .map(|_| 0.1 * Distribution::<f64>::sample(&StandardNormal, &mut rng))
@@ -874,12 +878,13 @@ pub fn solve(
         pinf = res_orig.sqrt() / (1.0 + b_norm_orig);
         dinf = (-min_eig).max(0.0) / (1.0 + c_norm);
         gap = (primal_obj - dual_obj).abs() / (1.0 + primal_obj.abs() + dual_obj.abs());
-        let ctl = observer.on_iter(&IterRecord {
+        let ctl = run.report(&IterRecord {
             iteration: outer,
             elapsed: t0.elapsed().as_secs_f64(),
             best: primal_obj,
             current: primal_obj,
             bound: Some(dual_obj),
+            residual: Some(pinf.max(dinf).max(gap)),
             improved: true,
             extra: &[
                 ("pinf", pinf),
@@ -891,7 +896,7 @@ pub fn solve(
         if pinf <= s.tol && dinf <= s.tol && gap <= s.tol {
             break Status::Converged;
         }
-        if let Some(st) = s.common.budget_status(ctl, deadline, outer) {
+        if let Some(st) = run.budget(ctl, outer) {
             break st;
         }
         if !sigma.is_finite() || sigma > 1e14 {
@@ -906,8 +911,6 @@ pub fn solve(
         .map(|(v, s)| v * s / c_scale)
         .collect();
     let dual_obj: f64 = p.b().iter().zip(&y_orig).map(|(b, y)| b * y).sum();
-    let elapsed = t0.elapsed().as_secs_f64();
-    observer.on_finish(status, primal_obj, elapsed);
     let factors = (0..p.blocks().len())
         .map(|k| {
             let r = lay.ranks[k];
@@ -915,35 +918,33 @@ pub fn solve(
             (r, z[o..o + p.blocks()[k].size() * r].to_vec())
         })
         .collect();
-    let mut residuals = BTreeMap::new();
-    residuals.insert("primal_infeasibility".into(), pinf);
-    residuals.insert("dual_infeasibility".into(), dinf);
-    residuals.insert("relative_gap".into(), gap);
-    let mut stats = BTreeMap::new();
-    stats.insert("dual_value".into(), dual_obj.into());
-    stats.insert("min_slack_eigenvalue".into(), min_eig_all.into());
-    stats.insert("inner_iterations".into(), inner_total.into());
-    stats.insert("sigma".into(), sigma.into());
-    stats.insert(
-        "facially_reduced".into(),
-        removed.iter().filter(|r| **r).count().into(),
-    );
-    stats.insert("ranks".into(), serde_json::Value::from(lay.ranks.clone()));
-    Ok(Report {
-        algorithm: "alm-cd".into(),
-        problem: "sdp".into(),
-        status,
-        solution: SdpSolution { factors, y: y_orig },
-        objective: primal_obj,
-        sense: Sense::Minimize,
-        bound: (min_eig_all >= 0.0).then_some(dual_obj),
-        residuals,
-        iterations: outer,
-        elapsed,
-        time_to_best: Some(elapsed),
-        seed: s.common.seed,
-        threads: s.common.resolved_threads(),
-        stats,
-        backend: crate::linalg::backend::BackendReport::cpu_only(s.common.backend, "alm-cd"),
-    })
+    let residuals = SdpResiduals {
+        primal_infeasibility: pinf,
+        dual_infeasibility: dinf,
+        relative_gap: gap,
+    };
+    let stats = SdpStats {
+        method: "alm-cd".into(),
+        dual_value: dual_obj,
+        alm: Some(AlmStats {
+            min_slack_eigenvalue: min_eig_all,
+            inner_iterations: inner_total,
+            sigma,
+            facially_reduced: removed.iter().filter(|r| **r).count(),
+            ranks: lay.ranks.clone(),
+        }),
+        maxcut: None,
+    };
+    Ok(run.finish(
+        End::new(
+            status,
+            SdpSolution { factors, y: y_orig },
+            primal_obj,
+            residuals,
+            stats,
+        )
+        .bound((min_eig_all >= 0.0).then_some(dual_obj))
+        .iterations(outer)
+        .backend(BackendReport::cpu_only(s.common.backend, "alm-cd")),
+    ))
 }

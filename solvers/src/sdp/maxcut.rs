@@ -28,7 +28,8 @@
 //! Memory: the factor (`n r`), the Lanczos basis (`n × max_basis`) and `O(n)` vectors, never
 //! an `n × n` matrix.
 
-use crate::core::{Common, IterRecord, Observer, Report, RunInfo, SolveError, Status, stream_rng};
+use super::{MaxCutSdpReport, MaxCutSdpResiduals, MaxCutSdpStats};
+use crate::core::{Common, End, IterRecord, Observer, Run, SolveError, Status, stream_rng};
 use crate::linalg::lanczos::{LanczosSettings, largest_eigenpair};
 use mathprog_problems::binary::{Sense, Spin};
 use mathprog_problems::maxcut::MaxCut;
@@ -36,8 +37,6 @@ use mathprog_problems::sdp::MaxCutSdp;
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-use std::time::Instant;
 
 /// Settings of [`solve`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -233,13 +232,13 @@ fn local_search(mc: &MaxCut, x: &mut [Spin]) {
 
 /// Solve the MaxCut SDP of `p` (see the module documentation). The report's objective is the
 /// primal value `¼⟨L, VVᵀ⟩` of the returned factor (a lower bound on the SDP optimum), its
-/// bound the certified upper bound, `residuals["relative_gap"]` their relative gap; `stats`
+/// bound the certified upper bound, `residuals.relative_gap` their relative gap; `stats`
 /// hold the rounded cut's value (`cut_value`), the rank, sweeps and Lanczos matvecs.
 pub fn solve(
     p: &MaxCutSdp,
     s: &MaxCutSdpSettings,
     observer: &mut dyn Observer,
-) -> Result<Report<MaxCutSdpSolution>, SolveError> {
+) -> Result<MaxCutSdpReport, SolveError> {
     s.common.validate()?;
     if !(s.tol >= 0.0 && s.tol.is_finite())
         || s.sweeps == 0
@@ -252,24 +251,21 @@ pub fn solve(
     }
     // The backend first: the GPU's one-time set-up is not part of the solve's time.
     let mut backend = crate::linalg::backend::select(s.common.backend, "cd-sdp")?;
-    let t0 = Instant::now();
     let n = p.n();
     let pool = s.common.thread_pool()?;
-    let threads = s.common.resolved_threads();
-    let deadline = s.common.deadline(t0);
     let mut oracle = backend.setup(s.common.backend, |sel| EigenOperator::new(p, sel))?;
     let natural = ((2.0 * n as f64).sqrt().ceil() as usize).max(1);
     let mut r = s.rank.unwrap_or(natural.min(16)).clamp(1, n.max(1));
     let max_rank = s.max_rank.unwrap_or(natural.max(r).min(64)).max(r);
-    observer.on_start(&RunInfo {
-        algorithm: "cd-sdp",
-        problem: "maxcut-sdp",
-        num_vars: n * r,
-        time_limit: s.common.time_limit,
-        max_iter: s.common.max_iter,
-        threads,
-        seed: s.common.seed,
-    });
+    let mut run = Run::start(
+        &s.common,
+        observer,
+        "cd-sdp",
+        "maxcut-sdp",
+        Sense::Maximize,
+        n * r,
+    );
+    let t0 = run.t0();
     if n == 0 {
         return Err(SolveError::InvalidInput("the graph has no vertices".into()));
     }
@@ -325,19 +321,20 @@ pub fn solve(
         }
         iters += 1;
         let gap = (best_bound - primal) / best_bound.abs().max(1.0);
-        let ctl = observer.on_iter(&IterRecord {
+        let ctl = run.report(&IterRecord {
             iteration: iters,
             elapsed: t0.elapsed().as_secs_f64(),
             best: primal,
             current: primal,
             bound: Some(best_bound),
+            residual: Some(gap),
             improved: true,
             extra: &[("rank", r as f64), ("lambda", lambda)],
         });
         if gap <= s.tol {
             break Status::Converged;
         }
-        if let Some(st) = s.common.budget_status(ctl, deadline, iters) {
+        if let Some(st) = run.budget(ctl, iters) {
             break st;
         }
         if eig.value > want_abs && r < max_rank {
@@ -354,42 +351,33 @@ pub fn solve(
     } else {
         (Vec::new(), f64::NAN)
     };
-    let elapsed = t0.elapsed().as_secs_f64();
-    observer.on_finish(status, primal, elapsed);
     let gap = (best_bound - primal) / best_bound.abs().max(1.0);
-    let mut residuals = BTreeMap::new();
-    residuals.insert("relative_gap".into(), gap);
-    residuals.insert("eigen_residual".into(), eig_residual);
-    let mut stats = BTreeMap::new();
-    stats.insert("cut_value".into(), cut_value.into());
-    stats.insert("rank".into(), r.into());
-    stats.insert("sweeps".into(), sweeps_done.into());
-    stats.insert("lanczos_matvecs".into(), matvecs.into());
-    stats.insert("lambda_max".into(), lambda.into());
-    stats.insert("upper_bound".into(), best_bound.into());
-    Ok(Report {
-        algorithm: "cd-sdp".into(),
-        problem: "maxcut-sdp".into(),
-        status,
-        solution: MaxCutSdpSolution {
-            rank: r,
-            factor: v,
-            dual: best_dual,
-            cut,
-            cut_value,
-        },
-        objective: primal,
-        sense: Sense::Maximize,
-        bound: Some(best_bound),
-        residuals,
-        iterations: iters,
-        elapsed,
-        time_to_best: Some(elapsed),
-        seed: s.common.seed,
-        threads,
-        stats,
-        backend: backend.report().clone(),
-    })
+    let residuals = MaxCutSdpResiduals {
+        relative_gap: gap,
+        eigen_residual: eig_residual,
+    };
+    let stats = MaxCutSdpStats {
+        cut_value,
+        rank: r,
+        sweeps: Some(sweeps_done),
+        lanczos_matvecs: matvecs,
+        lambda_max: Some(lambda),
+        upper_bound: best_bound,
+        storage: None,
+    };
+    let solution = MaxCutSdpSolution {
+        rank: r,
+        factor: v,
+        dual: best_dual,
+        cut,
+        cut_value,
+    };
+    Ok(run.finish(
+        End::new(status, solution, primal, residuals, stats)
+            .bound(Some(best_bound))
+            .iterations(iters)
+            .backend(backend.report().clone()),
+    ))
 }
 
 /// The eigen-oracle's operator `L/4 − Diag(ȳ)`: on the CPU (rayon, matrix-free) or, with the

@@ -5,7 +5,10 @@
 //!   Goemans–Williamson rounding.
 //! * [`alm`]: general block SDPs by an augmented-Lagrangian outer loop around factored conic
 //!   descent.
-//! * [`solve`]: picks the method from the structure (MaxCut-type SDPs go to [`maxcut`]).
+//! * [`sketchy`]: the MaxCut SDP in `O(n R)` memory (CGAL-type conic descent on a Nyström
+//!   sketch).
+//! * [`solve`]: standard-form SDPs, the method from [`alm::AlmSettings::method`]
+//!   ([`SdpMethod`]; by default MaxCut-type SDPs go to [`maxcut`]).
 
 pub mod alm;
 #[cfg(feature = "cuda")]
@@ -16,8 +19,103 @@ pub mod maxcut;
 pub mod sketchy;
 
 use crate::core::{Observer, Report, SolveError};
+use crate::linalg::lanczos::{LanczosSettings, largest_eigenpair};
 use mathprog_problems::graph::Graph;
 use mathprog_problems::sdp::{Block, MaxCutSdp, SdpProblem};
+use serde::{Deserialize, Serialize};
+
+/// How [`solve`] treats a standard-form SDP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SdpMethod {
+    /// MaxCut-type SDPs (`X_ii = 1` only, one dense block) by [`maxcut`] with its certified
+    /// bound, every other SDP by [`alm`].
+    #[default]
+    Auto,
+    /// Always the augmented Lagrangian ([`alm`]).
+    Alm,
+}
+
+/// Residuals of a MaxCut SDP solve ([`maxcut`], [`sketchy`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MaxCutSdpResiduals {
+    /// Certified relative gap `(upper − lower) / max(1, |upper|)`.
+    pub relative_gap: f64,
+    /// Residual `‖S q − λ q‖` of the last eigen-oracle call.
+    pub eigen_residual: f64,
+}
+
+/// Statistics of a MaxCut SDP solve; `sweeps` and `lambda_max` are [`maxcut`]'s, `storage`
+/// [`sketchy`]'s (absent from the JSON when `None`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MaxCutSdpStats {
+    /// Value of the Goemans–Williamson cut (NaN without rounding).
+    pub cut_value: f64,
+    /// Rank of the returned factor.
+    pub rank: usize,
+    /// Greedy coordinate sweeps.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sweeps: Option<u64>,
+    /// Lanczos matrix-vector products.
+    pub lanczos_matvecs: usize,
+    /// Last eigen-oracle value `λ_max(L/4 − Diag(ȳ))`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub lambda_max: Option<f64>,
+    /// The certified upper bound (the report's bound).
+    pub upper_bound: f64,
+    /// What the primal storage is (`"nystrom-sketch"`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub storage: Option<String>,
+}
+
+/// The report of a MaxCut SDP solve.
+pub type MaxCutSdpReport = Report<maxcut::MaxCutSdpSolution, MaxCutSdpResiduals, MaxCutSdpStats>;
+
+/// Residuals of a standard-form SDP solve, scaled as in SDPLIB's DIMACS measures.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SdpResiduals {
+    /// `‖A(X) − b‖₂ / (1 + ‖b‖₂)`.
+    pub primal_infeasibility: f64,
+    /// `max(0, −λ_min(C − Aᵀy)) / (1 + ‖C‖_F)`.
+    pub dual_infeasibility: f64,
+    /// `|⟨C, X⟩ − bᵀy| / (1 + |⟨C, X⟩| + |bᵀy|)`.
+    pub relative_gap: f64,
+}
+
+/// Statistics of a standard-form SDP solve: the method used, the dual value, and the method's
+/// own counters (flattened into the JSON).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SdpStats {
+    /// `"alm-cd"` or `"maxcut-cd"`.
+    pub method: String,
+    /// `bᵀy`.
+    pub dual_value: f64,
+    /// The augmented Lagrangian's counters.
+    #[serde(flatten, default)]
+    pub alm: Option<AlmStats>,
+    /// The MaxCut solver's counters (MaxCut-type SDPs).
+    #[serde(flatten, default)]
+    pub maxcut: Option<MaxCutSdpStats>,
+}
+
+/// Counters of [`alm`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlmStats {
+    /// Smallest eigenvalue of the dual slack over all blocks.
+    pub min_slack_eigenvalue: f64,
+    /// Inner (L-BFGS) iterations.
+    pub inner_iterations: u64,
+    /// The final penalty parameter σ.
+    pub sigma: f64,
+    /// Constraints removed by facial reduction.
+    pub facially_reduced: usize,
+    /// Final rank of each block's factor.
+    pub ranks: Vec<usize>,
+}
+
+/// The report of a standard-form SDP solve.
+pub type SdpReport = Report<alm::SdpSolution, SdpResiduals, SdpStats>;
 
 /// An SDP recognised as a MaxCut SDP: `min ⟨C, X⟩ s.t. X_ii = 1` on one dense block.
 struct MaxCutForm {
@@ -80,19 +178,39 @@ fn maxcut_form(p: &SdpProblem) -> Option<MaxCutForm> {
     })
 }
 
-/// Solve a standard-form SDP with the best method for its structure: MaxCut-type SDPs
-/// (`X_ii = 1` constraints only, one dense block) go to [`maxcut::solve`] with its certified
-/// bound, everything else to [`alm::solve`]. The report has the shape of [`alm::solve`]'s;
-/// `stats["method"]` names the method used.
+/// Solve a standard-form SDP with the method of `s.method`: under [`SdpMethod::Auto`]
+/// MaxCut-type SDPs (`X_ii = 1` constraints only, one dense block) go to [`maxcut::solve`]
+/// with its certified bound, everything else to [`alm::solve`]. The report has the shape of
+/// [`alm::solve`]'s (for a MaxCut-type SDP with the real infeasibilities of the mapped primal
+/// and dual); `stats.method` names the method used.
+///
+/// ```
+/// use mathprog_problems::sdp::{Block, Entry, SdpProblem, SymBlockMatrix};
+/// use mathprog_solvers::core::{NoObserver, Status};
+/// use mathprog_solvers::sdp::{alm::AlmSettings, solve};
+/// // min X_11 + 2 X_22 s.t. X_11 + X_22 = 1, X ⪰ 0: the optimum is 1 (X = e1 e1ᵀ).
+/// let blocks = vec![Block::Dense(2)];
+/// let e = |i, j, v| Entry { block: 0, i, j, v };
+/// let c = SymBlockMatrix::new(&blocks, vec![e(0, 0, 1.0), e(1, 1, 2.0)]).unwrap();
+/// let a = SymBlockMatrix::new(&blocks, vec![e(0, 0, 1.0), e(1, 1, 1.0)]).unwrap();
+/// let p = SdpProblem::new(blocks, c, vec![a], vec![1.0]).unwrap();
+/// let r = solve(&p, &AlmSettings::default(), &mut NoObserver).unwrap();
+/// assert_eq!(r.status, Status::Converged);
+/// assert!((r.objective - 1.0).abs() < 1e-5);
+/// assert!(r.residuals.primal_infeasibility <= 1e-6);
+/// assert_eq!(r.stats.method, "alm-cd");
+/// ```
 pub fn solve(
     p: &SdpProblem,
     s: &alm::AlmSettings,
     observer: &mut dyn Observer,
-) -> Result<Report<alm::SdpSolution>, SolveError> {
-    let Some(mc) = maxcut_form(p) else {
-        let mut r = alm::solve(p, s, observer)?;
-        r.stats.insert("method".into(), "alm-cd".into());
-        return Ok(r);
+) -> Result<SdpReport, SolveError> {
+    let form = match s.method {
+        SdpMethod::Auto => maxcut_form(p),
+        SdpMethod::Alm => None,
+    };
+    let Some(mc) = form else {
+        return alm::solve(p, s, observer);
     };
     let ms = maxcut::MaxCutSdpSettings {
         common: s.common.clone(),
@@ -102,41 +220,85 @@ pub fn solve(
         ..Default::default()
     };
     let r = maxcut::solve(&mc.sdp, &ms, observer)?;
-    // Back to the standard form: min ⟨C, X⟩ = K − (MaxCut SDP value).
+    Ok(lift_maxcut(p, &mc, r))
+}
+
+/// A MaxCut-form solve mapped back to the standard form `min ⟨C, X⟩ = K − (MaxCut SDP value)`,
+/// with the primal and dual infeasibilities of the mapped pair measured as [`alm`] measures
+/// them.
+fn lift_maxcut(p: &SdpProblem, mc: &MaxCutForm, r: MaxCutSdpReport) -> SdpReport {
     let objective = mc.offset - r.objective;
     let lower = r.bound.map(|u| mc.offset - u);
+    let n = mc.sdp.n();
+    let rank = r.solution.rank;
+    let factor = &r.solution.factor;
+    // Primal: A_i(X) − b_i = v_i (‖row_i‖² − 1).
+    let pres: f64 = (0..n)
+        .map(|v| {
+            let row = &factor[v * rank..(v + 1) * rank];
+            let d = mc.scale[v] * (row.iter().map(|x| x * x).sum::<f64>() - 1.0);
+            d * d
+        })
+        .sum();
+    let b_norm = p.b().iter().map(|b| b * b).sum::<f64>().sqrt();
+    // Dual: the slack C − Aᵀy is −(L/4 − Diag(y_mc)), so its smallest eigenvalue is
+    // −λ_max(L/4 − Diag(y_mc)), measured once more on the returned dual.
+    let dual = &r.solution.dual;
+    let ls = LanczosSettings {
+        tol: 1e-10,
+        scale: 1.0
+            + mc.sdp.degrees().iter().fold(0.0f64, |m, d| m.max(d.abs()))
+            + dual.iter().fold(0.0f64, |m, d| m.max(d.abs())),
+        max_basis: 64,
+        max_matvecs: 3000,
+        seed: r.seed,
+    };
+    let eig = largest_eigenpair(
+        n,
+        |x, out| mc.sdp.apply_shifted(dual, 0.0, x, out),
+        None,
+        &ls,
+    );
+    let c_norm = p
+        .c()
+        .entries()
+        .iter()
+        .map(|e| {
+            if e.i == e.j {
+                e.v * e.v
+            } else {
+                2.0 * e.v * e.v
+            }
+        })
+        .sum::<f64>()
+        .sqrt();
+    let residuals = SdpResiduals {
+        primal_infeasibility: pres.sqrt() / (1.0 + b_norm),
+        dual_infeasibility: eig.value.max(0.0) / (1.0 + c_norm),
+        relative_gap: r.residuals.relative_gap,
+    };
     let y: Vec<f64> = mc
         .vertex
         .iter()
-        .map(|&v| (mc.shift[v] - r.solution.dual[v]) / mc.scale[v])
+        .map(|&v| (mc.shift[v] - dual[v]) / mc.scale[v])
         .collect();
-    let mut stats = r.stats.clone();
-    stats.insert("method".into(), "maxcut-cd".into());
-    if let Some(l) = lower {
-        stats.insert("dual_value".into(), l.into());
-    }
-    let mut residuals = std::collections::BTreeMap::new();
-    residuals.insert("primal_infeasibility".into(), 0.0);
-    residuals.insert("dual_infeasibility".into(), 0.0);
-    residuals.insert("relative_gap".into(), r.residuals["relative_gap"]);
-    Ok(Report {
-        algorithm: "maxcut-cd".into(),
-        problem: "sdp".into(),
-        status: r.status,
-        solution: alm::SdpSolution {
-            factors: vec![(r.solution.rank, r.solution.factor)],
+    let mut out = r.map(
+        |sol| alm::SdpSolution {
+            factors: vec![(sol.rank, sol.factor)],
             y,
         },
-        objective,
-        sense: mathprog_problems::binary::Sense::Minimize,
-        bound: lower,
-        residuals,
-        iterations: r.iterations,
-        elapsed: r.elapsed,
-        time_to_best: r.time_to_best,
-        seed: r.seed,
-        threads: r.threads,
-        stats,
-        backend: r.backend,
-    })
+        |_| residuals,
+        |x| SdpStats {
+            method: "maxcut-cd".into(),
+            dual_value: lower.unwrap_or(f64::NAN),
+            alm: None,
+            maxcut: Some(x),
+        },
+    );
+    out.algorithm = "maxcut-cd".into();
+    out.problem = "sdp".into();
+    out.sense = mathprog_problems::Sense::Minimize;
+    out.objective = objective;
+    out.bound = lower;
+    out
 }

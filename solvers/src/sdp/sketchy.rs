@@ -30,8 +30,9 @@
 //! upper and lower bounds are within `tol` (relative). GW rounding uses the `n × R` factor.
 
 use super::maxcut::{MaxCutSdpSolution, dual_estimate, normalise_rows, round_cut};
+use super::{MaxCutSdpReport, MaxCutSdpResiduals, MaxCutSdpStats};
 use crate::core::{
-    Common, Control, IterRecord, Observer, Report, RunInfo, SolveError, Status, stream_rng,
+    BackendReport, Common, Control, End, IterRecord, Observer, Run, SolveError, Status, stream_rng,
 };
 use crate::linalg::lanczos::{LanczosSettings, largest_eigenpair};
 use faer::{Mat, Side};
@@ -40,8 +41,6 @@ use mathprog_problems::sdp::MaxCutSdp;
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-use std::time::Instant;
 
 /// Settings of [`solve`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -166,7 +165,7 @@ pub fn solve(
     p: &MaxCutSdp,
     s: &SketchSettings,
     observer: &mut dyn Observer,
-) -> Result<Report<MaxCutSdpSolution>, SolveError> {
+) -> Result<MaxCutSdpReport, SolveError> {
     s.common.validate()?;
     if !(s.tol >= 0.0 && s.tol.is_finite())
         || s.sketch_rank == 0
@@ -182,20 +181,17 @@ pub fn solve(
     if n == 0 {
         return Err(SolveError::InvalidInput("the graph has no vertices".into()));
     }
-    let t0 = Instant::now();
     let pool = s.common.thread_pool()?;
-    let threads = s.common.resolved_threads();
-    let deadline = s.common.deadline(t0);
     let r = s.sketch_rank.min(n);
-    observer.on_start(&RunInfo {
-        algorithm: "sketch-cgal-sdp",
-        problem: "maxcut-sdp",
-        num_vars: n * r,
-        time_limit: s.common.time_limit,
-        max_iter: s.common.max_iter,
-        threads,
-        seed: s.common.seed,
-    });
+    let mut run = Run::start(
+        &s.common,
+        observer,
+        "sketch-cgal-sdp",
+        "maxcut-sdp",
+        Sense::Maximize,
+        n * r,
+    );
+    let t0 = run.t0();
     let nf = n as f64;
     // ‖L/4‖_F = ¼ √(Σ deg² + Σ_{i≠j} w_ij²).
     let (ptr, _, val) = p.graph().csr();
@@ -339,7 +335,7 @@ pub fn solve(
         // Certify from the sketch.
         let last = s
             .common
-            .budget_status(Control::Continue, deadline, iters)
+            .budget_status(Control::Continue, run.deadline(), iters)
             .is_some();
         if iters >= next_check || last {
             next_check = iters + s.check_every.max(iters / 10);
@@ -374,19 +370,20 @@ pub fn solve(
             }
         }
         let gap = (best_bound - best_primal) / best_bound.abs().max(1.0);
-        let ctl = observer.on_iter(&IterRecord {
+        let ctl = run.report(&IterRecord {
             iteration: iters,
             elapsed: t0.elapsed().as_secs_f64(),
             best: best_primal,
             current: best_primal,
             bound: Some(best_bound),
+            residual: Some(gap),
             improved: true,
             extra: &[("infeasibility", res2.sqrt() * nf)],
         });
         if gap <= s.tol {
             break Status::Converged;
         }
-        if let Some(st) = s.common.budget_status(ctl, deadline, iters) {
+        if let Some(st) = run.budget(ctl, iters) {
             break st;
         }
     };
@@ -395,44 +392,33 @@ pub fn solve(
     } else {
         (Vec::new(), f64::NAN)
     };
-    let elapsed = t0.elapsed().as_secs_f64();
-    observer.on_finish(status, best_primal, elapsed);
     let gap = (best_bound - best_primal) / best_bound.abs().max(1.0);
-    let mut residuals = BTreeMap::new();
-    residuals.insert("relative_gap".into(), gap);
-    residuals.insert("eigen_residual".into(), eig_residual);
-    let mut stats = BTreeMap::new();
-    stats.insert("cut_value".into(), cut_value.into());
-    stats.insert("rank".into(), r.into());
-    stats.insert("lanczos_matvecs".into(), matvecs.into());
-    stats.insert("upper_bound".into(), best_bound.into());
-    stats.insert("storage".into(), "nystrom-sketch".into());
-    Ok(Report {
-        algorithm: "sketch-cgal-sdp".into(),
-        problem: "maxcut-sdp".into(),
-        status,
-        solution: MaxCutSdpSolution {
-            rank: r,
-            factor: best_factor,
-            dual: best_dual,
-            cut,
-            cut_value,
-        },
-        objective: best_primal,
-        sense: Sense::Maximize,
-        bound: Some(best_bound),
-        residuals,
-        iterations: iters,
-        elapsed,
-        time_to_best: Some(elapsed),
-        seed: s.common.seed,
-        threads,
-        stats,
-        backend: crate::linalg::backend::BackendReport::cpu_only(
-            s.common.backend,
-            "sketch-cgal-sdp",
-        ),
-    })
+    let residuals = MaxCutSdpResiduals {
+        relative_gap: gap,
+        eigen_residual: eig_residual,
+    };
+    let stats = MaxCutSdpStats {
+        cut_value,
+        rank: r,
+        sweeps: None,
+        lanczos_matvecs: matvecs,
+        lambda_max: None,
+        upper_bound: best_bound,
+        storage: Some("nystrom-sketch".into()),
+    };
+    let solution = MaxCutSdpSolution {
+        rank: r,
+        factor: best_factor,
+        dual: best_dual,
+        cut,
+        cut_value,
+    };
+    Ok(run.finish(
+        End::new(status, solution, best_primal, residuals, stats)
+            .bound(Some(best_bound))
+            .iterations(iters)
+            .backend(BackendReport::cpu_only(s.common.backend, "sketch-cgal-sdp")),
+    ))
 }
 
 #[cfg(test)]
