@@ -37,15 +37,15 @@
 //! seed only, not on the number of threads. The final answer is polished to a 1-flip local
 //! optimum and its objective is recomputed from scratch.
 
-use crate::binary::local_search::{Filter, apply_filter, descend_to_local_optimum};
+use crate::binary::local_search::{Filter, apply_filter};
 use crate::binary::tabu::TabuScratch;
 use crate::core::{
-    BackendReport, Common, Control, End, IterRecord, NoResiduals, Observer, Report, RngStream, Run,
-    SolveError, Status, rng_from_words, stream_rng, uniform01,
+    BackendReport, Common, End, NoResiduals, Observer, Report, RngStream, Run, SolveError, Status,
+    rng_from_words, stream_rng, uniform01,
 };
-use crate::linalg::backend::Selected;
 use mathprog_problems::binary::{BinaryObjective, Spin};
 use rand::Rng;
+#[cfg(feature = "cuda")]
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -117,6 +117,9 @@ impl McpgOutcome {
         .backend(self.backend)
     }
 }
+
+mod rounds;
+pub(crate) use rounds::rounds;
 
 /// The budget MCPG runs under: the round limit, or 100 rounds (the paper's default) when there
 /// is no limit at all.
@@ -294,7 +297,7 @@ impl McpgSettings {
 /// One group: its current solution (chains start here), the best filtered sample of the round
 /// in progress, the value of its best solution in this epoch, and scratch buffers. All
 /// allocated once.
-struct Group<St> {
+pub(crate) struct Group<St> {
     start_x: Vec<Spin>,
     start_st: St,
     start_e: f64,
@@ -314,7 +317,7 @@ struct Group<St> {
 }
 
 /// Per-round constants shared by the chains.
-struct RoundCtx<'a> {
+pub(crate) struct RoundCtx<'a> {
     round: u64,
     seed: u64,
     n: usize,
@@ -386,7 +389,7 @@ pub(crate) fn metropolis_chain<P: BinaryObjective>(
 
 /// The chains of one group computed ahead (on the GPU): end states (`copies × n`), their
 /// energies, accepted flips, and the random streams' states after the chains.
-struct PreGroup<'a> {
+pub(crate) struct PreGroup<'a> {
     x: &'a [Spin],
     h: &'a [f64],
     e: &'a [f64],
@@ -405,7 +408,7 @@ fn chain_rng(ctx: &RoundCtx<'_>, g: usize, copies: usize, c: usize) -> RngStream
 
 /// Run the `C` chains of group `g` for one round; writes their gradient samples into `z`
 /// (`C` rows of `words` bit-words) and leaves the best filtered sample in `cand_*`.
-fn run_group<P: BinaryObjective>(
+pub(crate) fn run_group<P: BinaryObjective>(
     p: &P,
     ctx: &RoundCtx<'_>,
     g: usize,
@@ -493,7 +496,7 @@ fn run_group<P: BinaryObjective>(
 }
 
 /// Adam state for θ.
-struct Adam {
+pub(crate) struct Adam {
     m: Vec<f64>,
     v: Vec<f64>,
     t: i32,
@@ -503,12 +506,12 @@ impl Adam {
     const B1: f64 = 0.9;
     const B2: f64 = 0.999;
     const EPS: f64 = 1e-8;
-    fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.m.fill(0.0);
         self.v.fill(0.0);
         self.t = 0;
     }
-    fn step(&mut self, theta: &mut [f64], grad: &[f64], lr: f64) {
+    pub(crate) fn step(&mut self, theta: &mut [f64], grad: &[f64], lr: f64) {
         self.t += 1;
         let c1 = 1.0 - Self::B1.powi(self.t);
         let c2 = 1.0 - Self::B2.powi(self.t);
@@ -521,11 +524,11 @@ impl Adam {
     }
 }
 
-fn sigmoid(t: f64) -> f64 {
+pub(crate) fn sigmoid(t: f64) -> f64 {
     1.0 / (1.0 + (-t).exp())
 }
 
-fn randomize_theta(theta: &mut [f64], seed: u64, round: u64) {
+pub(crate) fn randomize_theta(theta: &mut [f64], seed: u64, round: u64) {
     let mut rng = stream_rng(seed, round, u64::MAX);
     for t in theta.iter_mut() {
         *t = (2.0 * uniform01(&mut rng) - 1.0) + (2.0 * uniform01(&mut rng) - 1.0);
@@ -560,428 +563,12 @@ pub fn solve<P: BinaryObjective>(
     Ok(run.finish(out.end()))
 }
 
-/// The rounds of MCPG inside a run started by the caller (with [`budget_common`]'s limits).
-pub(crate) fn rounds<P: BinaryObjective>(
-    problem: &P,
-    settings: &McpgSettings,
-    run: &mut Run<'_>,
-    #[cfg_attr(not(feature = "cuda"), allow(unused_variables))] selected: &mut Selected,
-) -> Result<McpgOutcome, SolveError> {
-    let n = problem.num_vars();
-    let common = &settings.common;
-    let pool = common.thread_pool()?;
-    let t0 = run.t0();
-    let deadline = run.deadline();
-    let max_rounds = run.common().max_iter;
-    let (groups_n, copies) = (settings.groups, settings.copies);
-    if n == 0 {
-        let e = problem.objective(problem.energy(&[]));
-        return Ok(McpgOutcome {
-            status: Status::Optimal,
-            solution: Vec::new(),
-            objective: e,
-            bound: Some(e),
-            iterations: 0,
-            time_to_best: 0.0,
-            stats: McpgStats {
-                groups: groups_n,
-                copies,
-                samples: 0,
-                filter: settings.filter.describe(),
-                sampler: settings.sampler,
-                accepted_flips: 0,
-                gpu_seconds: None,
-                restarts: 0,
-                polish_gain: 0.0,
-                vote: None,
-                best_objective: None,
-            },
-            backend: BackendReport::cpu_only(common.backend, "mcpg"),
-        });
-    }
-    let order = problem.sweep_order();
-    let pivot = problem.symmetry_pivot();
-    let words = n.div_ceil(64);
-    let k_total = groups_n * copies;
-    let target_e = common.target.map(|t| problem.energy_of_objective(t));
-
-    // Allocate everything once.
-    let x0: Vec<Spin> = settings.initial.clone().unwrap_or_else(|| vec![1; n]);
-    let st0 = problem.init_state(&x0);
-    let e0 = problem.energy(&x0);
-    let mut groups: Vec<Group<P::State>> = (0..groups_n)
-        .map(|_| Group {
-            start_x: x0.clone(),
-            start_st: st0.clone(),
-            start_e: e0,
-            cand_x: x0.clone(),
-            cand_st: st0.clone(),
-            cand_e: e0,
-            best_e: f64::INFINITY,
-            work_x: x0.clone(),
-            work_st: st0.clone(),
-            energies: vec![0.0; copies],
-            accepted: 0,
-            scratch: if matches!(settings.filter, Filter::Tabu { .. }) {
-                TabuScratch::new(n)
-            } else {
-                TabuScratch::default()
-            },
-        })
-        .collect();
-    let mut z = vec![0u64; k_total * words];
-    let mut theta = vec![0.0; n];
-    let mut mu = vec![0.5; n];
-    let mut s_acc = vec![0.0; words * 64];
-    let mut grad = vec![0.0; n];
-    let mut adam = Adam {
-        m: vec![0.0; n],
-        v: vec![0.0; n],
-        t: 0,
-    };
-    randomize_theta(&mut theta, common.seed, 0);
-
-    let mut best_x = x0.clone();
-    // Best of the current epoch (since the last restart), with its state: the worst group
-    // restarts from it, so epochs stay independent of each other.
-    let mut epoch_x = x0.clone();
-    let mut epoch_st = st0.clone();
-    let mut adv = vec![0.0; k_total];
-    let mut best_e = f64::INFINITY;
-    let mut time_to_best = 0.0;
-    let mut last_improve_round = 0u64;
-    let mut epoch_best = f64::INFINITY;
-    let mut epoch_improve_round = 0u64;
-    let mut epoch_start = 0u64;
-    let mut restarts = 0u64;
-    let mut round = 0u64;
-    let mut samples = 0u64;
-    let mut accepted_total = 0u64;
-    // At least 3 accepted flips (fewer than n): a single flip followed by a greedy filter
-    // usually falls back into the same local optimum.
-    let accept_target = ((settings.accept_fraction * n as f64).ceil() as u64).max(3.min(n as u64));
-    let max_steps = ((settings.max_steps_fraction * n as f64).ceil() as u64).max(accept_target);
-    let spread = settings.mu_spread;
-    // Device buffers for every chain are allocated here, so that a GPU without the memory
-    // for them fails now (and `auto` falls back to the CPU) rather than mid-solve.
-    #[cfg(feature = "cuda")]
-    let mut gpu = selected.setup(common.backend, |sel| match (sel.gpu(), problem.ising()) {
-        (Some(dev), Some(view)) => GpuChains::new(dev, &view, groups_n, copies, n)
-            .map(Some)
-            .map_err(|e| SolveError::Unavailable(format!("GPU: {e}"))),
-        _ => Ok(None),
-    })?;
-    #[cfg(feature = "cuda")]
-    let gpu_used = gpu.is_some();
-    #[cfg(not(feature = "cuda"))]
-    let gpu_used = false;
-    #[cfg_attr(not(feature = "cuda"), allow(unused_mut))]
-    let mut gpu_seconds = 0.0f64;
-    let backend_report = if selected.is_gpu() && !gpu_used {
-        crate::linalg::backend::BackendReport::cpu_only(
-            common.backend,
-            &format!("mcpg on {}", problem.name()),
-        )
-    } else {
-        selected.report().clone()
-    };
-
-    let status = loop {
-        // Policy probabilities for this round.
-        for i in 0..n {
-            mu[i] = 0.5 + spread * (sigmoid(theta[i]) - 0.5);
-        }
-        let fresh = round == epoch_start || settings.sampler == Sampler::RandomRestarts;
-        let ctx = RoundCtx {
-            round,
-            seed: common.seed,
-            n,
-            words,
-            mu: &mu,
-            order: &order,
-            pivot,
-            filter: settings.filter,
-            fresh,
-            initial: if round == 0 {
-                settings.initial.as_deref()
-            } else {
-                None
-            },
-            epoch: restarts,
-            accept_target,
-            max_steps,
-            deadline,
-            stop: &common.stop,
-        };
-        #[cfg(feature = "cuda")]
-        let pre_ok = match gpu.as_mut() {
-            Some(gc) => {
-                let tg = Instant::now();
-                gc.prepare(problem, &ctx, &groups, copies, &pool)?;
-                gpu_seconds += tg.elapsed().as_secs_f64();
-                true
-            }
-            None => false,
-        };
-        #[cfg(not(feature = "cuda"))]
-        let pre_ok = false;
-        pool.install(|| {
-            groups
-                .par_iter_mut()
-                .zip(z.par_chunks_mut(copies * words))
-                .enumerate()
-                .with_max_len(1)
-                .for_each(|(g, (grp, zg))| {
-                    let pre = if pre_ok {
-                        #[cfg(feature = "cuda")]
-                        {
-                            gpu.as_ref().map(|gc| gc.group(g, copies, n))
-                        }
-                        #[cfg(not(feature = "cuda"))]
-                        {
-                            None
-                        }
-                    } else {
-                        None
-                    };
-                    run_group(problem, &ctx, g, grp, zg, pre)
-                });
-        });
-
-        // Sequential reduction in group order.
-        let mut complete = true;
-        let mut sum_e = 0.0;
-        let mut round_samples = 0u64;
-        let mut round_best = f64::INFINITY;
-        let mut improved = false;
-        for grp in groups.iter_mut() {
-            for &e in &grp.energies {
-                if e.is_nan() {
-                    complete = false;
-                } else {
-                    sum_e += e;
-                    round_samples += 1;
-                }
-            }
-            accepted_total += grp.accepted;
-            if grp.cand_e.is_finite() {
-                std::mem::swap(&mut grp.start_x, &mut grp.cand_x);
-                std::mem::swap(&mut grp.start_st, &mut grp.cand_st);
-                grp.start_e = grp.cand_e;
-                round_best = round_best.min(grp.start_e);
-                grp.best_e = grp.best_e.min(grp.start_e);
-                if grp.start_e < best_e {
-                    best_e = grp.start_e;
-                    best_x.copy_from_slice(&grp.start_x);
-                    improved = true;
-                }
-                if grp.start_e < epoch_best {
-                    epoch_best = grp.start_e;
-                    epoch_improve_round = round;
-                    epoch_x.copy_from_slice(&grp.start_x);
-                    epoch_st.clone_from(&grp.start_st);
-                }
-            }
-        }
-        samples += round_samples;
-        if improved {
-            time_to_best = t0.elapsed().as_secs_f64();
-            last_improve_round = round;
-        }
-        // The group with the worst all-time best restarts from the best of the epoch.
-        if settings.sampler == Sampler::PolicyChains
-            && groups_n > 1
-            && let Some((w, _)) = groups
-                .iter()
-                .enumerate()
-                .max_by(|a, b| a.1.best_e.total_cmp(&b.1.best_e).then(b.0.cmp(&a.0)))
-            && groups[w].best_e > epoch_best
-        {
-            let grp = &mut groups[w];
-            grp.start_x.copy_from_slice(&epoch_x);
-            grp.start_st.clone_from(&epoch_st);
-            grp.start_e = epoch_best;
-            grp.best_e = epoch_best;
-        }
-
-        // Policy-gradient update (skipped for an incomplete or ablation round).
-        if complete && settings.sampler == Sampler::PolicyChains && k_total > 1 {
-            let mean = sum_e / k_total as f64;
-            for (a, &e) in adv
-                .iter_mut()
-                .zip(groups.iter().flat_map(|g| g.energies.iter()))
-            {
-                *a = e - mean;
-            }
-            let a = &adv;
-            let inv_k = 1.0 / k_total as f64;
-            let zr = &z;
-            pool.install(|| {
-                s_acc.par_chunks_mut(64).enumerate().for_each(|(w, out)| {
-                    out.fill(0.0);
-                    for (k, &ak) in a.iter().enumerate() {
-                        let mut bits = zr[k * words + w];
-                        while bits != 0 {
-                            let b = bits.trailing_zeros() as usize;
-                            out[b] += ak;
-                            bits &= bits - 1;
-                        }
-                    }
-                    for o in out.iter_mut() {
-                        *o *= inv_k;
-                    }
-                });
-            });
-            for _ in 0..settings.adam_steps {
-                let mut norm2 = 0.0;
-                for i in 0..n {
-                    let sg = sigmoid(theta[i]);
-                    let m = 0.5 + spread * (sg - 0.5);
-                    grad[i] = s_acc[i] * spread * sg * (1.0 - sg) / (m * (1.0 - m));
-                    norm2 += grad[i] * grad[i];
-                }
-                let norm = norm2.sqrt();
-                if norm > settings.grad_clip && norm > 0.0 {
-                    let scale = settings.grad_clip / norm;
-                    grad.iter_mut().for_each(|g| *g *= scale);
-                }
-                adam.step(&mut theta, &grad, settings.learning_rate);
-            }
-        }
-        round += 1;
-        if settings.sampler == Sampler::PolicyChains
-            && settings
-                .restart_after
-                .is_some_and(|k| round - epoch_improve_round > k)
-        {
-            // New epoch: fresh random groups and policy; the overall best is kept.
-            restarts += 1;
-            epoch_start = round;
-            epoch_best = f64::INFINITY;
-            epoch_improve_round = round;
-            for grp in groups.iter_mut() {
-                grp.best_e = f64::INFINITY;
-            }
-            randomize_theta(&mut theta, common.seed ^ restarts.rotate_left(32), round);
-            adam.reset();
-        }
-        if let Some(r) = settings.reset_every
-            && r > 0
-            && round.is_multiple_of(r)
-        {
-            randomize_theta(&mut theta, common.seed, round);
-            adam.reset();
-        }
-
-        let elapsed = t0.elapsed().as_secs_f64();
-        let extra = [
-            ("samples", samples as f64),
-            (
-                "mean",
-                problem.objective(if round_samples > 0 {
-                    sum_e / round_samples as f64
-                } else {
-                    f64::NAN
-                }),
-            ),
-        ];
-        let ctl = run.report(&IterRecord {
-            iteration: round,
-            elapsed,
-            best: problem.objective(best_e),
-            current: problem.objective(round_best),
-            bound: None,
-            residual: None,
-            improved,
-            extra: &extra,
-        });
-        if target_e.is_some_and(|t| best_e <= t) {
-            break Status::TargetReached;
-        }
-        if common.stop.is_stopped() || ctl == Control::Stop {
-            break Status::Interrupted;
-        }
-        if !complete || deadline.is_some_and(|d| Instant::now() >= d) {
-            break Status::TimeLimit;
-        }
-        if max_rounds.is_some_and(|m| round >= m) {
-            break Status::IterationLimit;
-        }
-        if settings
-            .stall_rounds
-            .is_some_and(|s| round - last_improve_round > s)
-        {
-            break Status::Stalled;
-        }
-    };
-
-    // Polish the best solution to a 1-flip local optimum and recompute its value exactly.
-    let mut st = problem.init_state(&best_x);
-    let polish = descend_to_local_optimum(problem, &mut best_x, &mut st, &order);
-    if polish < 0.0 {
-        time_to_best = t0.elapsed().as_secs_f64();
-    }
-    let mut energy = problem.energy(&best_x);
-    let best_objective = problem.objective(energy);
-    if let Some(k) = settings.vote.filter(|&k| k > 0) {
-        let mut ranked: Vec<usize> = (0..groups.len()).collect();
-        ranked.sort_by(|&a, &b| {
-            groups[a]
-                .start_e
-                .total_cmp(&groups[b].start_e)
-                .then(a.cmp(&b))
-        });
-        let mut sum = vec![0i32; n];
-        for &g in ranked.iter().take(k) {
-            for (t, &x) in sum.iter_mut().zip(&groups[g].start_x) {
-                *t += i32::from(x);
-            }
-        }
-        for (x, &t) in best_x.iter_mut().zip(&sum) {
-            if t != 0 {
-                *x = if t > 0 { 1 } else { -1 };
-            }
-        }
-        energy = problem.energy(&best_x);
-    }
-    let objective = problem.objective(energy);
-    let status = match (status, target_e) {
-        (Status::TimeLimit | Status::IterationLimit | Status::Stalled, Some(t)) if energy <= t => {
-            Status::TargetReached
-        }
-        (s, _) => s,
-    };
-    let stats = McpgStats {
-        groups: groups_n,
-        copies,
-        samples,
-        filter: settings.filter.describe(),
-        sampler: settings.sampler,
-        accepted_flips: accepted_total,
-        gpu_seconds: gpu_used.then_some(gpu_seconds),
-        restarts,
-        polish_gain: -polish,
-        vote: settings.vote,
-        best_objective: settings.vote.map(|_| best_objective),
-    };
-    Ok(McpgOutcome {
-        status,
-        solution: best_x,
-        objective,
-        bound: None,
-        iterations: round,
-        time_to_best,
-        stats,
-        backend: backend_report,
-    })
-}
-
 /// The MCPG chains of every group on the GPU ([`super::gpu::IsingChains`]), for
 /// problems with an [`IsingView`](mathprog_problems::binary::IsingView): each round, the
 /// policy chains (or, in fresh rounds, the energies of the random samples) are computed for
 /// all `G·C` chains at once, with the chains' own random streams, and the CPU filters them.
 #[cfg(feature = "cuda")]
-struct GpuChains {
+pub(crate) struct GpuChains {
     dev: super::gpu::IsingChains,
     out: super::gpu::ChainsOut,
     starts_x: Vec<Spin>,
@@ -991,7 +578,7 @@ struct GpuChains {
 
 #[cfg(feature = "cuda")]
 impl GpuChains {
-    fn new(
+    pub(crate) fn new(
         gpu: &std::sync::Arc<crate::linalg::cuda::Gpu>,
         view: &mathprog_problems::binary::IsingView<'_>,
         groups: usize,
@@ -1011,7 +598,7 @@ impl GpuChains {
     }
 
     /// Compute this round's chains (or fresh samples' energies) for every group.
-    fn prepare<P: BinaryObjective>(
+    pub(crate) fn prepare<P: BinaryObjective>(
         &mut self,
         p: &P,
         ctx: &RoundCtx<'_>,
@@ -1080,7 +667,7 @@ impl GpuChains {
     }
 
     /// The prepared chains of group `g`.
-    fn group(&self, g: usize, copies: usize, n: usize) -> PreGroup<'_> {
+    pub(crate) fn group(&self, g: usize, copies: usize, n: usize) -> PreGroup<'_> {
         let (a, b) = (g * copies, (g + 1) * copies);
         PreGroup {
             x: &self.out.x[a * n..b * n],
