@@ -33,12 +33,13 @@
 //! violation, multipliers, outer and inner iterations.
 
 pub mod kkt;
+mod newton;
 pub mod pcg;
 
 use crate::core::{
-    BackendReport, Common, End, IterRecord, Observer, Report, Run, SolveError, Status, stream_rng,
+    BackendReport, Common, End, IterRecord, Observer, Report, Run, SolveError, Status,
 };
-use kkt::{Csr, KktMethod};
+use kkt::KktMethod;
 use mathprog_problems::binary::Sense;
 use mathprog_problems::nlp::EqualityNlp;
 use serde::{Deserialize, Serialize};
@@ -206,8 +207,8 @@ pub fn solve(
             "tol, mu0, nu0, delta0 must be positive and vartheta above 1".into(),
         ));
     }
-    let (n, m) = (p.num_vars(), p.num_constraints());
-    let mut x = p.x0();
+    let n = p.num_vars();
+    let x = p.x0();
     if x.len() != n {
         return Err(SolveError::DimensionMismatch {
             what: "x0".into(),
@@ -227,304 +228,48 @@ pub fn solve(
         Sense::Minimize,
         n,
     );
-    let t0 = run.t0();
-    let mut rng = stream_rng(s.common.seed, 0x41C, 0);
-    let mut lambda = vec![0.0; m];
-    let (mut mu, mut nu, mut delta) = (s.mu0, s.nu0, s.delta0);
-    let (mut outer, mut inner_total, mut shifts) = (0u64, 0usize, 0usize);
-    let mut e = evaluate(p, &x, &lambda);
-    let method = match s.kkt {
-        KktMethod::Auto => {
-            if p.hessian_operator(&x, &lambda).is_some() {
-                KktMethod::Cg
-            } else {
-                KktMethod::Direct
-            }
-        }
-        k => k,
-    };
-    let mut failure: Option<String> = None;
-    let mut damping = 0.0f64;
-    // The last Newton steps, recycled as warm starts of the sketch solvers.
-    let mut prev_steps: Vec<Vec<f64>> = Vec::new();
-    let mut proj_cache: Option<(CsMat<f64>, pcg::NullSpaceProjector)> = None;
-    let mut hdx = vec![0.0; n];
-    let mut cg_work = [vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]];
-    let mut ggl = vec![0.0; m];
-    let mut gtc = vec![0.0; n];
-    let mut kkt_norm = (norm2(&e.gl) + norm2(&e.c)).sqrt();
+    let mut nt = newton::Newton::new(p, s, x);
+    let mut outer = 0u64;
     let status = loop {
-        if !(kkt_norm.is_finite() && e.f.is_finite()) {
+        if !(nt.kkt_norm.is_finite() && nt.e.f.is_finite()) {
             break Status::NumericalError;
         }
         let ctl = run.report(&IterRecord {
             iteration: outer,
-            elapsed: t0.elapsed().as_secs_f64(),
-            best: e.f,
-            current: e.f,
+            elapsed: run.elapsed(),
+            best: nt.e.f,
+            current: nt.e.f,
             bound: None,
-            residual: Some(kkt_norm),
+            residual: Some(nt.kkt_norm),
             improved: true,
             extra: &[
-                ("kkt", kkt_norm),
-                ("infeasibility", norm2(&e.c).sqrt()),
-                ("mu", mu),
-                ("nu", nu),
+                ("kkt", nt.kkt_norm),
+                ("infeasibility", norm2(&nt.e.c).sqrt()),
+                ("mu", nt.mu),
+                ("nu", nt.nu),
             ],
         });
-        if kkt_norm <= s.tol {
+        if nt.kkt_norm <= s.tol {
             break Status::Converged;
         }
         if let Some(st) = run.budget(ctl, outer) {
             break st;
         }
-        // The Hessian: an operator for projected CG when the problem offers one, else the
-        // sparse matrix.
-        let op = if method == KktMethod::Cg {
-            p.hessian_operator(&x, &lambda)
-        } else {
-            None
-        };
-        let h = if op.is_none() {
-            Some(p.hessian(&x, &lambda))
-        } else {
-            None
-        };
-        spmv(&e.jac, &e.gl, &mut ggl);
-        spmv_t(&e.jac, &e.c, &mut gtc);
-        let rhs: Vec<f64> = e.gl.iter().chain(&e.c).map(|v| -v).collect();
-        let theta = if s.superlinear {
-            kkt_norm.min(1.0)
-        } else {
-            1.0
-        };
-        // The null-space projector of projected CG, kept while the Jacobian does not change
-        // (linear constraints): its Gram factorisation is the costly part.
-        if method == KktMethod::Cg {
-            let same = proj_cache.as_ref().is_some_and(|(g, _)| {
-                g.indptr().raw_storage() == e.jac.indptr().raw_storage()
-                    && g.indices() == e.jac.indices()
-                    && g.data() == e.jac.data()
-            });
-            if !same {
-                match pcg::NullSpaceProjector::new(&e.jac) {
-                    Ok(pr) => proj_cache = Some((e.jac.clone(), pr)),
-                    Err(msg) => {
-                        failure = Some(msg);
-                        break Status::NumericalError;
-                    }
-                }
-            }
-        }
-        let mut projector = proj_cache.as_mut().map(|(_, pr)| pr);
-        // Start from the Levenberg–Marquardt damping left by earlier short steps (see the
-        // line search below), decaying by 3 per iteration.
-        damping = if damping > 1e-12 { damping / 3.0 } else { 0.0 };
-        let mut tau = damping;
-        let mut z = vec![0.0; n + m];
-        let mut failed = None;
-        let (mut first_attempt, mut relaxed) = (true, false);
-        let (mut tried_full_step, mut full_step) = (false, None);
-        let slope = loop {
-            let mut inner_missed = false;
-            if let Some(proj) = projector.as_deref_mut() {
-                // Matrix-free: B v = H v + τ v.
-                let mut apply_b = |v: &[f64], out: &mut [f64]| {
-                    match (&op, &h) {
-                        (Some(op), _) => op.apply(v, out),
-                        (None, Some(h)) => spmv(h, v, out),
-                        (None, None) => out.fill(0.0),
-                    }
-                    for (o, vi) in out.iter_mut().zip(v) {
-                        *o += tau * vi;
-                    }
-                };
-                let target = inner_target(theta * delta * kkt_norm, s.tol);
-                let r = pool.install(|| {
-                    pcg::projected_cg(
-                        &mut apply_b,
-                        proj,
-                        &e.gl,
-                        &e.c,
-                        target,
-                        s.max_inner,
-                        s.xi_b,
-                        &mut z,
-                        &mut hdx,
-                        &mut cg_work,
-                    )
-                });
-                inner_total += r.steps;
-                if r.negative_curvature && tau < 1e12 {
-                    tau = (10.0 * tau).max(1e-4);
-                    shifts += 1;
-                    continue;
-                }
-                // hdx = B Δx; keep H Δx.
-                for (hv, dxv) in hdx.iter_mut().zip(&z[..n]) {
-                    *hv -= tau * dxv;
-                }
-            } else {
-                let h = h.as_ref().unwrap_or_else(|| unreachable!());
-                // K = [[H + τI, Gᵀ], [G, 0]].
-                let mut t = Vec::with_capacity(h.nnz() + 2 * e.jac.nnz() + n);
-                for (v, (i, j)) in h.iter() {
-                    t.push((i, j, *v));
-                }
-                for i in 0..n {
-                    t.push((i, i, tau));
-                }
-                for (v, (i, j)) in e.jac.iter() {
-                    t.push((n + i, j, *v));
-                    t.push((j, n + i, *v));
-                }
-                let k = Csr::from_triplets(n + m, &t);
-                // Shifts for a stalled sketch stop at ten times the Hessian's scale: beyond it
-                // the system only gets worse conditioned again (τI against the Jacobian).
-                let shift_cap = 10.0
-                    * h.iter()
-                        .filter(|(_, (i, j))| i == j)
-                        .fold(1.0f64, |a, (v, _)| a.max(v.abs()));
-                match method {
-                    KktMethod::Direct => match pool.install(|| kkt::direct_solve(&k, &rhs)) {
-                        Ok(sol) => z = sol,
-                        Err(msg) => {
-                            // Singular KKT matrix (e.g. a zero Hessian at the start):
-                            // regularise the Hessian block; a singular Jacobian stays singular
-                            // and ends the run with a numerical-error status.
-                            if tau < 1e12 {
-                                tau = (10.0 * tau).max(1e-4);
-                                shifts += 1;
-                                continue;
-                            }
-                            failed = Some(msg);
-                            break 0.0;
-                        }
-                    },
-                    method => {
-                        let theta = if relaxed { 1.0 } else { theta };
-                        let target = inner_target(theta * delta * kkt_norm, s.tol);
-                        // First attempt: recycle earlier steps; later attempts (after a
-                        // penalty update or a shift) continue from the last solution, since
-                        // K and the right-hand side do not depend on the penalties.
-                        if first_attempt {
-                            kkt::recycled_start(&k, &rhs, &prev_steps, &mut z);
-                        }
-                        first_attempt = false;
-                        let r = pool.install(|| {
-                            kkt::sketch_solve(
-                                &k,
-                                &rhs,
-                                &mut z,
-                                method,
-                                s.block_size,
-                                target,
-                                s.max_inner,
-                                &mut rng,
-                            )
-                        });
-                        inner_total += r.steps;
-                        inner_missed = r.residual > target;
-                        if r.residual > 0.5 * kkt_norm && tau < shift_cap {
-                            // Not even one halving of the residual: the KKT matrix is too
-                            // ill-conditioned for the sketch (a nearly singular reduced
-                            // Hessian); shift the Hessian.
-                            tau = (10.0 * tau).max(1e-4);
-                            shifts += 1;
-                            continue;
-                        }
-                    }
-                }
-                spmv(h, &z[..n], &mut hdx);
-            }
-            let (dx, dl) = z.split_at(n);
-            // Curvature along the step.
-            let curv: f64 = dx.iter().zip(&hdx).map(|(a, b)| a * b).sum::<f64>() + tau * norm2(dx);
-            if curv < s.xi_b * norm2(dx) && tau < 1e12 {
-                tau = (10.0 * tau).max(1e-4);
-                shifts += 1;
-                continue;
-            }
-            // ∇L_{μ,ν}ᵀ z, with (H ∇ₓL)ᵀΔx = ∇ₓLᵀ(H Δx) (H symmetric): no extra product.
-            let gx: f64 = (0..n)
-                .map(|j| (e.gl[j] + mu * gtc[j]) * dx[j] + nu * e.gl[j] * hdx[j])
-                .sum();
-            let gl_: f64 = (0..m).map(|i| (e.c[i] + nu * ggl[i]) * dl[i]).sum();
-            let slope = gx + gl_;
-            if slope <= -0.5 * nu * kkt_norm * kkt_norm || mu > 1e8 || nu < 1e-8 {
-                break slope;
-            }
-            if inner_missed && !relaxed {
-                // Still above the superlinear target: fall back to the linear-rate accuracy
-                // (θ_k = 1) for this iteration, which the current z usually meets already.
-                relaxed = true;
-                continue;
-            }
-            if !tried_full_step {
-                // Near a solution the descent test can fail on rounding alone, and raising
-                // the penalties then only degrades the merit's control of λ. A full step that
-                // halves the KKT residual is accepted as it is (a watchdog, as in SQP codes).
-                tried_full_step = true;
-                let (dx, dl) = z.split_at(n);
-                let xt: Vec<f64> = x.iter().zip(dx).map(|(a, d)| a + d).collect();
-                let lt: Vec<f64> = lambda.iter().zip(dl).map(|(a, d)| a + d).collect();
-                let et = evaluate(p, &xt, &lt);
-                let kt = (norm2(&et.gl) + norm2(&et.c)).sqrt();
-                if kt <= 0.5 * kkt_norm && et.f.is_finite() {
-                    full_step = Some((xt, lt, et));
-                    break 0.0;
-                }
-            }
-            mu *= s.vartheta * s.vartheta;
-            nu /= s.vartheta;
-            // δ_k = max(1e-6, …) as in the paper: the inner accuracy is never pushed below 1e-6.
-            delta = (delta / s.vartheta.powi(4)).max(1e-6);
-        };
-        if let Some(msg) = failed {
-            failure = Some(msg);
+        let step = nt.iterate(&pool);
+        // A direction that failed ends the run before counting an iteration.
+        if let Err(Status::NumericalError) = step {
             break Status::NumericalError;
         }
-        // Armijo backtracking on the merit.
-        let m0 = merit(&e, &lambda, mu, nu);
-        // Rounding slack: near a solution the predicted decrease is below the precision of
-        // the merit value itself, and comparing in that noise would reject every step.
-        let slack = 100.0 * f64::EPSILON * m0.abs().max(1.0);
-        let mut alpha = 1.0;
-        let (dx, dl) = z.split_at(n);
-        let mut accepted = full_step;
-        for _ in 0..if accepted.is_some() { 0 } else { 40 } {
-            let xt: Vec<f64> = x.iter().zip(dx).map(|(a, d)| a + alpha * d).collect();
-            let lt: Vec<f64> = lambda.iter().zip(dl).map(|(a, d)| a + alpha * d).collect();
-            let et = evaluate(p, &xt, &lt);
-            let mt = merit(&et, &lt, mu, nu);
-            if mt.is_finite() && mt <= m0 + alpha * s.armijo * slope.min(0.0) + slack {
-                accepted = Some((xt, lt, et));
-                break;
-            }
-            alpha *= 0.5;
-        }
         outer += 1;
-        match accepted {
-            Some((xt, lt, et)) => {
-                if alpha < 0.1 {
-                    // The line search cut the step by more than 10: the quadratic model was
-                    // far off (typically a nearly singular Hessian and a huge step). Damp the
-                    // next steps as Levenberg–Marquardt would, with a shift scaled by the cut;
-                    // it decays by 3 per iteration once full steps are accepted.
-                    damping = (tau.max(1e-4) / alpha).min(1e8);
-                }
-                if prev_steps.len() == 2 {
-                    prev_steps.remove(0);
-                }
-                prev_steps.push(z.clone());
-                x = xt;
-                lambda = lt;
-                e = et;
-                kkt_norm = (norm2(&e.gl) + norm2(&e.c)).sqrt();
-            }
-            None => break Status::Stalled,
+        if let Err(st) = step {
+            break st;
         }
     };
+    let e = &nt.e;
+    let kkt_norm = nt.kkt_norm;
+    let (inner_total, shifts, mu, nu, method) =
+        (nt.inner_total, nt.shifts, nt.mu, nt.nu, nt.method);
+    let failure = nt.failure.take();
     let residuals = NlpResiduals {
         kkt: kkt_norm,
         stationarity: norm2(&e.gl).sqrt(),
@@ -539,6 +284,7 @@ pub fn solve(
         failure,
     };
     let objective = e.f;
+    let (x, lambda) = (nt.x, nt.lambda);
     Ok(run.finish(
         End::new(
             status,
