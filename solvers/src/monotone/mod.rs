@@ -63,15 +63,15 @@
 //! ```
 
 pub mod game;
+mod steps;
 
 pub use game::{GameReport, GameSettings, GameSolution, GameStats, solve_game};
 
 use crate::core::{
-    BackendReport, Common, End, IterRecord, Observer, Report, Run, SolveError, Status, stream_rng,
-    uniform01,
+    BackendReport, Common, End, IterRecord, Observer, Report, Run, SolveError, Status,
 };
 use mathprog_problems::Sense;
-use mathprog_problems::monotone::{FiniteSumMonotone, residual};
+use mathprog_problems::monotone::FiniteSumMonotone;
 use serde::{Deserialize, Serialize};
 
 /// Growth factor of the adaptive step per accepted iteration.
@@ -272,19 +272,11 @@ pub(crate) fn iterate(
     epoch_base: f64,
 ) -> Result<Outcome, SolveError> {
     let d = op.dim();
-    let nc = op.num_components().max(1);
     let t0 = run_.t0();
     let base = run_.iterations();
-    let pool = s.common.thread_pool()?;
-    // Small operators run on the calling thread: a pool hand-off per evaluation would cost
-    // more than the evaluation.
-    let small = d * nc < (1 << 16);
-    let run = |f: &mut (dyn FnMut() + Send)| {
-        if small { f() } else { pool.install(f) }
-    };
-    let mut rng = stream_rng(s.common.seed, 0x4A1, 0);
+    let exec = steps::Exec::new(s.common.thread_pool()?, op);
     let lip = s.lipschitz.unwrap_or_else(|| {
-        pool.install(|| match s.method {
+        exec.pool.install(|| match s.method {
             Method::VrHalpern | Method::VrInexactHalpern => op.component_lipschitz(),
             _ if s.adaptive_step => op.lipschitz_upper(),
             _ => op.lipschitz(),
@@ -297,15 +289,7 @@ pub(crate) fn iterate(
     }
     // A constant F (e.g. a constant game once centred): any step is safe.
     let lip = if lip == 0.0 { 1.0 } else { lip };
-    // VR: η = step_scale·√n / L_Q (for games 1/‖A‖_F, the authors' scale); else 1/L.
-    let mut eta = match s.method {
-        Method::VrHalpern => s.step_scale * (op.num_components().max(1) as f64).sqrt() / lip,
-        // Alg. 2: the resolvent's step η = √n/L_Q (1/‖A‖_F for games), so that the inner
-        // problem's RMS component constant is L_Φ = 1 + ηL_Q = 1 + √n.
-        Method::VrInexactHalpern => s.step_scale * (op.num_components().max(1) as f64).sqrt() / lip,
-        _ => s.step_scale / lip,
-    };
-    let mut u = match start {
+    let u0 = match start {
         Some(u0) if u0.len() == d => u0.to_vec(),
         Some(u0) => {
             return Err(SolveError::DimensionMismatch {
@@ -316,49 +300,18 @@ pub(crate) fn iterate(
         }
         None => op.start(),
     };
-    op.project(&mut u);
-    let mut anchor = u.clone();
-    let (mut f, mut fv, mut v, mut work) = (vec![0.0; d], vec![0.0; d], vec![0.0; d], vec![0.0; d]);
-    // VR state: the estimator and the previous point.
-    let (mut est, mut u_prev) = (vec![0.0; d], vec![0.0; d]);
-    let b = ((nc as f64).sqrt().floor() as usize).max(1);
-    let sqrt_n = (nc as f64).sqrt();
-    let mut batch: Vec<usize> = Vec::with_capacity(b);
-    // Alg. 2 state: inner iterate z, snapshot w with F(w), the previous snapshot, direction g.
-    let inexact = s.method == Method::VrInexactHalpern;
-    let alloc = |on: bool| vec![0.0; if on { d } else { 0 }];
-    let (mut z, mut w, mut fw, mut w_prev, mut g) = (
-        alloc(inexact),
-        alloc(inexact),
-        alloc(inexact),
-        alloc(inexact),
-        alloc(inexact),
-    );
-    let mut mark = vec![usize::MAX; nc];
-    let mut epochs = 0.0f64;
+    let mut it = steps::Iterate::new(op, s, u0, lip);
     let mut next_check = 0.0f64;
-    let (mut k, mut restarts, mut steps) = (0u64, 0u64, 0u64);
-    let mut res_restart = f64::INFINITY;
     let mut res: f64;
     let mut extra_val = f64::INFINITY;
     let mut checks = 0u64;
-    let mut backtracks = 0u64;
-    // Whether `f` holds F(u) for the current iterate.
-    let mut f_valid = false;
     let status = loop {
-        if epochs >= next_check {
-            // Residual check: one full evaluation, unless F(u) is at hand (the deterministic
-            // methods evaluate it at every iterate anyway).
-            if !f_valid {
-                run(&mut || op.full(&u, &mut f));
-                epochs += 1.0;
-                f_valid = true;
-            }
-            res = residual(op, &u, &f, &mut work);
+        if it.epochs >= next_check {
+            res = it.residual(op, &exec);
             checks += 1;
-            next_check = epochs + s.check_every;
+            next_check = it.epochs + s.check_every;
             if let Some(x) = extra {
-                extra_val = (x.measure)(&u, &f);
+                extra_val = (x.measure)(&it.u, &it.f);
             }
             let extras = [
                 ("residual", res),
@@ -380,172 +333,27 @@ pub(crate) fn iterate(
             if res <= s.tol || extra.is_some_and(|x| extra_val <= x.tol) {
                 break Status::Converged;
             }
-            if let Some(st) = run_.budget(ctl, (epoch_base + epochs) as u64) {
+            if let Some(st) = run_.budget(ctl, (epoch_base + it.epochs) as u64) {
                 break st;
             }
-            if let Some(fac) = s.restart_factor {
-                if res_restart.is_infinite() {
-                    res_restart = res;
-                } else if res <= fac * res_restart {
-                    anchor.copy_from_slice(&u);
-                    k = 0;
-                    restarts += 1;
-                    res_restart = res;
-                }
-            }
+            it.maybe_restart(res, s.restart_factor);
         }
-        match s.method {
-            Method::Extragradient | Method::Halpern => {
-                let lam = if s.method == Method::Halpern {
-                    1.0 / (k as f64 + 2.0)
-                } else {
-                    0.0
-                };
-                if !f_valid {
-                    run(&mut || op.full(&u, &mut f));
-                    epochs += 1.0;
-                }
-                // Extrapolation v = Π(b − ηF(u)), b = u + λ(u₀ − u); with adaptive steps,
-                // backtrack until η‖F(v) − F(u)‖ ≤ 0.95‖v − u‖ (a local Lipschitz test).
-                let mut loc;
-                loop {
-                    for j in 0..d {
-                        v[j] = u[j] + lam * (anchor[j] - u[j]) - eta * f[j];
-                    }
-                    op.project(&mut v);
-                    run(&mut || op.full(&v, &mut fv));
-                    epochs += 1.0;
-                    let (mut num, mut den) = (0.0, 0.0);
-                    for j in 0..d {
-                        num += (fv[j] - f[j]) * (fv[j] - f[j]);
-                        den += (v[j] - u[j]) * (v[j] - u[j]);
-                    }
-                    loc = if den > 0.0 { (num / den).sqrt() } else { 0.0 };
-                    if s.adaptive_step && eta * loc > 0.95 && loc.is_finite() {
-                        eta = 0.9 / loc;
-                        backtracks += 1;
-                        continue;
-                    }
-                    break;
-                }
-                for j in 0..d {
-                    u[j] += lam * (anchor[j] - u[j]) - eta * fv[j];
-                }
-                op.project(&mut u);
-                run(&mut || op.full(&u, &mut f));
-                epochs += 1.0;
-                f_valid = true;
-                if s.adaptive_step {
-                    eta *= STEP_GROWTH;
-                    if loc > 0.0 {
-                        eta = eta.min(0.9 / loc);
-                    }
-                }
-            }
-            Method::VrInexactHalpern => {
-                // ũ_k ≈ J_{η(F+G)}(u_k): solve 0 ∈ Φ(z) + N_C(z), Φ(z) = ηF(z) + z − u_k
-                // (1-strongly monotone), by M_k steps of loopless VR-FoRB warm-started at u_k:
-                // z̄ = αz + (1 − α)w,
-                // z ← Π(z̄ − γ[Φ(w) + Φ_i(z) − Φ_i(w_prev)]), w ← z with probability p.
-                let nf = nc as f64;
-                // p = 1/n (at most ½, so that γ > 0 with a single component).
-                let p = (1.0 / nf).min(0.5);
-                let alpha = 1.0 - p;
-                let gamma = 5.0 * (p * (1.0 - p)).sqrt() / (1.0 + eta * lip);
-                let mk = ((0.05 * nf * (k as f64 + 2.0).ln()).ceil() as usize).max(1);
-                z.copy_from_slice(&u);
-                w.copy_from_slice(&u);
-                w_prev.copy_from_slice(&u);
-                if f_valid {
-                    fw.copy_from_slice(&f);
-                } else {
-                    run(&mut || op.full(&w, &mut fw));
-                    epochs += 1.0;
-                }
-                let mut prev_differs = false;
-                for _ in 0..mk {
-                    let i = ((uniform01(&mut rng) * nf) as usize).min(nc - 1);
-                    for j in 0..d {
-                        g[j] = eta * fw[j] + w[j] - u[j] + z[j] - w_prev[j];
-                    }
-                    op.component_axpy(i, &z, eta, &mut g);
-                    op.component_axpy(i, &w_prev, -eta, &mut g);
-                    epochs += 2.0 / nf;
-                    for j in 0..d {
-                        v[j] = alpha * z[j] + (1.0 - alpha) * w[j] - gamma * g[j];
-                    }
-                    op.project(&mut v);
-                    std::mem::swap(&mut z, &mut v);
-                    if prev_differs {
-                        w_prev.copy_from_slice(&w);
-                        prev_differs = false;
-                    }
-                    if uniform01(&mut rng) < p {
-                        w_prev.copy_from_slice(&w);
-                        w.copy_from_slice(&z);
-                        run(&mut || op.full(&w, &mut fw));
-                        epochs += 1.0;
-                        prev_differs = true;
-                    }
-                }
-                let lam = 1.0 / (k as f64 + 2.0);
-                for j in 0..d {
-                    u[j] = lam * anchor[j] + (1.0 - lam) * z[j];
-                }
-                f_valid = false;
-            }
-            Method::VrHalpern => {
-                let p = if (k as f64) <= sqrt_n + 1.0 {
-                    4.0 / (k as f64 + 4.0)
-                } else {
-                    4.0 / (sqrt_n + 5.0)
-                };
-                if k == 0 || uniform01(&mut rng) < p {
-                    run(&mut || op.full(&u, &mut est));
-                    epochs += 1.0;
-                } else {
-                    // b distinct components, uniformly.
-                    batch.clear();
-                    while batch.len() < b.min(nc) {
-                        let i = ((uniform01(&mut rng) * nc as f64) as usize).min(nc - 1);
-                        if mark[i] != steps as usize {
-                            mark[i] = steps as usize;
-                            batch.push(i);
-                        }
-                    }
-                    let w = 1.0 / batch.len() as f64;
-                    for &i in &batch {
-                        op.component_axpy(i, &u, w, &mut est);
-                        op.component_axpy(i, &u_prev, -w, &mut est);
-                    }
-                    epochs += 2.0 * batch.len() as f64 / nc as f64;
-                }
-                let lam = 2.0 / (k as f64 + 4.0);
-                f_valid = false;
-                u_prev.copy_from_slice(&u);
-                for j in 0..d {
-                    u[j] = lam * anchor[j] + (1.0 - lam) * u[j] - eta * est[j];
-                }
-                op.project(&mut u);
-            }
-        }
-        k += 1;
-        steps += 1;
+        it.step(op, s, &exec);
     };
     Ok(Outcome {
         status,
-        u,
         residual: res,
         extra: extra_val,
-        steps,
+        steps: it.steps,
         stats: MonotoneStats {
-            epochs,
-            restarts,
-            steps,
-            step: eta,
-            backtracks,
-            lipschitz: lip,
+            epochs: it.epochs,
+            restarts: it.restarts,
+            steps: it.steps,
+            step: it.eta,
+            backtracks: it.backtracks,
+            lipschitz: it.lip,
             method: s.method,
         },
+        u: it.u,
     })
 }
