@@ -681,137 +681,309 @@ pub fn solve(
             "tol and sigma0 must be positive, sigma_growth above 1".into(),
         ));
     }
-    let m = p.num_constraints();
-    // Normalise: C by its Frobenius norm, each constraint (A_i, b_i) by ‖A_i‖.
-    let fro = |e: &[mathprog_problems::sdp::Entry]| {
-        e.iter()
-            .map(|x| {
-                if x.i == x.j {
-                    x.v * x.v
-                } else {
-                    2.0 * x.v * x.v
-                }
-            })
-            .sum::<f64>()
-            .sqrt()
-    };
-    let c_norm = fro(p.c().entries());
-    let c_scale = if c_norm > 0.0 { 1.0 / c_norm } else { 1.0 };
-    let row_scale: Vec<f64> = p
-        .a()
-        .iter()
-        .map(|a| {
-            let f = fro(a.entries());
-            if f > 0.0 { 1.0 / f } else { 1.0 }
-        })
-        .collect();
-    let b: Vec<f64> = p.b().iter().zip(&row_scale).map(|(b, s)| b * s).collect();
-    let b_norm_orig = p.b().iter().map(|v| v * v).sum::<f64>().sqrt();
-    let (face, removed) = facial_reduction(p);
-    let pat = pattern(p, c_scale, &row_scale, &removed);
-    let mut scratch = Vec::new();
-    let natural = ((2.0 * m as f64).sqrt().ceil() as usize + 1).min(64);
-    let ranks: Vec<usize> = p
-        .blocks()
-        .iter()
-        .map(|bl| match bl {
-            Block::Dense(n) => s.rank.unwrap_or(natural).clamp(1, *n),
-            Block::Diagonal(_) => 1,
-        })
-        .collect();
-    let mut lay = Layout::new(p.blocks(), ranks);
+    let mut alm = Alm::new(p, s);
     let mut run = Run::start(
         &s.common,
         observer,
         "alm-cd",
         "sdp",
         Sense::Minimize,
-        lay.len,
+        alm.lay.len,
     );
-    let t0 = run.t0();
-    let mut rng = stream_rng(s.common.seed, 0x5DA, 0);
-    let mut z: Vec<f64> = (0..lay.len)
-        .map(|_| 0.1 * Distribution::<f64>::sample(&StandardNormal, &mut rng))
-        .collect::<Vec<f64>>();
-    project_face(&face, &lay, &mut z, &mut scratch);
-    let np = pat.pos.len();
-    let (mut x, mut x1, mut x2, mut sv) =
-        (vec![0.0; np], vec![0.0; np], vec![0.0; np], vec![0.0; np]);
-    let mut res = vec![0.0; m];
-    let mut y = vec![0.0; m];
-    let mut sigma = s.sigma0;
     let mut outer = 0u64;
-    let mut inner_total = 0u64;
-    let (mut pinf, mut dinf, mut gap);
-    let mut last_res_norm = f64::INFINITY;
-    let mut min_eig_all;
-    let mut lb = Lbfgs::new(lay.len, s.lbfgs_memory.max(1));
+    let (mut meas, mut min_eig_all);
     let status = loop {
-        // Inner: L-BFGS with exact line search on L_σ(·; y); buffers reused across
-        // iterations (they only grow when an eigen step adds a column).
-        lb.resize(lay.len);
-        positions(&pat, &lay, &z, &mut x);
-        lagrangian(&pat, &b, &y, sigma, &x, &mut res);
-        gradient(&pat, &lay, &z, &y, sigma, &res, &mut sv, &mut lb.grad);
-        project_face(&face, &lay, &mut lb.grad, &mut scratch);
-        let res_norm = res.iter().map(|r| r * r).sum::<f64>().sqrt();
-        let gtol = (0.1 * res_norm).max(0.1 * s.tol).min(1e-1);
-        let mut inner_converged = false;
-        for _ in 0..s.inner_max_iter {
-            let gnorm = lb.grad.iter().map(|g| g * g).sum::<f64>().sqrt();
+        let inner_converged = alm.inner();
+        alm.update_multipliers(inner_converged);
+        outer += 1;
+        min_eig_all = alm.certify(outer);
+        meas = alm.measures(min_eig_all);
+        let ctl = run.report(&IterRecord {
+            iteration: outer,
+            elapsed: run.elapsed(),
+            best: meas.primal,
+            current: meas.primal,
+            bound: Some(meas.dual),
+            residual: Some(meas.pinf.max(meas.dinf).max(meas.gap)),
+            improved: true,
+            extra: &[
+                ("pinf", meas.pinf),
+                ("dinf", meas.dinf),
+                ("gap", meas.gap),
+                ("sigma", alm.sigma),
+            ],
+        });
+        if meas.pinf <= s.tol && meas.dinf <= s.tol && meas.gap <= s.tol {
+            break Status::Converged;
+        }
+        if let Some(st) = run.budget(ctl, outer) {
+            break st;
+        }
+        if !alm.sigma.is_finite() || alm.sigma > 1e14 {
+            break Status::Stalled;
+        }
+    };
+    positions(&alm.pat, &alm.lay, &alm.z, &mut alm.x);
+    let primal_obj = apply_rows(&alm.pat.c, &alm.x) / alm.c_scale;
+    let y_orig = alm.y_orig();
+    let dual_obj: f64 = p.b().iter().zip(&y_orig).map(|(b, y)| b * y).sum();
+    let factors = (0..p.blocks().len())
+        .map(|k| {
+            let r = alm.lay.ranks[k];
+            let o = alm.lay.offsets[k];
+            (r, alm.z[o..o + p.blocks()[k].size() * r].to_vec())
+        })
+        .collect();
+    let residuals = SdpResiduals {
+        primal_infeasibility: meas.pinf,
+        dual_infeasibility: meas.dinf,
+        relative_gap: meas.gap,
+    };
+    let stats = SdpStats {
+        method: "alm-cd".into(),
+        dual_value: dual_obj,
+        alm: Some(AlmStats {
+            min_slack_eigenvalue: min_eig_all,
+            inner_iterations: alm.inner_total,
+            sigma: alm.sigma,
+            facially_reduced: alm.removed.iter().filter(|r| **r).count(),
+            ranks: alm.lay.ranks.clone(),
+        }),
+        maxcut: None,
+    };
+    Ok(run.finish(
+        End::new(
+            status,
+            SdpSolution { factors, y: y_orig },
+            primal_obj,
+            residuals,
+            stats,
+        )
+        .bound((min_eig_all >= 0.0).then_some(dual_obj))
+        .iterations(outer)
+        .backend(BackendReport::cpu_only(s.common.backend, "alm-cd")),
+    ))
+}
+
+/// The original-scale measures of an outer iteration.
+struct Measures {
+    primal: f64,
+    dual: f64,
+    pinf: f64,
+    dinf: f64,
+    gap: f64,
+}
+
+/// The augmented Lagrangian method between two outer iterations: the normalised problem,
+/// the factors' layout and values, the multipliers and penalty, and the buffers.
+struct Alm<'a> {
+    p: &'a SdpProblem,
+    s: &'a AlmSettings,
+    c_norm: f64,
+    c_scale: f64,
+    row_scale: Vec<f64>,
+    /// The normalised right-hand side.
+    b: Vec<f64>,
+    b_norm_orig: f64,
+    face: Vec<Vec<Vec<f64>>>,
+    removed: Vec<bool>,
+    pat: Pattern,
+    lay: Layout,
+    z: Vec<f64>,
+    scratch: Vec<f64>,
+    x: Vec<f64>,
+    x1: Vec<f64>,
+    x2: Vec<f64>,
+    sv: Vec<f64>,
+    res: Vec<f64>,
+    y: Vec<f64>,
+    sigma: f64,
+    last_res_norm: f64,
+    inner_total: u64,
+    lb: Lbfgs,
+}
+
+impl<'a> Alm<'a> {
+    /// Normalise (C by its Frobenius norm, each constraint `(A_i, b_i)` by `‖A_i‖`), reduce the
+    /// faces, and start from a small random factor of the natural rank.
+    fn new(p: &'a SdpProblem, s: &'a AlmSettings) -> Self {
+        let m = p.num_constraints();
+        let fro = |e: &[mathprog_problems::sdp::Entry]| {
+            e.iter()
+                .map(|x| {
+                    if x.i == x.j {
+                        x.v * x.v
+                    } else {
+                        2.0 * x.v * x.v
+                    }
+                })
+                .sum::<f64>()
+                .sqrt()
+        };
+        let c_norm = fro(p.c().entries());
+        let c_scale = if c_norm > 0.0 { 1.0 / c_norm } else { 1.0 };
+        let row_scale: Vec<f64> = p
+            .a()
+            .iter()
+            .map(|a| {
+                let f = fro(a.entries());
+                if f > 0.0 { 1.0 / f } else { 1.0 }
+            })
+            .collect();
+        let b: Vec<f64> = p.b().iter().zip(&row_scale).map(|(b, s)| b * s).collect();
+        let b_norm_orig = p.b().iter().map(|v| v * v).sum::<f64>().sqrt();
+        let (face, removed) = facial_reduction(p);
+        let pat = pattern(p, c_scale, &row_scale, &removed);
+        let mut scratch = Vec::new();
+        let natural = ((2.0 * m as f64).sqrt().ceil() as usize + 1).min(64);
+        let ranks: Vec<usize> = p
+            .blocks()
+            .iter()
+            .map(|bl| match bl {
+                Block::Dense(n) => s.rank.unwrap_or(natural).clamp(1, *n),
+                Block::Diagonal(_) => 1,
+            })
+            .collect();
+        let lay = Layout::new(p.blocks(), ranks);
+        let mut rng = stream_rng(s.common.seed, 0x5DA, 0);
+        let mut z: Vec<f64> = (0..lay.len)
+            .map(|_| 0.1 * Distribution::<f64>::sample(&StandardNormal, &mut rng))
+            .collect::<Vec<f64>>();
+        project_face(&face, &lay, &mut z, &mut scratch);
+        let np = pat.pos.len();
+        let lb = Lbfgs::new(lay.len, s.lbfgs_memory.max(1));
+        Alm {
+            p,
+            s,
+            c_norm,
+            c_scale,
+            row_scale,
+            b,
+            b_norm_orig,
+            face,
+            removed,
+            pat,
+            lay,
+            z,
+            scratch,
+            x: vec![0.0; np],
+            x1: vec![0.0; np],
+            x2: vec![0.0; np],
+            sv: vec![0.0; np],
+            res: vec![0.0; m],
+            y: vec![0.0; m],
+            sigma: s.sigma0,
+            last_res_norm: f64::INFINITY,
+            inner_total: 0,
+            lb,
+        }
+    }
+
+    /// `∇L_σ(z; y)` into `lb.grad` at the current `z` (positions, residuals, gradient,
+    /// projected onto the faces).
+    fn refresh_gradient(&mut self) {
+        positions(&self.pat, &self.lay, &self.z, &mut self.x);
+        lagrangian(
+            &self.pat,
+            &self.b,
+            &self.y,
+            self.sigma,
+            &self.x,
+            &mut self.res,
+        );
+        gradient(
+            &self.pat,
+            &self.lay,
+            &self.z,
+            &self.y,
+            self.sigma,
+            &self.res,
+            &mut self.sv,
+            &mut self.lb.grad,
+        );
+        project_face(&self.face, &self.lay, &mut self.lb.grad, &mut self.scratch);
+    }
+
+    /// Inner: L-BFGS with exact line search on `L_σ(·; y)` to a gradient norm tied to the
+    /// infeasibility; buffers reused across iterations (they only grow when an eigen step adds
+    /// a column). Returns whether it converged.
+    fn inner(&mut self) -> bool {
+        self.lb.resize(self.lay.len);
+        self.refresh_gradient();
+        let res_norm = self.res.iter().map(|r| r * r).sum::<f64>().sqrt();
+        let gtol = (0.1 * res_norm).max(0.1 * self.s.tol).min(1e-1);
+        for _ in 0..self.s.inner_max_iter {
+            let gnorm = self.lb.grad.iter().map(|g| g * g).sum::<f64>().sqrt();
             if gnorm <= gtol {
-                inner_converged = true;
-                break;
+                return true;
             }
-            lb.direction();
-            positions_dir(&pat, &lay, &z, &lb.d, &mut x1, &mut x2);
-            let Some(alpha) = exact_step(&pat, &b, &y, sigma, &x, &x1, &x2) else {
-                if lb.len == 0 {
-                    break;
+            self.lb.direction();
+            positions_dir(
+                &self.pat,
+                &self.lay,
+                &self.z,
+                &self.lb.d,
+                &mut self.x1,
+                &mut self.x2,
+            );
+            let Some(alpha) = exact_step(
+                &self.pat, &self.b, &self.y, self.sigma, &self.x, &self.x1, &self.x2,
+            ) else {
+                if self.lb.len == 0 {
+                    return false;
                 }
-                lb.len = 0;
+                self.lb.len = 0;
                 continue;
             };
-            for (zi, di) in z.iter_mut().zip(&lb.d) {
+            for (zi, di) in self.z.iter_mut().zip(&self.lb.d) {
                 *zi += alpha * di;
             }
-            lb.old_grad.copy_from_slice(&lb.grad);
-            positions(&pat, &lay, &z, &mut x);
-            lagrangian(&pat, &b, &y, sigma, &x, &mut res);
-            gradient(&pat, &lay, &z, &y, sigma, &res, &mut sv, &mut lb.grad);
-            project_face(&face, &lay, &mut lb.grad, &mut scratch);
-            inner_total += 1;
-            lb.push(alpha, s.lbfgs_memory);
+            self.lb.old_grad.copy_from_slice(&self.lb.grad);
+            self.refresh_gradient();
+            self.inner_total += 1;
+            self.lb.push(alpha, self.s.lbfgs_memory);
         }
-        // Multiplier update and penalty schedule.
-        let res_norm = res.iter().map(|r| r * r).sum::<f64>().sqrt();
-        for (yi, ri) in y.iter_mut().zip(&res) {
-            *yi -= sigma * ri;
+        false
+    }
+
+    /// `y ← y − σ res`; σ grows when the infeasibility stalls, unless it is already far below
+    /// the tolerance (a large σ then only amplifies rounding noise in the multiplier update),
+    /// and not after an inner solve that ran out of iterations (its conditioning grows with σ).
+    fn update_multipliers(&mut self, inner_converged: bool) {
+        let res_norm = self.res.iter().map(|r| r * r).sum::<f64>().sqrt();
+        for (yi, ri) in self.y.iter_mut().zip(&self.res) {
+            *yi -= self.sigma * ri;
         }
-        // Grow σ when the infeasibility stalls, unless it is already far below the tolerance
-        // (a large σ then only amplifies rounding noise in the multiplier update).
-        let b_scaled_norm = b.iter().map(|v| v * v).sum::<f64>().sqrt();
-        // Not after an inner solve that ran out of iterations: its conditioning grows with σ,
-        // so a larger σ would only make the next one worse.
+        let b_scaled_norm = self.b.iter().map(|v| v * v).sum::<f64>().sqrt();
         if inner_converged
-            && res_norm > 0.25 * last_res_norm
-            && res_norm > 0.1 * s.tol * (1.0 + b_scaled_norm)
+            && res_norm > 0.25 * self.last_res_norm
+            && res_norm > 0.1 * self.s.tol * (1.0 + b_scaled_norm)
         {
-            sigma *= s.sigma_growth;
+            self.sigma *= self.s.sigma_growth;
         }
-        last_res_norm = res_norm;
-        outer += 1;
-        // Certificate: S(y) = C − Σ y_i A_i per block (original scale).
-        let y_orig: Vec<f64> = y
+        self.last_res_norm = res_norm;
+    }
+
+    /// The multipliers in the original scale.
+    fn y_orig(&self) -> Vec<f64> {
+        self.y
             .iter()
-            .zip(&row_scale)
-            .map(|(v, s)| v * s / c_scale)
-            .collect();
+            .zip(&self.row_scale)
+            .map(|(v, s)| v * s / self.c_scale)
+            .collect()
+    }
+
+    /// Certificate: the smallest eigenvalue of `S(y) = C − Σ y_i A_i` over the blocks (original
+    /// scale); a dense block whose slack has a clearly negative eigenvalue gets one more column
+    /// along its eigenvector (the conic-descent direction `qqᵀ`).
+    fn certify(&mut self, outer: u64) -> f64 {
+        let (p, s) = (self.p, self.s);
+        let y_orig = self.y_orig();
         let mut blocks_s: Vec<Vec<(usize, usize, f64)>> = vec![Vec::new(); p.blocks().len()];
         for e in p.c().entries() {
             blocks_s[e.block].push((e.i, e.j, e.v));
         }
-        for ((ai, yi), gone) in p.a().iter().zip(&y_orig).zip(&removed) {
+        for ((ai, yi), gone) in p.a().iter().zip(&y_orig).zip(&self.removed) {
             if *gone {
                 continue;
             }
@@ -833,118 +1005,64 @@ pub fn solve(
                     let (lam, q) = min_eig_block(
                         *n,
                         &blocks_s[k],
-                        &face[k],
+                        &self.face[k],
                         s.dense_eig_max,
                         s.common.seed ^ outer,
                     );
                     min_eig = min_eig.min(lam);
-                    // CD direction qqᵀ: a negative eigenvalue of the slack; grow the rank.
-                    if lam < -s.tol * (1.0 + c_norm) && lay.ranks[k] < *n {
-                        let mut nr = lay.ranks.clone();
-                        nr[k] += 1;
-                        let new = Layout::new(p.blocks(), nr);
-                        let mut nz = vec![0.0; new.len];
-                        for (kk, blk) in p.blocks().iter().enumerate() {
-                            for i in 0..blk.size() {
-                                let (src, dst) = (lay.row(kk, i), new.row(kk, i));
-                                nz[dst.start..dst.start + src.len()].copy_from_slice(&z[src]);
-                                if kk == k {
-                                    nz[dst.end - 1] = 1e-3 * q.get(i).copied().unwrap_or(0.0);
-                                }
-                            }
-                        }
-                        lay = new;
-                        z = nz;
-                        project_face(&face, &lay, &mut z, &mut scratch);
+                    if lam < -s.tol * (1.0 + self.c_norm) && self.lay.ranks[k] < *n {
+                        self.grow_rank(k, &q);
                     }
                 }
             }
         }
-        min_eig_all = min_eig;
-        positions(&pat, &lay, &z, &mut x);
-        // Original-scale measures.
+        min_eig
+    }
+
+    /// One more column in block `k`'s factor, `1e-3 q`.
+    fn grow_rank(&mut self, k: usize, q: &[f64]) {
+        let blocks = self.p.blocks();
+        let mut nr = self.lay.ranks.clone();
+        nr[k] += 1;
+        let new = Layout::new(blocks, nr);
+        let mut nz = vec![0.0; new.len];
+        for (kk, blk) in blocks.iter().enumerate() {
+            for i in 0..blk.size() {
+                let (src, dst) = (self.lay.row(kk, i), new.row(kk, i));
+                nz[dst.start..dst.start + src.len()].copy_from_slice(&self.z[src]);
+                if kk == k {
+                    nz[dst.end - 1] = 1e-3 * q.get(i).copied().unwrap_or(0.0);
+                }
+            }
+        }
+        self.lay = new;
+        self.z = nz;
+        project_face(&self.face, &self.lay, &mut self.z, &mut self.scratch);
+    }
+
+    /// The original-scale measures at the current factors, with the slack's smallest
+    /// eigenvalue `min_eig`.
+    fn measures(&mut self, min_eig: f64) -> Measures {
+        let p = self.p;
+        positions(&self.pat, &self.lay, &self.z, &mut self.x);
         let mut res_orig = 0.0;
-        for (i, rows) in pat.a.iter().enumerate() {
-            let ri = if removed[i] {
+        for (i, rows) in self.pat.a.iter().enumerate() {
+            let ri = if self.removed[i] {
                 // Removed by facial reduction: evaluated directly (zero up to rounding).
-                constraint_value(p, i, &lay, &z)
+                constraint_value(p, i, &self.lay, &self.z)
             } else {
-                (apply_rows(rows, &x) - b[i]) / row_scale[i]
+                (apply_rows(rows, &self.x) - self.b[i]) / self.row_scale[i]
             };
             res_orig += ri * ri;
         }
-        let primal_obj = apply_rows(&pat.c, &x) / c_scale;
-        let dual_obj: f64 = p.b().iter().zip(&y_orig).map(|(b, y)| b * y).sum();
-        pinf = res_orig.sqrt() / (1.0 + b_norm_orig);
-        dinf = (-min_eig).max(0.0) / (1.0 + c_norm);
-        gap = (primal_obj - dual_obj).abs() / (1.0 + primal_obj.abs() + dual_obj.abs());
-        let ctl = run.report(&IterRecord {
-            iteration: outer,
-            elapsed: t0.elapsed().as_secs_f64(),
-            best: primal_obj,
-            current: primal_obj,
-            bound: Some(dual_obj),
-            residual: Some(pinf.max(dinf).max(gap)),
-            improved: true,
-            extra: &[
-                ("pinf", pinf),
-                ("dinf", dinf),
-                ("gap", gap),
-                ("sigma", sigma),
-            ],
-        });
-        if pinf <= s.tol && dinf <= s.tol && gap <= s.tol {
-            break Status::Converged;
+        let primal = apply_rows(&self.pat.c, &self.x) / self.c_scale;
+        let dual: f64 = p.b().iter().zip(&self.y_orig()).map(|(b, y)| b * y).sum();
+        Measures {
+            primal,
+            dual,
+            pinf: res_orig.sqrt() / (1.0 + self.b_norm_orig),
+            dinf: (-min_eig).max(0.0) / (1.0 + self.c_norm),
+            gap: (primal - dual).abs() / (1.0 + primal.abs() + dual.abs()),
         }
-        if let Some(st) = run.budget(ctl, outer) {
-            break st;
-        }
-        if !sigma.is_finite() || sigma > 1e14 {
-            break Status::Stalled;
-        }
-    };
-    positions(&pat, &lay, &z, &mut x);
-    let primal_obj = apply_rows(&pat.c, &x) / c_scale;
-    let y_orig: Vec<f64> = y
-        .iter()
-        .zip(&row_scale)
-        .map(|(v, s)| v * s / c_scale)
-        .collect();
-    let dual_obj: f64 = p.b().iter().zip(&y_orig).map(|(b, y)| b * y).sum();
-    let factors = (0..p.blocks().len())
-        .map(|k| {
-            let r = lay.ranks[k];
-            let o = lay.offsets[k];
-            (r, z[o..o + p.blocks()[k].size() * r].to_vec())
-        })
-        .collect();
-    let residuals = SdpResiduals {
-        primal_infeasibility: pinf,
-        dual_infeasibility: dinf,
-        relative_gap: gap,
-    };
-    let stats = SdpStats {
-        method: "alm-cd".into(),
-        dual_value: dual_obj,
-        alm: Some(AlmStats {
-            min_slack_eigenvalue: min_eig_all,
-            inner_iterations: inner_total,
-            sigma,
-            facially_reduced: removed.iter().filter(|r| **r).count(),
-            ranks: lay.ranks.clone(),
-        }),
-        maxcut: None,
-    };
-    Ok(run.finish(
-        End::new(
-            status,
-            SdpSolution { factors, y: y_orig },
-            primal_obj,
-            residuals,
-            stats,
-        )
-        .bound((min_eig_all >= 0.0).then_some(dual_obj))
-        .iterations(outer)
-        .backend(BackendReport::cpu_only(s.common.backend, "alm-cd")),
-    ))
+    }
 }
