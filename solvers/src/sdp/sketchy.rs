@@ -191,202 +191,47 @@ pub fn solve(
         Sense::Maximize,
         n * r,
     );
-    let t0 = run.t0();
-    let nf = n as f64;
-    // ‖L/4‖_F = ¼ √(Σ deg² + Σ_{i≠j} w_ij²).
-    let (ptr, _, val) = p.graph().csr();
-    let mut fro2: f64 = p.degrees().iter().map(|d| d * d).sum();
-    fro2 += val[..ptr[n]].iter().map(|w| w * w).sum::<f64>();
-    let c_norm = (0.25 * fro2.sqrt()).max(f64::MIN_POSITIVE);
-    let maxdeg = p.degrees().iter().fold(0.0f64, |m, d| m.max(d.abs()));
-    let b = 1.0 / nf;
-    let mut rng = stream_rng(s.common.seed, 0x5DB, 0);
-    let omega: Vec<f64> = (0..n * r)
-        .map(|_| StandardNormal.sample(&mut rng))
-        .collect();
-    let mut sk = vec![0.0; n * r];
-    let mut z = vec![0.0; n];
-    let mut y = vec![0.0; n];
-    let mut v = vec![0.0; n];
-    let mut w = vec![0.0; n];
-    let mut y_orig = vec![0.0; n];
-    let mut yd = vec![0.0; n];
-    // ⟨C̃, X̃⟩ of the (implicit) iterate.
-    let mut obj = 0.0;
-    let mut u_omega = vec![0.0; r];
-    let mut best_bound = f64::INFINITY;
-    let mut best_dual = vec![0.0; n];
-    let mut best_primal = f64::NEG_INFINITY;
-    let mut best_factor = vec![0.0; n * r];
-    let mut q_prev: Option<Vec<f64>> = None;
-    let (mut iters, mut matvecs) = (0u64, 0usize);
+    let mut cg = Cgal::new(p, s, &pool, r);
     let mut next_check = s.check_every;
-    let mut eig_residual = f64::NAN;
-    // The certified upper bound of a dual candidate `yd` (original scale): one Lanczos run on
-    // L/4 − Diag(yd); returns (bound, eigenvector, λ̄ = θ + ‖r‖, matvecs).
-    let bound_of = |yd: &[f64], start: Option<&[f64]>, tol: f64, max_matvecs: usize, seed: u64| {
-        let scale = maxdeg * 0.5 + yd.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-        let ls = LanczosSettings {
-            tol,
-            scale,
-            max_basis: s.lanczos_basis.max(4),
-            max_matvecs,
-            seed,
-        };
-        let eig = pool.install(|| {
-            largest_eigenpair(n, |x, out| p.apply_shifted(yd, 0.0, x, out), start, &ls)
-        });
-        let lam = eig.value + eig.residual;
-        let bound = yd.iter().sum::<f64>() + nf * lam.max(0.0);
-        (bound, eig, lam)
-    };
     let status = loop {
-        let t = iters as f64 + 1.0;
-        let beta = s.beta0 * (t + 1.0).sqrt();
-        let eta = 2.0 / (t + 1.0);
-        for ((vi, yi), zi) in v.iter_mut().zip(&y).zip(&z) {
-            *vi = yi + beta * (zi - b);
-        }
-        if s.momentum {
-            let delta = 2.0 / (t + 2.0);
-            for (wi, vi) in w.iter_mut().zip(&v) {
-                *wi = (1.0 - delta) * *wi + delta * vi;
-            }
-        } else {
-            w.copy_from_slice(&v);
-        }
-        // Oracle on C̃ + Diag(w) = −(L/4 − Diag(c_norm w))/c_norm: the top eigenvector of
-        // L/4 − Diag(y') with y' = c_norm w; its eigenvalue certifies Σy' + n·max(0, λ).
-        for (yo, wi) in y_orig.iter_mut().zip(&w) {
-            *yo = c_norm * wi;
-        }
-        // Accuracy schedule of the CGAL paper: ⌈t^{1/4} ln n⌉ Lanczos steps (a few more for
-        // the restarts), warm-started, tolerance 1e-3.
-        let budget = (t.powf(0.25) * nf.ln().max(1.0)).ceil() as usize + 8;
-        // Warm-started and loose: good for the direction, not trusted for the bound (a warm
-        // start can hide the top eigenvector); bounds come from the checkpoints below.
-        let (_, eig, _) = bound_of(
-            &y_orig,
-            q_prev.as_deref(),
-            1e-3,
-            budget,
-            s.common.seed ^ iters,
-        );
-        matvecs += eig.matvecs;
-        // Rank-one step towards u uᵀ (trace 1 in the scaled problem).
-        let u = &eig.vector;
-        let un = u
-            .iter()
-            .map(|x| x * x)
-            .sum::<f64>()
-            .sqrt()
-            .max(f64::MIN_POSITIVE);
-        // CD's line search: the augmented Lagrangian along (1 − η)X̃ + η ûûᵀ is a quadratic
-        // in η (z and ⟨C̃, X̃⟩ are affine), minimised in closed form over [0, 1].
-        let c_u = -(eig.value
-            + y_orig
-                .iter()
-                .zip(u)
-                .map(|(yo, ui)| yo * (ui / un) * (ui / un))
-                .sum::<f64>())
-            / c_norm;
-        let eta = if s.line_search {
-            let (mut slope, mut curv) = (c_u - obj, 0.0);
-            for ((zi, yi), ui) in z.iter().zip(&y).zip(u) {
-                let dz = (ui / un) * (ui / un) - zi;
-                slope += (yi + beta * (zi - b)) * dz;
-                curv += beta * dz * dz;
-            }
-            let e = if curv > 0.0 { -slope / curv } else { 0.0 };
-            if e > 1e-12 { e.min(1.0) } else { eta }
-        } else {
-            eta
-        };
-        obj = (1.0 - eta) * obj + eta * c_u;
-        for (zi, ui) in z.iter_mut().zip(u) {
-            let uu = ui / un;
-            *zi = (1.0 - eta) * *zi + eta * uu * uu;
-        }
-        u_omega.fill(0.0);
-        for (ui, oi) in u.iter().zip(omega.chunks(r)) {
-            for (a, o) in u_omega.iter_mut().zip(oi) {
-                *a += ui / un * o;
-            }
-        }
-        sk.par_chunks_mut(r).zip(u.par_iter()).for_each(|(si, ui)| {
-            let c = eta * ui / un;
-            for (sv, uo) in si.iter_mut().zip(&u_omega) {
-                *sv = (1.0 - eta) * *sv + c * uo;
-            }
-        });
-        // Dual step.
-        let res2: f64 = z.iter().map(|zi| (zi - b) * (zi - b)).sum();
-        let beta_next = s.beta0 * (t + 2.0).sqrt();
-        let gamma = if res2 > 0.0 {
-            s.beta0.min(4.0 * beta_next * eta * eta / res2)
-        } else {
-            s.beta0
-        };
-        for (yi, zi) in y.iter_mut().zip(&z) {
-            *yi += gamma * (zi - b);
-        }
-        q_prev = Some(eig.vector);
-        iters += 1;
+        let res2 = cg.iteration();
         // Certify from the sketch.
         let last = s
             .common
-            .budget_status(Control::Continue, run.deadline(), iters)
+            .budget_status(Control::Continue, run.deadline(), cg.iters)
             .is_some();
-        if iters >= next_check || last {
-            next_check = iters + s.check_every.max(iters / 10);
-            let mut f = pool.install(|| nystrom_factor(&sk, &omega, n, r));
-            for row in f.chunks_mut(r) {
-                if row.iter().all(|x| *x == 0.0) {
-                    row[0] = 1.0;
-                }
-            }
-            normalise_rows(&mut f, r);
-            let primal = pool.install(|| dual_estimate(p, &f, r, &mut yd));
-            if primal > best_primal {
-                best_primal = primal;
-                best_factor.copy_from_slice(&f);
-            }
-            // Two dual candidates, each certified by a Lanczos run from a random start to a
-            // tolerance well below the gap: the oracle's `y'` and the estimate of `X̂`.
-            // Tight (1e-8 relative): a loose run can stop on a lower eigenvalue whose Ritz
-            // residual is already small, and understate λ_max.
-            let tol = 1e-8;
-            for (cand, salt) in [(&y_orig, 0xC1u64), (&yd, 0xC0)] {
-                let cap = 50 * s.lanczos_basis.max(4);
-                let (bd, eig2, lam2) = bound_of(cand, None, tol, cap, s.common.seed ^ iters ^ salt);
-                matvecs += eig2.matvecs;
-                eig_residual = eig2.residual;
-                if bd < best_bound {
-                    best_bound = bd;
-                    for (d, yv) in best_dual.iter_mut().zip(cand.iter()) {
-                        *d = yv + lam2.max(0.0);
-                    }
-                }
-            }
+        if cg.iters >= next_check || last {
+            next_check = cg.iters + s.check_every.max(cg.iters / 10);
+            cg.certify();
         }
-        let gap = (best_bound - best_primal) / best_bound.abs().max(1.0);
+        let gap = (cg.best_bound - cg.best_primal) / cg.best_bound.abs().max(1.0);
         let ctl = run.report(&IterRecord {
-            iteration: iters,
-            elapsed: t0.elapsed().as_secs_f64(),
-            best: best_primal,
-            current: best_primal,
-            bound: Some(best_bound),
+            iteration: cg.iters,
+            elapsed: run.elapsed(),
+            best: cg.best_primal,
+            current: cg.best_primal,
+            bound: Some(cg.best_bound),
             residual: Some(gap),
             improved: true,
-            extra: &[("infeasibility", res2.sqrt() * nf)],
+            extra: &[("infeasibility", res2.sqrt() * n as f64)],
         });
         if gap <= s.tol {
             break Status::Converged;
         }
-        if let Some(st) = run.budget(ctl, iters) {
+        if let Some(st) = run.budget(ctl, cg.iters) {
             break st;
         }
     };
+    let Cgal {
+        best_bound,
+        best_primal,
+        best_factor,
+        best_dual,
+        eig_residual,
+        matvecs,
+        iters,
+        ..
+    } = cg;
     let (cut, cut_value) = if s.rounding_trials > 0 && best_primal.is_finite() {
         pool.install(|| round_cut(p, &best_factor, r, s.rounding_trials, s.common.seed))
     } else {
@@ -419,6 +264,255 @@ pub fn solve(
             .iterations(iters)
             .backend(BackendReport::cpu_only(s.common.backend, "sketch-cgal-sdp")),
     ))
+}
+
+/// CGAL on the MaxCut SDP between two iterations: the implicit primal (diag `z`, the objective
+/// and the Nyström sketch), the dual and its smoothed copy, and the certified bests.
+struct Cgal<'a> {
+    p: &'a MaxCutSdp,
+    s: &'a SketchSettings,
+    pool: &'a rayon::ThreadPool,
+    n: usize,
+    r: usize,
+    /// `‖L/4‖_F`, the scale of the normalised objective.
+    c_norm: f64,
+    maxdeg: f64,
+    omega: Vec<f64>,
+    sk: Vec<f64>,
+    z: Vec<f64>,
+    y: Vec<f64>,
+    v: Vec<f64>,
+    w: Vec<f64>,
+    y_orig: Vec<f64>,
+    yd: Vec<f64>,
+    /// `⟨C̃, X̃⟩` of the (implicit) iterate.
+    obj: f64,
+    u_omega: Vec<f64>,
+    q_prev: Option<Vec<f64>>,
+    best_bound: f64,
+    best_dual: Vec<f64>,
+    best_primal: f64,
+    best_factor: Vec<f64>,
+    iters: u64,
+    matvecs: usize,
+    eig_residual: f64,
+}
+
+impl<'a> Cgal<'a> {
+    fn new(p: &'a MaxCutSdp, s: &'a SketchSettings, pool: &'a rayon::ThreadPool, r: usize) -> Self {
+        let n = p.n();
+        // ‖L/4‖_F = ¼ √(Σ deg² + Σ_{i≠j} w_ij²).
+        let (ptr, _, val) = p.graph().csr();
+        let mut fro2: f64 = p.degrees().iter().map(|d| d * d).sum();
+        fro2 += val[..ptr[n]].iter().map(|w| w * w).sum::<f64>();
+        let mut rng = stream_rng(s.common.seed, 0x5DB, 0);
+        let omega: Vec<f64> = (0..n * r)
+            .map(|_| StandardNormal.sample(&mut rng))
+            .collect();
+        Cgal {
+            p,
+            s,
+            pool,
+            n,
+            r,
+            c_norm: (0.25 * fro2.sqrt()).max(f64::MIN_POSITIVE),
+            maxdeg: p.degrees().iter().fold(0.0f64, |m, d| m.max(d.abs())),
+            omega,
+            sk: vec![0.0; n * r],
+            z: vec![0.0; n],
+            y: vec![0.0; n],
+            v: vec![0.0; n],
+            w: vec![0.0; n],
+            y_orig: vec![0.0; n],
+            yd: vec![0.0; n],
+            obj: 0.0,
+            u_omega: vec![0.0; r],
+            q_prev: None,
+            best_bound: f64::INFINITY,
+            best_dual: vec![0.0; n],
+            best_primal: f64::NEG_INFINITY,
+            best_factor: vec![0.0; n * r],
+            iters: 0,
+            matvecs: 0,
+            eig_residual: f64::NAN,
+        }
+    }
+
+    /// The certified upper bound of a dual candidate `yd` (original scale): one Lanczos run on
+    /// `L/4 − Diag(yd)`; returns (bound, eigenpair, `λ̄ = θ + ‖r‖`).
+    fn bound_of(
+        &self,
+        yd: &[f64],
+        start: Option<&[f64]>,
+        tol: f64,
+        max_matvecs: usize,
+        seed: u64,
+    ) -> (f64, crate::linalg::lanczos::EigenPair, f64) {
+        let scale = self.maxdeg * 0.5 + yd.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        let ls = LanczosSettings {
+            tol,
+            scale,
+            max_basis: self.s.lanczos_basis.max(4),
+            max_matvecs,
+            seed,
+        };
+        let p = self.p;
+        let eig = self.pool.install(|| {
+            largest_eigenpair(
+                self.n,
+                |x, out| p.apply_shifted(yd, 0.0, x, out),
+                start,
+                &ls,
+            )
+        });
+        let lam = eig.value + eig.residual;
+        let bound = yd.iter().sum::<f64>() + self.n as f64 * lam.max(0.0);
+        (bound, eig, lam)
+    }
+
+    /// One CGAL iteration: the eigen-oracle on the (smoothed) dual, the rank-one primal step
+    /// with CD's line search, the sketch update and the dual step. Returns `‖z − b‖²`.
+    fn iteration(&mut self) -> f64 {
+        let s = self.s;
+        let nf = self.n as f64;
+        let b = 1.0 / nf;
+        let t = self.iters as f64 + 1.0;
+        let beta = s.beta0 * (t + 1.0).sqrt();
+        let eta = 2.0 / (t + 1.0);
+        for ((vi, yi), zi) in self.v.iter_mut().zip(&self.y).zip(&self.z) {
+            *vi = yi + beta * (zi - b);
+        }
+        if s.momentum {
+            let delta = 2.0 / (t + 2.0);
+            for (wi, vi) in self.w.iter_mut().zip(&self.v) {
+                *wi = (1.0 - delta) * *wi + delta * vi;
+            }
+        } else {
+            self.w.copy_from_slice(&self.v);
+        }
+        // Oracle on C̃ + Diag(w) = −(L/4 − Diag(c_norm w))/c_norm: the top eigenvector of
+        // L/4 − Diag(y') with y' = c_norm w; its eigenvalue certifies Σy' + n·max(0, λ).
+        for (yo, wi) in self.y_orig.iter_mut().zip(&self.w) {
+            *yo = self.c_norm * wi;
+        }
+        // Accuracy schedule of the CGAL paper: ⌈t^{1/4} ln n⌉ Lanczos steps (a few more for
+        // the restarts), warm-started, tolerance 1e-3. Good for the direction, not trusted
+        // for the bound (a warm start can hide the top eigenvector): bounds come from
+        // [`Cgal::certify`].
+        let budget = (t.powf(0.25) * nf.ln().max(1.0)).ceil() as usize + 8;
+        let (_, eig, _) = self.bound_of(
+            &self.y_orig,
+            self.q_prev.as_deref(),
+            1e-3,
+            budget,
+            s.common.seed ^ self.iters,
+        );
+        self.matvecs += eig.matvecs;
+        let u = &eig.vector;
+        let un = u
+            .iter()
+            .map(|x| x * x)
+            .sum::<f64>()
+            .sqrt()
+            .max(f64::MIN_POSITIVE);
+        // CD's line search: the augmented Lagrangian along (1 − η)X̃ + η ûûᵀ is a quadratic
+        // in η (z and ⟨C̃, X̃⟩ are affine), minimised in closed form over [0, 1].
+        let c_u = -(eig.value
+            + self
+                .y_orig
+                .iter()
+                .zip(u)
+                .map(|(yo, ui)| yo * (ui / un) * (ui / un))
+                .sum::<f64>())
+            / self.c_norm;
+        let eta = if s.line_search {
+            let (mut slope, mut curv) = (c_u - self.obj, 0.0);
+            for ((zi, yi), ui) in self.z.iter().zip(&self.y).zip(u) {
+                let dz = (ui / un) * (ui / un) - zi;
+                slope += (yi + beta * (zi - b)) * dz;
+                curv += beta * dz * dz;
+            }
+            let e = if curv > 0.0 { -slope / curv } else { 0.0 };
+            if e > 1e-12 { e.min(1.0) } else { eta }
+        } else {
+            eta
+        };
+        self.obj = (1.0 - eta) * self.obj + eta * c_u;
+        for (zi, ui) in self.z.iter_mut().zip(u) {
+            let uu = ui / un;
+            *zi = (1.0 - eta) * *zi + eta * uu * uu;
+        }
+        // The sketch of the rank-one step: X̃Ω ← (1 − η)X̃Ω + η û(ûᵀΩ).
+        let r = self.r;
+        self.u_omega.fill(0.0);
+        for (ui, oi) in u.iter().zip(self.omega.chunks(r)) {
+            for (a, o) in self.u_omega.iter_mut().zip(oi) {
+                *a += ui / un * o;
+            }
+        }
+        let u_omega = &self.u_omega;
+        self.sk
+            .par_chunks_mut(r)
+            .zip(u.par_iter())
+            .for_each(|(si, ui)| {
+                let c = eta * ui / un;
+                for (sv, uo) in si.iter_mut().zip(u_omega) {
+                    *sv = (1.0 - eta) * *sv + c * uo;
+                }
+            });
+        // Dual step.
+        let res2: f64 = self.z.iter().map(|zi| (zi - b) * (zi - b)).sum();
+        let beta_next = s.beta0 * (t + 2.0).sqrt();
+        let gamma = if res2 > 0.0 {
+            s.beta0.min(4.0 * beta_next * eta * eta / res2)
+        } else {
+            s.beta0
+        };
+        for (yi, zi) in self.y.iter_mut().zip(&self.z) {
+            *yi += gamma * (zi - b);
+        }
+        self.q_prev = Some(eig.vector);
+        self.iters += 1;
+        res2
+    }
+
+    /// Reconstruct a factor from the sketch (its rounded primal value) and certify two dual
+    /// candidates, the oracle's `y'` and the estimate of `X̂`, each by a Lanczos run from a
+    /// random start to a tolerance well below the gap (1e-8 relative: a loose run can stop on
+    /// a lower eigenvalue whose Ritz residual is already small, and understate `λ_max`).
+    fn certify(&mut self) {
+        let (n, r, p, s) = (self.n, self.r, self.p, self.s);
+        let (sk, omega) = (&self.sk, &self.omega);
+        let mut f = self.pool.install(|| nystrom_factor(sk, omega, n, r));
+        for row in f.chunks_mut(r) {
+            if row.iter().all(|x| *x == 0.0) {
+                row[0] = 1.0;
+            }
+        }
+        normalise_rows(&mut f, r);
+        let yd = &mut self.yd;
+        let primal = self.pool.install(|| dual_estimate(p, &f, r, yd));
+        if primal > self.best_primal {
+            self.best_primal = primal;
+            self.best_factor.copy_from_slice(&f);
+        }
+        let tol = 1e-8;
+        for (use_yd, salt) in [(false, 0xC1u64), (true, 0xC0)] {
+            let cap = 50 * s.lanczos_basis.max(4);
+            let cand = if use_yd { &self.yd } else { &self.y_orig };
+            let (bd, eig2, lam2) =
+                self.bound_of(cand, None, tol, cap, s.common.seed ^ self.iters ^ salt);
+            self.matvecs += eig2.matvecs;
+            self.eig_residual = eig2.residual;
+            if bd < self.best_bound {
+                self.best_bound = bd;
+                let cand = if use_yd { &self.yd } else { &self.y_orig };
+                for (d, yv) in self.best_dual.iter_mut().zip(cand.iter()) {
+                    *d = yv + lam2.max(0.0);
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
