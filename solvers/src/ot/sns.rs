@@ -404,161 +404,52 @@ pub fn solve(
     let sol = first.solution;
     timers[0] = t0.elapsed().as_secs_f64();
     let pool = common.thread_pool()?;
+    let mut nt = NewtonStage::new(p, settings, &pool, sol.f, sol.g);
     #[cfg(feature = "cuda")]
-    let mut gpu_cg = backend.setup(common.backend, |sel| match sel.gpu() {
-        Some(gpu) => super::gpu::SparseNewton::new(gpu, n, m)
-            .map(Some)
-            .map_err(|e| SolveError::Unavailable(format!("GPU: {e}"))),
-        None => Ok(None),
-    })?;
-    // Stage 2: Newton. Buffers allocated once.
-    let mut f = sol.f;
-    let mut g = sol.g;
-    let mut blocks: Vec<Block> = (0..n.div_ceil(BLOCK)).map(|_| Block::new(m)).collect();
-    let mut r = vec![0.0; n];
-    let mut c = vec![0.0; m];
-    let mut sp = Csr {
-        ptr: Vec::with_capacity(n + 1),
-        idx: Vec::new(),
-        val: Vec::new(),
-        tptr: Vec::with_capacity(m + 1),
-        tidx: Vec::new(),
-        tval: Vec::new(),
-    };
-    let mut rhs = vec![0.0; n + m];
-    let mut d = vec![0.0; n + m];
-    let mut work = [
-        vec![0.0; n + m],
-        vec![0.0; n + m],
-        vec![0.0; n + m],
-        vec![0.0; n + m],
-    ];
-    let mut ft = vec![0.0; n];
-    let mut gt = vec![0.0; m];
-    let mut delta = prm.initial_delta;
-    let (mut newton, mut cg_total, mut ls_total) = (0u64, 0u64, 0u64);
-    let mut kept_total = 0usize;
-    // Candidates cover any δ the next sparsification may use (δ shrinks at most 100x a step).
-    let cand = |delta: f64| (delta * 1e-2).max(prm.min_delta);
-    let mut mass =
-        pool.install(|| plan_pass(p, &f, &g, reg, cand(delta), &mut blocks, &mut r, &mut c));
-    let mut viol = violation(p, &r, &c);
+    {
+        nt.gpu = backend.setup(common.backend, |sel| match sel.gpu() {
+            Some(gpu) => super::gpu::SparseNewton::new(gpu, n, m)
+                .map(Some)
+                .map_err(|e| SolveError::Unavailable(format!("GPU: {e}"))),
+            None => Ok(None),
+        })?;
+    }
+    let mut viol = nt.violation();
     let status = loop {
         if viol <= tol {
             break Status::Converged;
         }
         // Rows continue the Sinkhorn stage's numbering; the budget counts Newton steps.
         let ctl = run.report(&IterRecord {
-            iteration: sinkhorn_iters + newton,
+            iteration: sinkhorn_iters + nt.newton,
             elapsed: t0.elapsed().as_secs_f64(),
             best: f64::NAN,
             current: f64::NAN,
             bound: None,
             residual: Some(viol),
             improved: false,
-            extra: &[("delta", delta)],
+            extra: &[("delta", nt.delta)],
         });
-        if let Some(stop) = run.budget(ctl, newton) {
+        if let Some(stop) = run.budget(ctl, nt.newton) {
             break stop;
         }
-        let tt = Instant::now();
-        pool.install(|| sparsify(&mut blocks, &r, m, delta, &mut sp));
-        timers[2] += tt.elapsed().as_secs_f64();
-        kept_total += sp.idx.len();
-        // Newton system (M_s + μI) d = reg ∇D.
-        for i in 0..n {
-            rhs[i] = reg * (p.a()[i] - r[i]);
+        match nt.step(viol)? {
+            Some(v) => viol = v,
+            None => break Status::Stalled,
         }
-        for j in 0..m {
-            rhs[n + j] = reg * (p.b()[j] - c[j]);
-        }
-        let mu = 1e-12 * mass / (n + m) as f64;
-        let cg_tol = (0.1f64).min(viol).max(1e-14);
-        let tc = Instant::now();
-        // The same PCG on the GPU (when the backend has one) or on the CPU.
-        #[cfg(feature = "cuda")]
-        let gpu_iters = match gpu_cg.as_mut() {
-            Some(cg) => Some(
-                cg.load(
-                    &sp.ptr, &sp.idx, &sp.val, &sp.tptr, &sp.tidx, &sp.tval, &r, &c,
-                )
-                .and_then(|_| cg.pcg(mu, &rhs, &mut d, cg_tol, prm.cg_max_iter))
-                .map_err(|e| SolveError::Unavailable(format!("GPU: {e}")))?,
-            ),
-            None => None,
-        };
-        #[cfg(not(feature = "cuda"))]
-        let gpu_iters: Option<usize> = None;
-        cg_total += match gpu_iters {
-            Some(k) => k,
-            None => pool.install(|| {
-                pcg(
-                    &sp,
-                    &r,
-                    &c,
-                    mu,
-                    &rhs,
-                    &mut d,
-                    &mut work,
-                    cg_tol,
-                    prm.cg_max_iter,
-                )
-            }),
-        } as u64;
-        timers[3] += tc.elapsed().as_secs_f64();
-        // Armijo line search on D (ascent), tolerant of rounding-level changes.
-        let d0 = weighted_dot(p.a(), &f) + weighted_dot(p.b(), &g) - reg * mass;
-        let slope: f64 = rhs.iter().zip(&d).map(|(a, b)| a * b).sum::<f64>() / reg;
-        let round = 1e-13 * (d0.abs() + reg * mass + 1e-300);
-        // Cap the step so that no log-plan entry moves by more than 50 (e^50): a row whose
-        // plan underflowed has a near-zero Hessian diagonal and would get a huge step that only
-        // overflows; the line search then starts from a finite trial.
-        let dmax = d.iter().fold(0.0f64, |mx, v| mx.max(v.abs()));
-        let mut alpha = if dmax > 0.0 {
-            (25.0 * reg / dmax).min(1.0)
-        } else {
-            1.0
-        };
-        let mut accepted = false;
-        for _ in 0..prm.line_search_steps.max(1) {
-            ls_total += 1;
-            for i in 0..n {
-                ft[i] = f[i] + alpha * d[i];
-            }
-            for j in 0..m {
-                gt[j] = g[j] + alpha * d[n + j];
-            }
-            let tt = Instant::now();
-            let mt = pool
-                .install(|| plan_pass(p, &ft, &gt, reg, cand(delta), &mut blocks, &mut r, &mut c));
-            timers[1] += tt.elapsed().as_secs_f64();
-            let dt = weighted_dot(p.a(), &ft) + weighted_dot(p.b(), &gt) - reg * mt;
-            if dt.is_finite() && dt >= d0 + 1e-4 * alpha * slope - round {
-                accepted = true;
-                mass = mt;
-                break;
-            }
-            alpha *= 0.5;
-        }
-        newton += 1;
-        if !accepted {
-            // No progress along this direction: densify, restore the plan and retry.
-            if delta <= prm.min_delta {
-                break Status::Stalled;
-            }
-            delta = (delta * 1e-2).max(prm.min_delta);
-            mass = pool
-                .install(|| plan_pass(p, &f, &g, reg, cand(delta), &mut blocks, &mut r, &mut c));
-            continue;
-        }
-        std::mem::swap(&mut f, &mut ft);
-        std::mem::swap(&mut g, &mut gt);
-        let new_viol = violation(p, &r, &c);
-        if new_viol > 0.1 * viol {
-            delta = (delta * 1e-2).max(prm.min_delta);
-        }
-        viol = new_viol;
     };
+    let NewtonStage {
+        f,
+        g,
+        delta,
+        newton,
+        cg_total,
+        ls_total,
+        kept_total,
+        timers: nt_timers,
+        ..
+    } = nt;
+    timers[1..].copy_from_slice(&nt_timers[1..]);
     // Newton stalled (degenerate or nearly non-unique plans): finish with Sinkhorn from the
     // current potentials, which always converges, within the remaining budget.
     let mut fallback = 0u64;
@@ -604,6 +495,236 @@ pub fn solve(
     };
     let backend = backend.report().clone();
     Ok(finish(run, status, sol, vals, newton, stats, backend))
+}
+
+/// The Newton stage of SNS between two steps: the potentials, the plan's row blocks and its
+/// sums, the sparsified Hessian, the system's buffers (all allocated once), the
+/// sparsification level `δ` and the counters.
+struct NewtonStage<'a> {
+    p: &'a OtProblem,
+    reg: f64,
+    prm: &'a super::SnsParams,
+    pool: &'a rayon::ThreadPool,
+    f: Vec<f64>,
+    g: Vec<f64>,
+    ft: Vec<f64>,
+    gt: Vec<f64>,
+    blocks: Vec<Block>,
+    /// Row and column sums of the plan at `(f, g)` (after a rejected trial: at the trial).
+    r: Vec<f64>,
+    c: Vec<f64>,
+    /// `Σ P` at `(f, g)`.
+    mass: f64,
+    sp: Csr,
+    rhs: Vec<f64>,
+    d: Vec<f64>,
+    work: [Vec<f64>; 4],
+    delta: f64,
+    newton: u64,
+    cg_total: u64,
+    ls_total: u64,
+    kept_total: usize,
+    /// Seconds: (unused here), plan passes, sparsify, CG.
+    timers: [f64; 4],
+    /// The PCG on the GPU, when the backend has one.
+    #[cfg(feature = "cuda")]
+    gpu: Option<super::gpu::SparseNewton>,
+}
+
+impl<'a> NewtonStage<'a> {
+    fn new(
+        p: &'a OtProblem,
+        settings: &'a OtSettings,
+        pool: &'a rayon::ThreadPool,
+        f: Vec<f64>,
+        g: Vec<f64>,
+    ) -> Self {
+        let (n, m) = (p.n(), p.m());
+        let mut st = NewtonStage {
+            p,
+            reg: settings.reg,
+            prm: &settings.sns,
+            pool,
+            f,
+            g,
+            ft: vec![0.0; n],
+            gt: vec![0.0; m],
+            blocks: (0..n.div_ceil(BLOCK)).map(|_| Block::new(m)).collect(),
+            r: vec![0.0; n],
+            c: vec![0.0; m],
+            mass: 0.0,
+            sp: Csr {
+                ptr: Vec::with_capacity(n + 1),
+                idx: Vec::new(),
+                val: Vec::new(),
+                tptr: Vec::with_capacity(m + 1),
+                tidx: Vec::new(),
+                tval: Vec::new(),
+            },
+            rhs: vec![0.0; n + m],
+            d: vec![0.0; n + m],
+            work: std::array::from_fn(|_| vec![0.0; n + m]),
+            delta: settings.sns.initial_delta,
+            newton: 0,
+            cg_total: 0,
+            ls_total: 0,
+            kept_total: 0,
+            timers: [0.0; 4],
+            #[cfg(feature = "cuda")]
+            gpu: None,
+        };
+        st.mass = st.plan(false);
+        st
+    }
+
+    /// The L1 violation of the plan sums at hand.
+    fn violation(&self) -> f64 {
+        violation(self.p, &self.r, &self.c)
+    }
+
+    /// One pass over the plan at `(f, g)` or at the trial `(ft, gt)`: row and column sums and
+    /// the candidates of the sparsification (they cover any `δ` the next sparsification may
+    /// use: `δ` shrinks at most 100x a step). Returns `Σ P`.
+    fn plan(&mut self, trial: bool) -> f64 {
+        let (p, reg) = (self.p, self.reg);
+        let cand = (self.delta * 1e-2).max(self.prm.min_delta);
+        let (f, g) = if trial {
+            (&self.ft, &self.gt)
+        } else {
+            (&self.f, &self.g)
+        };
+        let (blocks, r, c) = (&mut self.blocks, &mut self.r, &mut self.c);
+        self.pool
+            .install(|| plan_pass(p, f, g, reg, cand, blocks, r, c))
+    }
+
+    /// One Newton step: sparsify, solve the system, line search. `Some(violation)` after an
+    /// accepted step; `None` when no step is accepted even at the densest sparsification.
+    fn step(&mut self, viol: f64) -> Result<Option<f64>, SolveError> {
+        let tt = Instant::now();
+        let (blocks, r, m, delta, sp) = (
+            &mut self.blocks,
+            &self.r,
+            self.p.m(),
+            self.delta,
+            &mut self.sp,
+        );
+        self.pool.install(|| sparsify(blocks, r, m, delta, sp));
+        self.timers[2] += tt.elapsed().as_secs_f64();
+        self.kept_total += self.sp.idx.len();
+        self.solve_system(viol)?;
+        let accepted = self.line_search();
+        self.newton += 1;
+        let prm = self.prm;
+        if !accepted {
+            // No progress along this direction: densify, restore the plan and retry.
+            if self.delta <= prm.min_delta {
+                return Ok(None);
+            }
+            self.delta = (self.delta * 1e-2).max(prm.min_delta);
+            self.mass = self.plan(false);
+            return Ok(Some(viol));
+        }
+        std::mem::swap(&mut self.f, &mut self.ft);
+        std::mem::swap(&mut self.g, &mut self.gt);
+        let new_viol = self.violation();
+        if new_viol > 0.1 * viol {
+            self.delta = (self.delta * 1e-2).max(prm.min_delta);
+        }
+        Ok(Some(new_viol))
+    }
+
+    /// The Newton system `(M_s + μI) d = reg ∇D` by Jacobi-preconditioned CG, on the GPU when
+    /// the backend has one, else on the CPU.
+    fn solve_system(&mut self, viol: f64) -> Result<(), SolveError> {
+        let (p, reg) = (self.p, self.reg);
+        let (n, m) = (p.n(), p.m());
+        for i in 0..n {
+            self.rhs[i] = reg * (p.a()[i] - self.r[i]);
+        }
+        for j in 0..m {
+            self.rhs[n + j] = reg * (p.b()[j] - self.c[j]);
+        }
+        let mu = 1e-12 * self.mass / (n + m) as f64;
+        let cg_tol = (0.1f64).min(viol).max(1e-14);
+        let max_iter = self.prm.cg_max_iter;
+        let tc = Instant::now();
+        #[cfg(feature = "cuda")]
+        let gpu_iters = match self.gpu.as_mut() {
+            Some(cg) => {
+                let sp = &self.sp;
+                Some(
+                    cg.load(
+                        &sp.ptr, &sp.idx, &sp.val, &sp.tptr, &sp.tidx, &sp.tval, &self.r, &self.c,
+                    )
+                    .and_then(|_| cg.pcg(mu, &self.rhs, &mut self.d, cg_tol, max_iter))
+                    .map_err(|e| SolveError::Unavailable(format!("GPU: {e}")))?,
+                )
+            }
+            None => None,
+        };
+        #[cfg(not(feature = "cuda"))]
+        let gpu_iters: Option<usize> = None;
+        let (sp, r, c, rhs, d, work) = (
+            &self.sp,
+            &self.r,
+            &self.c,
+            &self.rhs,
+            &mut self.d,
+            &mut self.work,
+        );
+        self.cg_total += match gpu_iters {
+            Some(k) => k,
+            None => self
+                .pool
+                .install(|| pcg(sp, r, c, mu, rhs, d, work, cg_tol, max_iter)),
+        } as u64;
+        self.timers[3] += tc.elapsed().as_secs_f64();
+        Ok(())
+    }
+
+    /// Armijo line search on `D` (ascent) along `d`, tolerant of rounding-level changes; the
+    /// accepted trial is left in `(ft, gt)` with its plan sums. The step is capped so that no
+    /// log-plan entry moves by more than 50 (`e^50`): a row whose plan underflowed has a
+    /// near-zero Hessian diagonal and would get a huge step that only overflows.
+    fn line_search(&mut self) -> bool {
+        let (p, reg) = (self.p, self.reg);
+        let (n, m) = (p.n(), p.m());
+        let d0 = weighted_dot(p.a(), &self.f) + weighted_dot(p.b(), &self.g) - reg * self.mass;
+        let slope: f64 = self
+            .rhs
+            .iter()
+            .zip(&self.d)
+            .map(|(a, b)| a * b)
+            .sum::<f64>()
+            / reg;
+        let round = 1e-13 * (d0.abs() + reg * self.mass + 1e-300);
+        let dmax = self.d.iter().fold(0.0f64, |mx, v| mx.max(v.abs()));
+        let mut alpha = if dmax > 0.0 {
+            (25.0 * reg / dmax).min(1.0)
+        } else {
+            1.0
+        };
+        for _ in 0..self.prm.line_search_steps.max(1) {
+            self.ls_total += 1;
+            for i in 0..n {
+                self.ft[i] = self.f[i] + alpha * self.d[i];
+            }
+            for j in 0..m {
+                self.gt[j] = self.g[j] + alpha * self.d[n + j];
+            }
+            let tt = Instant::now();
+            let mt = self.plan(true);
+            self.timers[1] += tt.elapsed().as_secs_f64();
+            let dt = weighted_dot(p.a(), &self.ft) + weighted_dot(p.b(), &self.gt) - reg * mt;
+            if dt.is_finite() && dt >= d0 + 1e-4 * alpha * slope - round {
+                self.mass = mt;
+                return true;
+            }
+            alpha *= 0.5;
+        }
+        false
+    }
 }
 
 #[cfg(test)]
