@@ -225,101 +225,10 @@ pub fn solve(
         let deadline = common
             .time_limit
             .map(|t| t0 + Duration::from_secs_f64(setup + t));
-        let beta = 1.0 / inst.noise_var.max(1e-300);
-        let order = problem.sweep_order();
-        let m = problem.modulation();
-        let levels = m.levels();
-        let nl = levels.len();
-        let nd = problem.real_dims();
-        let level_index = |z: f64| levels.iter().position(|&l| l == z).unwrap_or(0);
-        // Per chain: visits of each level of each real dimension after burn-in.
-        let chain_counts: Vec<(Vec<u32>, u64)> = pool.install(|| {
-            (0..settings.posterior_chains)
-                .into_par_iter()
-                .with_max_len(1)
-                .map(|c| {
-                    let mut rng = stream_rng(common.seed, u64::MAX - 1, c as u64);
-                    let mut x = best.clone();
-                    let mut st = problem.init_state(&x);
-                    let mut counts = vec![0u32; nd * nl];
-                    let mut weights = vec![0.0f64; nl];
-                    let mut kept = 0u64;
-                    for sweep in 0..settings.posterior_sweeps {
-                        if common.stop.is_stopped() || deadline.is_some_and(|d| Instant::now() >= d)
-                        {
-                            break;
-                        }
-                        if nl == 2 {
-                            // One bit per dimension: Metropolis on the bits.
-                            metropolis_sweep(&problem, &mut x, &mut st, &order, &mut rng, beta);
-                        } else {
-                            // Heat-bath on the levels of each dimension: a move to an adjacent
-                            // level may need two bit flips, which single-flip dynamics cross
-                            // only through a high-energy state.
-                            for j in 0..nd {
-                                let deltas = levels.iter().map(|&l| problem.level_delta(&st, j, l));
-                                for (w, d) in weights.iter_mut().zip(deltas) {
-                                    *w = d;
-                                }
-                                let dmin = weights.iter().copied().fold(f64::INFINITY, f64::min);
-                                let mut total = 0.0;
-                                for w in weights.iter_mut() {
-                                    *w = (-beta * (*w - dmin)).exp();
-                                    total += *w;
-                                }
-                                let mut u = uniform01(&mut rng) * total;
-                                let mut pick = nl - 1;
-                                for (li, &w) in weights.iter().enumerate() {
-                                    if u < w {
-                                        pick = li;
-                                        break;
-                                    }
-                                    u -= w;
-                                }
-                                problem.set_level(&mut st, &mut x, j, levels[pick]);
-                            }
-                        }
-                        if sweep >= settings.burn_in {
-                            for j in 0..nd {
-                                counts[j * nl + level_index(problem.level(&st, j))] += 1;
-                            }
-                            kept += 1;
-                        }
-                    }
-                    (counts, kept)
-                })
-                .collect()
-        });
-        let mut total = vec![0u64; nd * nl];
-        let mut kept = 0u64;
-        for (counts, k) in &chain_counts {
-            kept += k;
-            for (t, &v) in total.iter_mut().zip(counts) {
-                *t += u64::from(v);
-            }
-        }
+        let (total, kept) =
+            pool.install(|| level_counts(&problem, inst, settings, &best, deadline));
         if kept > 0 {
-            // Bit-wise MAP of the Gray bits of every dimension; ties keep the best solution's bit.
-            let best_levels = levels_of_spins(m, &best);
-            let mut z = vec![0.0; nd];
-            for j in 0..nd {
-                let gb = m.gray_bits(best_levels[j]);
-                let mut votes = [0i64; 2];
-                for (li, &l) in levels.iter().enumerate() {
-                    let c = total[j * nl + li] as i64;
-                    let g = m.gray_bits(l);
-                    votes[0] += if g[0] { c } else { -c };
-                    votes[1] += if g[1] { c } else { -c };
-                }
-                let bit = |k: usize| match votes[k].cmp(&0) {
-                    std::cmp::Ordering::Greater => true,
-                    std::cmp::Ordering::Less => false,
-                    std::cmp::Ordering::Equal => gb[k],
-                };
-                let sign = if bit(0) { 1.0 } else { -1.0 };
-                z[j] = if nl == 2 || bit(1) { sign } else { 3.0 * sign };
-            }
-            out.solution = spins_of_levels(m, &z);
+            out.solution = posterior_answer(&problem, &best, &total);
             out.objective = problem.energy(&out.solution);
         }
         posterior_samples = Some(kept);
@@ -363,4 +272,125 @@ pub fn solve(
     .time_to_best(Some(out.time_to_best))
     .backend(out.backend);
     Ok(run.finish(end))
+}
+
+/// The posterior stage: `posterior_chains` Metropolis chains (heat-bath on the levels for
+/// 16-QAM) at `β = 1/σ²` from `best`, in parallel; returns the visits of each level of each
+/// real dimension after burn-in (dimension-major) and the samples kept.
+fn level_counts(
+    problem: &MimoDetection,
+    inst: &MimoInstance,
+    settings: &MimoSettings,
+    best: &[Spin],
+    deadline: Option<Instant>,
+) -> (Vec<u64>, u64) {
+    let common = &settings.mcpg.common;
+    let beta = 1.0 / inst.noise_var.max(1e-300);
+    let order = problem.sweep_order();
+    let levels = problem.modulation().levels();
+    let (nl, nd) = (levels.len(), problem.real_dims());
+    let level_index = |z: f64| levels.iter().position(|&l| l == z).unwrap_or(0);
+    let chain_counts: Vec<(Vec<u32>, u64)> = (0..settings.posterior_chains)
+        .into_par_iter()
+        .with_max_len(1)
+        .map(|c| {
+            let mut rng = stream_rng(common.seed, u64::MAX - 1, c as u64);
+            let mut x = best.to_vec();
+            let mut st = problem.init_state(&x);
+            let mut counts = vec![0u32; nd * nl];
+            let mut weights = vec![0.0f64; nl];
+            let mut kept = 0u64;
+            for sweep in 0..settings.posterior_sweeps {
+                if common.stop.is_stopped() || deadline.is_some_and(|d| Instant::now() >= d) {
+                    break;
+                }
+                if nl == 2 {
+                    // One bit per dimension: Metropolis on the bits.
+                    metropolis_sweep(problem, &mut x, &mut st, &order, &mut rng, beta);
+                } else {
+                    heat_bath_sweep(problem, &mut x, &mut st, &mut weights, &mut rng, beta);
+                }
+                if sweep >= settings.burn_in {
+                    for j in 0..nd {
+                        counts[j * nl + level_index(problem.level(&st, j))] += 1;
+                    }
+                    kept += 1;
+                }
+            }
+            (counts, kept)
+        })
+        .collect();
+    let mut total = vec![0u64; nd * nl];
+    let mut kept = 0u64;
+    for (counts, k) in &chain_counts {
+        kept += k;
+        for (t, &v) in total.iter_mut().zip(counts) {
+            *t += u64::from(v);
+        }
+    }
+    (total, kept)
+}
+
+/// Heat-bath on the levels of each dimension: a move to an adjacent level may need two bit
+/// flips, which single-flip dynamics cross only through a high-energy state.
+fn heat_bath_sweep(
+    problem: &MimoDetection,
+    x: &mut [Spin],
+    st: &mut <MimoDetection as BinaryObjective>::State,
+    weights: &mut [f64],
+    rng: &mut crate::core::RngStream,
+    beta: f64,
+) {
+    let levels = problem.modulation().levels();
+    let nl = levels.len();
+    for j in 0..problem.real_dims() {
+        let deltas = levels.iter().map(|&l| problem.level_delta(st, j, l));
+        for (w, d) in weights.iter_mut().zip(deltas) {
+            *w = d;
+        }
+        let dmin = weights.iter().copied().fold(f64::INFINITY, f64::min);
+        let mut total = 0.0;
+        for w in weights.iter_mut() {
+            *w = (-beta * (*w - dmin)).exp();
+            total += *w;
+        }
+        let mut u = uniform01(rng) * total;
+        let mut pick = nl - 1;
+        for (li, &w) in weights.iter().enumerate() {
+            if u < w {
+                pick = li;
+                break;
+            }
+            u -= w;
+        }
+        problem.set_level(st, x, j, levels[pick]);
+    }
+}
+
+/// The bit-wise MAP of the Gray bits of every dimension from the level counts; ties keep the
+/// best solution's bit.
+fn posterior_answer(problem: &MimoDetection, best: &[Spin], total: &[u64]) -> Vec<Spin> {
+    let m = problem.modulation();
+    let levels = m.levels();
+    let (nl, nd) = (levels.len(), problem.real_dims());
+    let best_levels = levels_of_spins(m, best);
+    let mut z = vec![0.0; nd];
+    for j in 0..nd {
+        let gb = m.gray_bits(best_levels[j]);
+        let mut votes = [0i64; 2];
+        for (li, &l) in levels.iter().enumerate() {
+            let c = total[j * nl + li] as i64;
+            let g = m.gray_bits(l);
+            votes[0] += if g[0] { c } else { -c };
+            votes[1] += if g[1] { c } else { -c };
+        }
+        let bit = |k: usize| match votes[k].cmp(&0) {
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Less => false,
+            std::cmp::Ordering::Equal => gb[k],
+        };
+        let sign = if bit(0) { 1.0 } else { -1.0 };
+        z[j] = if nl == 2 || bit(1) { sign } else { 3.0 * sign };
+    }
+    spins_of_levels(m, &z)
 }
