@@ -80,6 +80,34 @@ pub fn check_ot(
         t_cpu,
         t_gpu,
     ));
+    out.extend(check_half_steps(
+        &mut dk,
+        &p,
+        &k_cpu,
+        (&u, &v),
+        &size,
+        repeats,
+        pool,
+    )?);
+    out.extend(check_log_domain(&mut dk, &p, (&f, &g), reg, repeats, pool)?);
+    Ok(out)
+}
+
+/// The device-resident half-steps: `K v` (resp. `Kᵀ u`) and the scaling kernel, against
+/// `matvec` + `scale_step`. τ = 0.5 makes some scalings "big"; column 0 of K is zero, so the
+/// column step's `ok` flag is false on both.
+fn check_half_steps(
+    dk: &mut DenseKernel,
+    p: &OtProblem,
+    k_cpu: &[f64],
+    (u, v): (&[f64], &[f64]),
+    size: &str,
+    repeats: usize,
+    pool: &rayon::ThreadPool,
+) -> Result<Vec<KernelCheck>, GpuError> {
+    let (n, m) = (p.n(), p.m());
+    let mut out = Vec::new();
+    let mut partial = vec![0.0; n.div_ceil(sinkhorn::BLOCK) * m];
     // The device-resident half-steps: K v (resp. Kᵀ u) and the scaling kernel, against
     // matvec + scale_step. τ = 0.5 makes some scalings "big"; column 0 of K is zero, so the
     // column step's `ok` flag is false on both.
@@ -88,11 +116,11 @@ pub fn check_ot(
     let (mut next, mut kv) = (vec![0.0; n], vec![0.0; n]);
     let (t_cpu, rows_cpu) = best(repeats, || {
         pool.install(|| {
-            sinkhorn::matvec(&k_cpu, &v, &mut kv);
-            sinkhorn::scale_step(p.a(), &kv, &u, &mut next, tau)
+            sinkhorn::matvec(k_cpu, v, &mut kv);
+            sinkhorn::scale_step(p.a(), &kv, u, &mut next, tau)
         })
     });
-    dk.set_scalings(&u, &v)?;
+    dk.set_scalings(u, v)?;
     let (t_gpu, rows_gpu) = best(repeats, || dk.row_step(tau));
     let rows_gpu = rows_gpu?;
     dk.commit_rows();
@@ -101,7 +129,7 @@ pub fn check_ot(
     let flags = |a: &sinkhorn::ScaleStep, b: &sinkhorn::ScaleStep| a.ok == b.ok && a.big == b.big;
     out.push(KernelCheck::new(
         "Sinkhorn row step",
-        size.clone(),
+        size,
         if flags(&rows_gpu, &rows_cpu) {
             rel_err(&ug, &next).max(rel_err(&[rows_gpu.violation], &[rows_cpu.violation]))
         } else {
@@ -113,13 +141,13 @@ pub fn check_ot(
     let (mut next_m, mut ktu) = (vec![0.0; m], vec![0.0; m]);
     let (t_cpu, cols_cpu) = best(repeats, || {
         pool.install(|| {
-            sinkhorn::matvec_t(&k_cpu, &next, &mut partial, &mut ktu);
-            sinkhorn::scale_step(p.b(), &ktu, &v, &mut next_m, tau)
+            sinkhorn::matvec_t(k_cpu, &next, &mut partial, &mut ktu);
+            sinkhorn::scale_step(p.b(), &ktu, v, &mut next_m, tau)
         })
     });
     // Each GPU run starts from the same v (the step overwrites it).
     let (t_gpu, cols_gpu) = best(repeats, || {
-        dk.set_scalings(&ug, &v).and_then(|_| dk.col_step(tau))
+        dk.set_scalings(&ug, v).and_then(|_| dk.col_step(tau))
     });
     let cols_gpu = cols_gpu?;
     dk.scalings(&mut ug, &mut vg)?;
@@ -140,13 +168,28 @@ pub fn check_ot(
         t_cpu,
         t_gpu,
     ));
+    Ok(out)
+}
+
+/// Exact log-domain updates and the evaluation pass (`g_0 = −∞`: a zero-weight column's
+/// potential, skipped by both).
+fn check_log_domain(
+    dk: &mut DenseKernel,
+    p: &OtProblem,
+    (f, g): (&[f64], &[f64]),
+    reg: f64,
+    repeats: usize,
+    pool: &rayon::ThreadPool,
+) -> Result<Vec<KernelCheck>, GpuError> {
+    let (n, m) = (p.n(), p.m());
+    let mut out = Vec::new();
     // Exact log-domain updates and the evaluation pass (g_0 = −∞: a zero-weight column's
     // potential, skipped by both).
-    let (mut fc, mut fg) = (f.clone(), f.clone());
+    let (mut fc, mut fg) = (f.to_vec(), f.to_vec());
     let (t_cpu, ()) = best(repeats, || {
-        pool.install(|| sinkhorn::log_update_rows(&p, &mut fc, &g, reg))
+        pool.install(|| sinkhorn::log_update_rows(p, &mut fc, g, reg))
     });
-    let (t_gpu, r) = best(repeats, || dk.log_update_rows(&mut fg, &g, reg));
+    let (t_gpu, r) = best(repeats, || dk.log_update_rows(&mut fg, g, reg));
     r?;
     out.push(KernelCheck::new(
         "ot_lse_rows",
@@ -155,9 +198,9 @@ pub fn check_ot(
         t_cpu,
         t_gpu,
     ));
-    let (mut gc, mut gg) = (g.clone(), g.clone());
+    let (mut gc, mut gg) = (g.to_vec(), g.to_vec());
     let (t_cpu, ()) = best(repeats, || {
-        pool.install(|| sinkhorn::log_update_cols(&p, &fc, &mut gc, reg))
+        pool.install(|| sinkhorn::log_update_cols(p, &fc, &mut gc, reg))
     });
     let (t_gpu, r) = best(repeats, || dk.log_update_cols(&fc, &mut gg, reg));
     r?;
@@ -173,10 +216,10 @@ pub fn check_ot(
         g: gc.clone(),
         reg,
     };
-    let (t_cpu, vc) = best(repeats, || pool.install(|| super::evaluate(&p, &sol)));
+    let (t_cpu, vc) = best(repeats, || pool.install(|| super::evaluate(p, &sol)));
     let (t_gpu, vg) = best(repeats, || {
         dk.plan_sums(&sol.f, &sol.g, reg)
-            .map(|(rows, cols)| super::values_from_sums(&p, &sol, rows, cols))
+            .map(|(rows, cols)| super::values_from_sums(p, &sol, rows, cols))
     });
     let vg = vg?;
     let err = [

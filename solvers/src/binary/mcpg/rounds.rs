@@ -478,39 +478,75 @@ pub(crate) fn rounds<P: BinaryObjective>(
             break s;
         }
     };
-    let (polish, energy, best_objective) = st.answer(problem, settings, &order);
-    if polish < 0.0 {
-        time_to_best = t0.elapsed().as_secs_f64();
-    }
-    let status = match (status, target_e) {
-        (Status::TimeLimit | Status::IterationLimit | Status::Stalled, Some(t)) if energy <= t => {
-            Status::TargetReached
-        }
-        (s, _) => s,
-    };
-    let stats = McpgStats {
-        groups: settings.groups,
-        copies,
-        samples: st.samples,
-        filter: settings.filter.describe(),
-        sampler: settings.sampler,
-        accepted_flips: st.accepted_total,
-        gpu_seconds: gpu_used.then_some(gpu_seconds),
-        restarts: st.restarts,
-        polish_gain: -polish,
-        vote: settings.vote,
-        best_objective: settings.vote.map(|_| best_objective),
-    };
-    Ok(McpgOutcome {
+    let end = RoundsEnd {
         status,
-        solution: st.best_x,
-        objective: problem.objective(energy),
-        bound: None,
-        iterations: round,
+        rounds: round,
         time_to_best,
-        stats,
+        gpu_seconds: gpu_used.then_some(gpu_seconds),
         backend,
-    })
+    };
+    Ok(st.outcome(problem, settings, &order, target_e, end, t0))
+}
+
+/// How the rounds ended, for [`State::outcome`].
+struct RoundsEnd {
+    status: Status,
+    rounds: u64,
+    time_to_best: f64,
+    gpu_seconds: Option<f64>,
+    backend: BackendReport,
+}
+
+impl<S: Clone + Send + Sync> State<S> {
+    /// The answer ([`State::answer`]) with its statistics; a time, round or stall limit whose
+    /// answer meets the target reports the target.
+    fn outcome<P: BinaryObjective<State = S>>(
+        mut self,
+        problem: &P,
+        settings: &McpgSettings,
+        order: &[usize],
+        target_e: Option<f64>,
+        end: RoundsEnd,
+        t0: Instant,
+    ) -> McpgOutcome {
+        let (polish, energy, best_objective) = self.answer(problem, settings, order);
+        let time_to_best = if polish < 0.0 {
+            t0.elapsed().as_secs_f64()
+        } else {
+            end.time_to_best
+        };
+        let status = match (end.status, target_e) {
+            (Status::TimeLimit | Status::IterationLimit | Status::Stalled, Some(t))
+                if energy <= t =>
+            {
+                Status::TargetReached
+            }
+            (s, _) => s,
+        };
+        let stats = McpgStats {
+            groups: settings.groups,
+            copies: settings.copies,
+            samples: self.samples,
+            filter: settings.filter.describe(),
+            sampler: settings.sampler,
+            accepted_flips: self.accepted_total,
+            gpu_seconds: end.gpu_seconds,
+            restarts: self.restarts,
+            polish_gain: -polish,
+            vote: settings.vote,
+            best_objective: settings.vote.map(|_| best_objective),
+        };
+        McpgOutcome {
+            status,
+            solution: self.best_x,
+            objective: problem.objective(energy),
+            bound: None,
+            iterations: end.rounds,
+            time_to_best,
+            stats,
+            backend: end.backend,
+        }
+    }
 }
 
 /// Why the rounds stop, in order of precedence: the target, an interruption, the time limit
