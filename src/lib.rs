@@ -18,3 +18,23 @@
 
 pub use mathprog_problems as problems;
 pub use mathprog_solvers as solvers;
+
+/// The crates whose types appear in our public signatures (`sprs::CsMat` in
+/// [`problems::nlp::EqualityNlp`], `faer::Par`, `num_complex::Complex64` of MIMO symbols, and
+/// with the `nalgebra` feature nalgebra's matrices), re-exported so that callers need no extra
+/// dependency and get matching versions.
+pub mod deps {
+    pub use mathprog_problems::{faer, num_complex, sprs};
+    #[cfg(feature = "nalgebra")]
+    pub use mathprog_problems::{nalgebra, nalgebra_sparse};
+}
+
+/// The types every solve touches: the report and its parts, settings' common part, the
+/// observer interface, errors and the objective sense.
+pub mod prelude {
+    pub use mathprog_problems::Sense;
+    pub use mathprog_solvers::core::{
+        Backend, Common, Control, IterRecord, NoObserver, Observer, Report, SolveError, Status,
+        StopToken,
+    };
+}

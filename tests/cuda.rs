@@ -24,7 +24,7 @@ fn ot_problem() -> OtProblem {
             d * d
         })
         .collect();
-    OtProblem::new(
+    OtProblem::from_row_major(
         a.iter().map(|x| x / sa).collect(),
         b.iter().map(|x| x / sb).collect(),
         cost,

@@ -85,7 +85,7 @@ fn degenerate_games_close_the_gap() {
         .iter()
         .flat_map(|&i| cols.iter().map(move |&j| base.entry(i, j)))
         .collect();
-    let dup = MatrixGame::new("repeated", 8, 6, a).unwrap();
+    let dup = MatrixGame::from_row_major("repeated", 8, 6, a).unwrap();
     for g in [MatrixGame::policeman_burglar(30, 1).unwrap(), dup] {
         let (v, _, _) = game_exact(&g).unwrap();
         let r = refined(&g);

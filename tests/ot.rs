@@ -105,7 +105,7 @@ fn arb_problem() -> impl Strategy<Value = OtProblem> {
                 let sb: f64 = b.iter().sum();
                 let a = a.iter().map(|x| x / sa).collect();
                 let b = b.iter().map(|x| x / sb).collect();
-                OtProblem::new(a, b, c).ok()
+                OtProblem::from_row_major(a, b, c).ok()
             })
     })
 }
@@ -160,7 +160,7 @@ fn small_reg_does_not_overflow() {
     let c: Vec<f64> = (0..n * n)
         .map(|k| (xs[k / n] - xs[(k % n + 7) % n]).powi(2))
         .collect();
-    let p = OtProblem::new(vec![1.0 / n as f64; n], vec![1.0 / n as f64; n], c).unwrap();
+    let p = OtProblem::from_row_major(vec![1.0 / n as f64; n], vec![1.0 / n as f64; n], c).unwrap();
     let rep = sinkhorn::solve(&p, &settings(1e-4, 1e-9), &mut NoObserver).unwrap();
     assert_eq!(rep.status, Status::Converged);
     assert!(rep.objective.is_finite());

@@ -88,7 +88,9 @@ pub enum Scale {
 /// Flags shared by every subcommand.
 #[derive(Args, Debug, Clone)]
 pub struct CommonArgs {
-    /// Wall-clock limit in seconds.
+    /// Wall-clock limit in seconds. Default without an iteration limit: maxcut, maxsat and
+    /// qubo 10 s (unless --max-rounds), mimo 2 s, game and bilevel 600 s; ot, sdp and nlp none
+    /// (they stop at their tolerance or iteration limit).
     #[arg(long, value_name = "S")]
     pub time_limit: Option<f64>,
     /// Seed of all randomness (same seed, same answer, at any thread count).

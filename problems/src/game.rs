@@ -58,8 +58,15 @@ impl Clone for MatrixGame {
 const ROW_BLOCK: usize = 32;
 
 impl MatrixGame {
-    /// A game from the row-major entries of `A` (`m × n`, finite).
-    pub fn new(name: &str, m: usize, n: usize, a: Vec<f64>) -> Result<Self, ProblemError> {
+    /// A game from the **row-major** entries of `A` (`m × n`, finite): `a[i·n + j] = A_ij`.
+    /// (A column-major buffer, such as a nalgebra matrix's `as_slice()`, is the transposed
+    /// game; with the `nalgebra` feature use `MatrixGame::from_nalgebra`.)
+    pub fn from_row_major(
+        name: &str,
+        m: usize,
+        n: usize,
+        a: Vec<f64>,
+    ) -> Result<Self, ProblemError> {
         if m == 0 || n == 0 || a.len() != m * n {
             return Err(ProblemError::Invalid(format!(
                 "{name}: a game needs m, n >= 1 and m*n entries (m = {m}, n = {n}, {} entries)",
@@ -229,7 +236,7 @@ impl MatrixGame {
                 *v = f(&mut rng, i, j);
             }
         });
-        Self::new(&name, m, n, a)
+        Self::from_row_major(&name, m, n, a)
     }
 
     /// Entries uniform in `[0, 1)` (seeded, one stream per row).
@@ -266,7 +273,7 @@ impl MatrixGame {
                 a[i * n + j] = w[i] * (1.0 - (-0.8 * (i as f64 - j as f64).abs()).exp());
             }
         }
-        Self::new(&format!("policeman-burglar-{n}-s{seed}"), n, n, a)
+        Self::from_row_major(&format!("policeman-burglar-{n}-s{seed}"), n, n, a)
     }
 }
 
@@ -437,7 +444,7 @@ pub fn parse_game(text: &str, path: &Path) -> Result<MatrixGame, ReadError> {
             format!("unexpected '{w}' after the {m} x {n} matrix"),
         ));
     }
-    MatrixGame::new(&name, m, n, a).map_err(|e| ReadError::parse(path, 0, e.to_string()))
+    MatrixGame::from_row_major(&name, m, n, a).map_err(|e| ReadError::parse(path, 0, e.to_string()))
 }
 
 #[cfg(test)]

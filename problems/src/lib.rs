@@ -29,6 +29,8 @@ pub mod io;
 pub mod maxcut;
 pub mod mimo;
 pub mod monotone;
+#[cfg(feature = "nalgebra")]
+pub mod nalgebra_interop;
 pub mod nlp;
 pub mod ot;
 pub mod qubo;
@@ -38,3 +40,14 @@ mod sense;
 
 pub use error::{ProblemError, ReadError};
 pub use sense::Sense;
+
+// Crates whose types appear in public signatures, so that users need no extra dependency (and
+// get the same versions): sparse matrices of the NLP trait (`sprs::CsMat`), faer's parallelism
+// and matrices, complex MIMO symbols, and with the `nalgebra` feature nalgebra's matrices.
+pub use faer;
+#[cfg(feature = "nalgebra")]
+pub use nalgebra;
+#[cfg(feature = "nalgebra")]
+pub use nalgebra_sparse;
+pub use num_complex;
+pub use sprs;

@@ -184,10 +184,12 @@ pub struct OtProblem {
 pub const MASS_TOLERANCE: f64 = 1e-9;
 
 impl OtProblem {
-    /// Build and validate: weights non-negative and finite with positive total, costs finite,
-    /// `cost.len() == n·m`, and `|Σa − Σb| ≤ 1e-9 · Σa` (use [`OtProblem::normalized`] to
-    /// rescale unequal masses).
-    pub fn new(a: Vec<f64>, b: Vec<f64>, cost: Vec<f64>) -> Result<Self, ProblemError> {
+    /// Build and validate from the marginals and the **row-major** `n × m` cost matrix
+    /// (`cost[i·m + j] = C_ij`, `n = a.len()`, `m = b.len()`): weights non-negative and finite
+    /// with positive total, costs finite, `cost.len() == n·m`, and `|Σa − Σb| ≤ 1e-9 · Σa` (use
+    /// [`OtProblem::normalized`] to rescale unequal masses). With the `nalgebra` feature,
+    /// `OtProblem::from_nalgebra` takes a `DMatrix` in either storage order.
+    pub fn from_row_major(a: Vec<f64>, b: Vec<f64>, cost: Vec<f64>) -> Result<Self, ProblemError> {
         let bad = |m: String| Err(ProblemError::Invalid(m));
         let (n, m) = (a.len(), b.len());
         if n == 0 || m == 0 {
@@ -228,7 +230,7 @@ impl OtProblem {
         Ok(OtProblem { a, b, cost })
     }
 
-    /// Like [`OtProblem::new`] but rescales `a` and `b` to total mass 1 first; returns the
+    /// Like [`OtProblem::from_row_major`] but rescales `a` and `b` to total mass 1 first; returns the
     /// problem and whether the masses differed (so callers can warn).
     pub fn normalized(
         mut a: Vec<f64>,
@@ -241,7 +243,7 @@ impl OtProblem {
             a.iter_mut().for_each(|v| *v /= sa);
             b.iter_mut().for_each(|v| *v /= sb);
         }
-        Ok((Self::new(a, b, cost)?, differed))
+        Ok((Self::from_row_major(a, b, cost)?, differed))
     }
 
     /// Cost matrix from two point clouds (`xs` n points, `ys` m points, equal dimensions).
@@ -273,7 +275,7 @@ impl OtProblem {
                 cost.push(ground.eval(x, y));
             }
         }
-        Self::new(a, b, cost)
+        Self::from_row_major(a, b, cost)
     }
 
     /// The problem between two grid histograms (equal dimension): rows and columns are the
@@ -368,11 +370,11 @@ mod tests {
 
     #[test]
     fn validation_and_point_clouds() {
-        assert!(OtProblem::new(vec![0.5, 0.5], vec![1.0], vec![0.0, 1.0]).is_ok());
-        assert!(OtProblem::new(vec![0.5, 0.6], vec![1.0], vec![0.0, 1.0]).is_err());
-        assert!(OtProblem::new(vec![-0.5, 1.5], vec![1.0], vec![0.0, 1.0]).is_err());
-        assert!(OtProblem::new(vec![0.5, 0.5], vec![1.0], vec![0.0, f64::NAN]).is_err());
-        assert!(OtProblem::new(vec![0.5, 0.5], vec![1.0], vec![0.0]).is_err());
+        assert!(OtProblem::from_row_major(vec![0.5, 0.5], vec![1.0], vec![0.0, 1.0]).is_ok());
+        assert!(OtProblem::from_row_major(vec![0.5, 0.6], vec![1.0], vec![0.0, 1.0]).is_err());
+        assert!(OtProblem::from_row_major(vec![-0.5, 1.5], vec![1.0], vec![0.0, 1.0]).is_err());
+        assert!(OtProblem::from_row_major(vec![0.5, 0.5], vec![1.0], vec![0.0, f64::NAN]).is_err());
+        assert!(OtProblem::from_row_major(vec![0.5, 0.5], vec![1.0], vec![0.0]).is_err());
         let (p, differed) =
             OtProblem::normalized(vec![1.0, 3.0], vec![2.0], vec![0.0, 1.0]).unwrap();
         assert!(differed);

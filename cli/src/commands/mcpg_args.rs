@@ -34,7 +34,8 @@ pub struct McpgArgs {
     /// Limit on MCPG rounds.
     #[arg(long, value_name = "N")]
     max_rounds: Option<u64>,
-    /// Stop after this many rounds without improvement (0: never).
+    /// Stop after this many rounds without improvement (0: never). Default: maxcut and qubo
+    /// 2000, maxsat and mimo never.
     #[arg(long, value_name = "N")]
     stall_rounds: Option<u64>,
     /// Groups of chains (each keeps its own solution).

@@ -106,14 +106,15 @@ mod tests {
     fn known_games() {
         // Rock-paper-scissors: value 0, uniform strategies.
         let rps =
-            MatrixGame::new("rps", 3, 3, vec![0., -1., 1., 1., 0., -1., -1., 1., 0.]).unwrap();
+            MatrixGame::from_row_major("rps", 3, 3, vec![0., -1., 1., 1., 0., -1., -1., 1., 0.])
+                .unwrap();
         let (v, x, y) = game_exact(&rps).unwrap();
         assert!(v.abs() < 1e-12);
         for p in x.iter().chain(&y) {
             assert!((p - 1.0 / 3.0).abs() < 1e-12);
         }
         // Matching pennies with a bias: [[2, -1], [-1, 1]] (row minimises): value 1/5.
-        let g = MatrixGame::new("mp", 2, 2, vec![2., -1., -1., 1.]).unwrap();
+        let g = MatrixGame::from_row_major("mp", 2, 2, vec![2., -1., -1., 1.]).unwrap();
         let (v, x, y) = game_exact(&g).unwrap();
         assert!((v - 0.2).abs() < 1e-12, "{v}");
         assert!(
@@ -121,7 +122,7 @@ mod tests {
             "{x:?} {y:?}"
         );
         // A saddle point in pure strategies.
-        let g = MatrixGame::new("pure", 2, 3, vec![3., 1., 4., 5., 2., 6.]).unwrap();
+        let g = MatrixGame::from_row_major("pure", 2, 3, vec![3., 1., 4., 5., 2., 6.]).unwrap();
         let (v, x, y) = game_exact(&g).unwrap();
         assert!((v - 4.0).abs() < 1e-12, "{v} {x:?} {y:?}");
         let (gap, _, _) = g.gap(&x, &y);

@@ -134,16 +134,19 @@ mod tests {
     #[test]
     fn small_cases() {
         // 2 x 2 with a cheap diagonal.
-        let p = OtProblem::new(vec![0.5, 0.5], vec![0.5, 0.5], vec![0.0, 1.0, 1.0, 0.0]).unwrap();
+        let p = OtProblem::from_row_major(vec![0.5, 0.5], vec![0.5, 0.5], vec![0.0, 1.0, 1.0, 0.0])
+            .unwrap();
         let (c, plan) = ot_exact(&p).unwrap();
         assert_eq!(c, 0.0);
         assert_eq!(plan, vec![0.5, 0.0, 0.0, 0.5]);
         // Mass must be split: a = (1), b = (0.25, 0.75).
-        let q = OtProblem::new(vec![1.0], vec![0.25, 0.75], vec![2.0, -1.0]).unwrap();
+        let q = OtProblem::from_row_major(vec![1.0], vec![0.25, 0.75], vec![2.0, -1.0]).unwrap();
         let (c, _) = ot_exact(&q).unwrap();
         assert!((c - (0.5 - 0.75)).abs() < 1e-15);
         // An augmenting path must reverse flow: greedy would send row 0 to column 0.
-        let r = OtProblem::new(vec![0.5, 0.5], vec![0.5, 0.5], vec![1.0, 2.0, 1.0, 10.0]).unwrap();
+        let r =
+            OtProblem::from_row_major(vec![0.5, 0.5], vec![0.5, 0.5], vec![1.0, 2.0, 1.0, 10.0])
+                .unwrap();
         let (c, plan) = ot_exact(&r).unwrap();
         assert!((c - 1.5).abs() < 1e-15, "{c} {plan:?}");
     }

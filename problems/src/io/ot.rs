@@ -24,7 +24,7 @@ use std::path::Path;
 pub fn read_ot(path: impl AsRef<Path>) -> Result<OtProblem, ReadError> {
     let path = path.as_ref();
     let (a, b, c) = parse_parts(&read_text(path)?, path)?;
-    OtProblem::new(a, b, c).map_err(|e| ReadError::parse(path, 0, e.to_string()))
+    OtProblem::from_row_major(a, b, c).map_err(|e| ReadError::parse(path, 0, e.to_string()))
 }
 
 /// Read a dense OT instance and rescale both marginals to mass 1; also returns whether the
@@ -38,7 +38,7 @@ pub fn read_ot_normalized(path: impl AsRef<Path>) -> Result<(OtProblem, bool), R
 /// Parse the text of a dense instance; `path` is used in messages.
 pub fn parse_ot(text: &str, path: &Path) -> Result<OtProblem, ReadError> {
     let (a, b, c) = parse_parts(text, path)?;
-    OtProblem::new(a, b, c).map_err(|e| ReadError::parse(path, 0, e.to_string()))
+    OtProblem::from_row_major(a, b, c).map_err(|e| ReadError::parse(path, 0, e.to_string()))
 }
 
 type Parts = (Vec<f64>, Vec<f64>, Vec<f64>);
@@ -491,7 +491,7 @@ mod tests {
     #[test]
     fn write_read_round_trip() {
         let dir = tempfile::tempdir().unwrap();
-        let p = OtProblem::new(
+        let p = OtProblem::from_row_major(
             vec![0.3, 0.7],
             vec![1.0 / 3.0, 2.0 / 3.0],
             vec![0.1, 0.2, 1.0 / 7.0, 0.4],

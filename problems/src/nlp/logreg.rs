@@ -34,7 +34,7 @@ use std::sync::Mutex;
 #[derive(Debug, Clone)]
 pub enum Features {
     /// Dense, row-major: entry `(k, j)` at `data[k·n + j]`.
-    Dense {
+    DenseRowMajor {
         /// Number of samples `N`.
         rows: usize,
         /// Number of features `n`.
@@ -49,19 +49,21 @@ pub enum Features {
 impl Features {
     fn rows(&self) -> usize {
         match self {
-            Features::Dense { rows, .. } => *rows,
+            Features::DenseRowMajor { rows, .. } => *rows,
             Features::Sparse(m) => m.rows(),
         }
     }
     fn cols(&self) -> usize {
         match self {
-            Features::Dense { cols, .. } => *cols,
+            Features::DenseRowMajor { cols, .. } => *cols,
             Features::Sparse(m) => m.cols(),
         }
     }
     fn row(&self, k: usize) -> Row<'_> {
         match self {
-            Features::Dense { cols, data, .. } => Row::Dense(&data[k * cols..(k + 1) * cols]),
+            Features::DenseRowMajor { cols, data, .. } => {
+                Row::Dense(&data[k * cols..(k + 1) * cols])
+            }
             Features::Sparse(m) => {
                 let range = m.indptr().outer_inds_sz(k);
                 Row::Sparse(&m.indices()[range.clone()], &m.data()[range])
@@ -176,7 +178,7 @@ impl pulp::WithSimd for FusedChunk<'_> {
         self.buf.fill(0.0);
         let mut start = 0;
         // Dense rows four at a time: four dots, then one combined update of `buf`.
-        if let Features::Dense { cols, data, .. } = self.a {
+        if let Features::DenseRowMajor { cols, data, .. } = self.a {
             let len = self.dots.len();
             while start + 4 <= len {
                 let k0 = self.first + start;
@@ -355,7 +357,7 @@ impl LogisticRegressionNlp {
         if rows == 0 || n == 0 {
             return bad("no samples or no features".into());
         }
-        if let Features::Dense { data, .. } = &features
+        if let Features::DenseRowMajor { data, .. } = &features
             && data.len() != rows * n
         {
             return bad(format!("dense features need {rows} x {n} entries"));
@@ -376,7 +378,7 @@ impl LogisticRegressionNlp {
             ));
         }
         let finite = match &features {
-            Features::Dense { data, .. } => data.iter().all(|v| v.is_finite()),
+            Features::DenseRowMajor { data, .. } => data.iter().all(|v| v.is_finite()),
             Features::Sparse(m) => m.data().iter().all(|v| v.is_finite()),
         };
         let ridge_ok = ridge >= 0.0 && ridge.is_finite();
@@ -433,7 +435,7 @@ impl LogisticRegressionNlp {
         };
         Self::new(
             &format!("logreg-n{n}-m{m}{}", if sphere { "-sphere" } else { "" }),
-            Features::Dense {
+            Features::DenseRowMajor {
                 rows: n,
                 cols: n,
                 data,
@@ -501,7 +503,9 @@ impl LogisticRegressionNlp {
         let (rows, n) = (self.a.rows(), self.a.cols());
         std::fs::create_dir_all(dir).map_err(|e| ReadError::io(dir, e))?;
         match &self.a {
-            Features::Dense { data, .. } => write_npy(&dir.join("A.npy"), &[rows, n], data)?,
+            Features::DenseRowMajor { data, .. } => {
+                write_npy(&dir.join("A.npy"), &[rows, n], data)?
+            }
             Features::Sparse(m) => {
                 let mut dense = vec![0.0; rows * n];
                 for (v, (i, j)) in m.iter() {

@@ -227,7 +227,7 @@ pub fn refine_support_within(
             // Any supports (degenerate games included): the subgame on the candidate rows and
             // columns, solved exactly; its equilibrium is one of the full game when the
             // candidates contain an equilibrium's supports, and the exact gap decides.
-            let sub = MatrixGame::new(
+            let sub = MatrixGame::from_row_major(
                 "subgame",
                 rows.len(),
                 cols.len(),
@@ -255,7 +255,7 @@ pub fn refine_support_within(
 /// use mathprog_solvers::core::{NoObserver, Status};
 /// use mathprog_solvers::monotone::{GameSettings, solve_game};
 /// // Matching pennies: value 0, both players mix 50/50.
-/// let g = MatrixGame::new("pennies", 2, 2, vec![1.0, -1.0, -1.0, 1.0]).unwrap();
+/// let g = MatrixGame::from_row_major("pennies", 2, 2, vec![1.0, -1.0, -1.0, 1.0]).unwrap();
 /// let r = solve_game(&g, &GameSettings::default(), &mut NoObserver).unwrap();
 /// assert_eq!(r.status, Status::Converged);
 /// assert!(r.residuals.gap.unwrap() <= 1e-6);
@@ -411,7 +411,7 @@ fn centred(game: &MatrixGame) -> Result<MatrixGame, SolveError> {
         .map(|i| game.row(i).iter().sum::<f64>())
         .sum::<f64>()
         / (mm * nn) as f64;
-    MatrixGame::new(
+    MatrixGame::from_row_major(
         game.name(),
         mm,
         nn,

@@ -27,7 +27,7 @@ pub fn check_ot(
     let cost = uniform(&mut rng, n * m, 0.0, 1.0);
     let a = vec![1.0 / n as f64; n];
     let b = vec![1.0 / m as f64; m];
-    let p = OtProblem::new(a, b, cost).map_err(|e| e.to_string())?;
+    let p = OtProblem::from_row_major(a, b, cost).map_err(|e| e.to_string())?;
     let reg = 0.05;
     let f = uniform(&mut rng, n, -0.3, 0.3);
     let mut g = uniform(&mut rng, m, -0.3, 0.3);

@@ -23,7 +23,7 @@
 //! use mathprog_solvers::core::{NoObserver, Status};
 //! use mathprog_solvers::ot::{OtMethod, OtSettings, solve};
 //! // Two points each side, costs |i - j|.
-//! let p = OtProblem::new(vec![0.5, 0.5], vec![0.5, 0.5], vec![0.0, 1.0, 1.0, 0.0]).unwrap();
+//! let p = OtProblem::from_row_major(vec![0.5, 0.5], vec![0.5, 0.5], vec![0.0, 1.0, 1.0, 0.0]).unwrap();
 //! let mut s = OtSettings::default();
 //! s.reg = 0.05;
 //! s.method = OtMethod::Sinkhorn;

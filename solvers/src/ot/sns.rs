@@ -745,7 +745,7 @@ mod tests {
                 d * d
             })
             .collect();
-        OtProblem::new(
+        OtProblem::from_row_major(
             a.iter().map(|x| x / sa).collect(),
             b.iter().map(|x| x / sb).collect(),
             cost,
