@@ -25,6 +25,43 @@ pub enum GroundCost {
     Lp(f64),
 }
 
+impl std::str::FromStr for GroundCost {
+    type Err = String;
+    /// `sqeuclidean`, `euclidean`, or `lp:P` with `P ≥ 1`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "sqeuclidean" => Ok(GroundCost::SqEuclidean),
+            "euclidean" => Ok(GroundCost::Euclidean),
+            _ => match s.strip_prefix("lp:").and_then(|p| p.parse::<f64>().ok()) {
+                Some(p) if p >= 1.0 && p.is_finite() => Ok(GroundCost::Lp(p)),
+                _ => Err(format!(
+                    "expected sqeuclidean, euclidean or lp:P with P >= 1, got `{s}`"
+                )),
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for GroundCost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GroundCost::SqEuclidean => f.write_str("sqeuclidean"),
+            GroundCost::Euclidean => f.write_str("euclidean"),
+            GroundCost::Lp(p) => write!(f, "lp:{p}"),
+        }
+    }
+}
+
+/// `w` divided by its sum (unchanged when the sum is not positive and finite).
+pub fn unit_mass(w: Vec<f64>) -> Vec<f64> {
+    let s: f64 = w.iter().sum();
+    if s > 0.0 && s.is_finite() {
+        w.into_iter().map(|x| x / s).collect()
+    } else {
+        w
+    }
+}
+
 impl GroundCost {
     /// The Wasserstein distance that an optimal transport cost `cost` under this ground cost
     /// stands for, and its name: `√cost` (`W₂`) for the squared Euclidean cost, `cost` itself
@@ -134,6 +171,14 @@ impl GridHistogram {
     pub fn spacing(&self) -> &[f64] {
         &self.spacing
     }
+    /// The same histogram scaled to total mass 1 (unchanged when its mass is not positive).
+    pub fn normalized(&self) -> Self {
+        let w = unit_mass(self.weights().to_vec());
+        GridHistogram::new(self.shape().to_vec(), w)
+            .and_then(|n| n.with_spacing(self.spacing()))
+            .unwrap_or_else(|_| self.clone())
+    }
+
     /// Total mass.
     pub fn mass(&self) -> f64 {
         self.weights.iter().sum()

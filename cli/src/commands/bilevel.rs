@@ -10,7 +10,7 @@ use mathprog_problems::bilevel::nonunique::NonUniqueToy;
 use mathprog_problems::bilevel::quadratic::QuadraticBilevel;
 use mathprog_problems::bilevel::ridge::RidgeBilevel;
 use mathprog_problems::io::libsvm::read_libsvm;
-use mathprog_solvers::bilevel::{BilevelMethod, BilevelSettings, solve};
+use mathprog_solvers::bilevel::{BilevelMethod, BilevelReport, BilevelSettings, solve};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -38,14 +38,15 @@ pub enum MethodArg {
     Stochastic,
 }
 
-/// Arguments of `solve bilevel`.
+/// Arguments of `solve bilevel`: the problem class as PROBLEM or --problem.
 #[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("class").required(true).args(["kind", "problem"])))]
 pub struct BilevelArgs {
     /// Problem class (or --problem).
     #[arg(value_enum, value_name = "PROBLEM")]
     kind: Option<KindArg>,
     /// Problem class.
-    #[arg(long, value_enum, conflicts_with = "kind")]
+    #[arg(long, value_enum)]
     problem: Option<KindArg>,
     #[command(flatten)]
     common: CommonArgs,
@@ -106,7 +107,6 @@ pub fn run(a: &BilevelArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     let kind = a.kind.or(a.problem).ok_or_else(|| {
         CliError::Usage("give a problem: quadratic|nonunique|ridge|hyperclean".into())
     })?;
-    let seed = a.common.seed;
     let mut s = BilevelSettings::default();
     s.common = common_settings(&a.common, io.stop.clone())?;
     let hc = kind == KindArg::Hyperclean;
@@ -124,170 +124,14 @@ pub fn run(a: &BilevelArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     if s.common.time_limit.is_none() && s.common.max_iter.is_none() {
         s.common.time_limit = Some(600.0);
     }
-    // The problem, plus what to print about its answer.
-    let mut lines: Vec<(&str, String)> = Vec::new();
-    // ... and the same in the JSON.
-    let mut facts = BilevelFacts::default();
-    let inval = |e: mathprog_problems::error::ProblemError| CliError::Usage(e.to_string());
-    let run_method = |prob: &dyn Bilevel, s: &BilevelSettings, io: &mut Io<'_>| {
-        super::with_observer(io, &a.common, |obs| solve(prob, s, obs))
-    };
+    let mut out = Summary::default();
     let report = match kind {
-        KindArg::Quadratic => {
-            let prob =
-                QuadraticBilevel::generate(a.size.unwrap_or(5), a.dim.unwrap_or(8), 0.1, seed)
-                    .map_err(inval)?;
-            let r = run_method(&prob, &s, io)?;
-            let xs = prob.x_star();
-            let dist = |u: &[f64]| {
-                u.iter()
-                    .zip(&xs)
-                    .map(|(p, q)| (p - q) * (p - q))
-                    .sum::<f64>()
-                    .sqrt()
-            };
-            let (d, bias) = (dist(&r.solution.x), dist(&prob.x_sigma(sigma)));
-            lines.push(("|x - x*|", format!("{d:.3e}")));
-            lines.push((
-                "penalty bias",
-                format!("{bias:.3e} (|x_sigma - x*|, closed form)"),
-            ));
-            facts.x_star_distance = Some(d);
-            facts.penalty_bias = Some(bias);
-            r
-        }
-        KindArg::Nonunique => {
-            let d = a.size.unwrap_or(10);
-            let x0: Vec<f64> = (0..d)
-                .map(|i| 3.0 * ((i as f64 + seed as f64) * 1.7).sin())
-                .collect();
-            let prob = NonUniqueToy::new(x0).map_err(inval)?;
-            let r = run_method(&prob, &s, io)?;
-            let e = r
-                .solution
-                .x
-                .iter()
-                .map(|v| (v - 1.0) * (v - 1.0))
-                .sum::<f64>()
-                .sqrt();
-            lines.push(("|x - 1|", format!("{e:.3e}")));
-            facts.x_star_distance = Some(e);
-            r
-        }
-        KindArg::Ridge => {
-            let (prob, test) = match (&a.train, &a.val) {
-                (Some(tr), Some(va)) => {
-                    let (tr, va) = (read(tr)?, read(va)?);
-                    let test = a.test.as_ref().map(read).transpose()?;
-                    (
-                        RidgeBilevel::from_libsvm(&tr, &va, 0.0).map_err(inval)?,
-                        test.map(|t| {
-                            let d = t.dim();
-                            let mut x = vec![0.0; t.len() * d];
-                            for (k, row) in t.features.outer_iterator().enumerate() {
-                                for (j, v) in row.iter() {
-                                    x[k * d + j] = *v;
-                                }
-                            }
-                            (x, t.labels.clone(), d)
-                        }),
-                    )
-                }
-                _ => {
-                    let d = a.dim.unwrap_or(50);
-                    let n = a.size.unwrap_or(100);
-                    let (p, xte, yte) =
-                        RidgeBilevel::generate(d, n, n, 2000, seed).map_err(inval)?;
-                    (p, Some((xte, yte, d)))
-                }
-            };
-            let r = run_method(&prob, &s, io)?;
-            let u = r.solution.x[0];
-            let val_loss = prob.validation_loss(u);
-            lines.push(("lambda", format!("{:.6e} (log lambda = {u:.4})", u.exp())));
-            lines.push(("val loss", format!("{val_loss:.6}")));
-            facts.lambda = Some(u.exp());
-            facts.validation_loss = Some(val_loss);
-            if let Some((x, y, d)) = test {
-                let w = &r.solution.z;
-                let mse = (0..y.len())
-                    .map(|k| {
-                        let p: f64 = (0..d.min(w.len())).map(|j| x[k * d + j] * w[j]).sum();
-                        (p - y[k]) * (p - y[k])
-                    })
-                    .sum::<f64>()
-                    / (2.0 * y.len().max(1) as f64);
-                lines.push(("test MSE/2", format!("{mse:.6}")));
-                facts.test_half_mse = Some(mse);
-            }
-            r
-        }
-        KindArg::Hyperclean => {
-            let (prob, test, bad) = match (&a.train, &a.val) {
-                (Some(tr), Some(va)) => {
-                    let (tr, va) = (read(tr)?, read(va)?);
-                    let te = a.test.as_ref().map(read).transpose()?;
-                    let d = tr
-                        .dim()
-                        .max(va.dim())
-                        .max(te.as_ref().map_or(0, |t| t.dim()));
-                    let train = Labelled::from_libsvm(&tr, d).map_err(inval)?;
-                    let val = Labelled::from_libsvm(&va, d).map_err(inval)?;
-                    let test = te
-                        .map(|t| Labelled::from_libsvm(&t, d))
-                        .transpose()
-                        .map_err(inval)?;
-                    (
-                        HyperCleaning::new(train, val, a.ridge).map_err(inval)?,
-                        test,
-                        None,
-                    )
-                }
-                _ => {
-                    let (p, t, b) = HyperCleaning::generate(
-                        a.size.unwrap_or(1000),
-                        200,
-                        5000,
-                        a.dim.unwrap_or(20),
-                        a.flip,
-                        seed,
-                    )
-                    .map_err(inval)?;
-                    (p, Some(t), Some(b))
-                }
-            };
-            // Each weight's hypergradient is O(1/n): the stochastic method's fixed step
-            // defaults to 0.1·n.
-            let mut hs = s.clone();
-            if a.step.is_none() && a.method == MethodArg::Stochastic {
-                hs.step0 = Some(0.1 * prob.train().len() as f64);
-            }
-            let r = run_method(&prob, &hs, io)?;
-            let flagged = prob.flagged(&r.solution.x);
-            let nflag = flagged.iter().filter(|f| **f).count();
-            lines.push(("flagged samples", format!("{nflag} of {}", flagged.len())));
-            facts.flagged_samples = Some(nflag);
-            if let Some(t) = &test {
-                let acc = t.accuracy(&r.solution.z);
-                lines.push(("test accuracy", format!("{acc:.4}")));
-                facts.test_accuracy = Some(acc);
-            }
-            if let Some(bad) = bad {
-                let tp = flagged.iter().zip(&bad).filter(|(f, b)| **f && **b).count() as f64;
-                let prec = tp / nflag.max(1) as f64;
-                let rec = tp / bad.iter().filter(|b| **b).count().max(1) as f64;
-                let f1 = 2.0 * prec * rec / (prec + rec).max(1e-12);
-                lines.push((
-                    "flipped F1",
-                    format!("{f1:.3} (precision {prec:.3}, recall {rec:.3})"),
-                ));
-                facts.flipped_f1 = Some(f1);
-                facts.flipped_precision = Some(prec);
-                facts.flipped_recall = Some(rec);
-            }
-            r
-        }
+        KindArg::Quadratic => run_quadratic(a, &s, io, &mut out)?,
+        KindArg::Nonunique => run_nonunique(a, &s, io, &mut out)?,
+        KindArg::Ridge => run_ridge(a, &s, io, &mut out)?,
+        KindArg::Hyperclean => run_hyperclean(a, &s, io, &mut out)?,
     };
+    let Summary { lines, facts } = out;
     if let Some(path) = &a.common.output {
         super::write_json_file(path, &report.solution)?;
     }
@@ -339,6 +183,217 @@ pub fn run(a: &BilevelArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     kv(out, "time", format!("{:.3} s", report.elapsed))?;
     out.flush().map_err(out_err)?;
     Ok(())
+}
+
+/// What the summary prints about the answer (and the JSON carries in `stats`).
+#[derive(Default)]
+struct Summary {
+    lines: Vec<(&'static str, String)>,
+    facts: BilevelFacts,
+}
+
+/// The quadratic problem with closed-form `x*`: distance to it and the penalty bias.
+fn run_quadratic(
+    a: &BilevelArgs,
+    s: &BilevelSettings,
+    io: &mut Io<'_>,
+    out: &mut Summary,
+) -> Result<BilevelReport, CliError> {
+    let (seed, sigma) = (a.common.seed, s.sigma);
+    let (lines, facts) = (&mut out.lines, &mut out.facts);
+    let inval = |e: mathprog_problems::error::ProblemError| CliError::Usage(e.to_string());
+    let run_method = |prob: &dyn Bilevel, s: &BilevelSettings, io: &mut Io<'_>| {
+        super::with_observer(io, &a.common, |obs| solve(prob, s, obs))
+    };
+    let prob = QuadraticBilevel::generate(a.size.unwrap_or(5), a.dim.unwrap_or(8), 0.1, seed)
+        .map_err(inval)?;
+    let r = run_method(&prob, s, io)?;
+    let xs = prob.x_star();
+    let dist = |u: &[f64]| {
+        u.iter()
+            .zip(&xs)
+            .map(|(p, q)| (p - q) * (p - q))
+            .sum::<f64>()
+            .sqrt()
+    };
+    let (d, bias) = (dist(&r.solution.x), dist(&prob.x_sigma(sigma)));
+    lines.push(("|x - x*|", format!("{d:.3e}")));
+    lines.push((
+        "penalty bias",
+        format!("{bias:.3e} (|x_sigma - x*|, closed form)"),
+    ));
+    facts.x_star_distance = Some(d);
+    facts.penalty_bias = Some(bias);
+    Ok(r)
+}
+
+/// The toy with non-unique lower-level solutions (`x* = 1`).
+fn run_nonunique(
+    a: &BilevelArgs,
+    s: &BilevelSettings,
+    io: &mut Io<'_>,
+    out: &mut Summary,
+) -> Result<BilevelReport, CliError> {
+    let seed = a.common.seed;
+    let (lines, facts) = (&mut out.lines, &mut out.facts);
+    let inval = |e: mathprog_problems::error::ProblemError| CliError::Usage(e.to_string());
+    let run_method = |prob: &dyn Bilevel, s: &BilevelSettings, io: &mut Io<'_>| {
+        super::with_observer(io, &a.common, |obs| solve(prob, s, obs))
+    };
+    let d = a.size.unwrap_or(10);
+    let x0: Vec<f64> = (0..d)
+        .map(|i| 3.0 * ((i as f64 + seed as f64) * 1.7).sin())
+        .collect();
+    let prob = NonUniqueToy::new(x0).map_err(inval)?;
+    let r = run_method(&prob, s, io)?;
+    let e = r
+        .solution
+        .x
+        .iter()
+        .map(|v| (v - 1.0) * (v - 1.0))
+        .sum::<f64>()
+        .sqrt();
+    lines.push(("|x - 1|", format!("{e:.3e}")));
+    facts.x_star_distance = Some(e);
+    Ok(r)
+}
+
+/// Ridge-regression tuning (LIBSVM files or generated): λ, validation and test loss.
+fn run_ridge(
+    a: &BilevelArgs,
+    s: &BilevelSettings,
+    io: &mut Io<'_>,
+    out: &mut Summary,
+) -> Result<BilevelReport, CliError> {
+    let seed = a.common.seed;
+    let (lines, facts) = (&mut out.lines, &mut out.facts);
+    let inval = |e: mathprog_problems::error::ProblemError| CliError::Usage(e.to_string());
+    let run_method = |prob: &dyn Bilevel, s: &BilevelSettings, io: &mut Io<'_>| {
+        super::with_observer(io, &a.common, |obs| solve(prob, s, obs))
+    };
+    let (prob, test) = match (&a.train, &a.val) {
+        (Some(tr), Some(va)) => {
+            let (tr, va) = (read(tr)?, read(va)?);
+            let test = a.test.as_ref().map(read).transpose()?;
+            (
+                RidgeBilevel::from_libsvm(&tr, &va, 0.0).map_err(inval)?,
+                test.map(|t| {
+                    let d = t.dim();
+                    let mut x = vec![0.0; t.len() * d];
+                    for (k, row) in t.features.outer_iterator().enumerate() {
+                        for (j, v) in row.iter() {
+                            x[k * d + j] = *v;
+                        }
+                    }
+                    (x, t.labels.clone(), d)
+                }),
+            )
+        }
+        _ => {
+            let d = a.dim.unwrap_or(50);
+            let n = a.size.unwrap_or(100);
+            let (p, xte, yte) = RidgeBilevel::generate(d, n, n, 2000, seed).map_err(inval)?;
+            (p, Some((xte, yte, d)))
+        }
+    };
+    let r = run_method(&prob, s, io)?;
+    let u = r.solution.x[0];
+    let val_loss = prob.validation_loss(u);
+    lines.push(("lambda", format!("{:.6e} (log lambda = {u:.4})", u.exp())));
+    lines.push(("val loss", format!("{val_loss:.6}")));
+    facts.lambda = Some(u.exp());
+    facts.validation_loss = Some(val_loss);
+    if let Some((x, y, d)) = test {
+        let w = &r.solution.z;
+        let mse = (0..y.len())
+            .map(|k| {
+                let p: f64 = (0..d.min(w.len())).map(|j| x[k * d + j] * w[j]).sum();
+                (p - y[k]) * (p - y[k])
+            })
+            .sum::<f64>()
+            / (2.0 * y.len().max(1) as f64);
+        lines.push(("test MSE/2", format!("{mse:.6}")));
+        facts.test_half_mse = Some(mse);
+    }
+    Ok(r)
+}
+
+/// Data hyper-cleaning (LIBSVM files or generated): flagged samples, test accuracy, F1 against the flipped labels.
+fn run_hyperclean(
+    a: &BilevelArgs,
+    s: &BilevelSettings,
+    io: &mut Io<'_>,
+    out: &mut Summary,
+) -> Result<BilevelReport, CliError> {
+    let seed = a.common.seed;
+    let (lines, facts) = (&mut out.lines, &mut out.facts);
+    let inval = |e: mathprog_problems::error::ProblemError| CliError::Usage(e.to_string());
+    let run_method = |prob: &dyn Bilevel, s: &BilevelSettings, io: &mut Io<'_>| {
+        super::with_observer(io, &a.common, |obs| solve(prob, s, obs))
+    };
+    let (prob, test, bad) = match (&a.train, &a.val) {
+        (Some(tr), Some(va)) => {
+            let (tr, va) = (read(tr)?, read(va)?);
+            let te = a.test.as_ref().map(read).transpose()?;
+            let d = tr
+                .dim()
+                .max(va.dim())
+                .max(te.as_ref().map_or(0, |t| t.dim()));
+            let train = Labelled::from_libsvm(&tr, d).map_err(inval)?;
+            let val = Labelled::from_libsvm(&va, d).map_err(inval)?;
+            let test = te
+                .map(|t| Labelled::from_libsvm(&t, d))
+                .transpose()
+                .map_err(inval)?;
+            (
+                HyperCleaning::new(train, val, a.ridge).map_err(inval)?,
+                test,
+                None,
+            )
+        }
+        _ => {
+            let (p, t, b) = HyperCleaning::generate(
+                a.size.unwrap_or(1000),
+                200,
+                5000,
+                a.dim.unwrap_or(20),
+                a.flip,
+                seed,
+            )
+            .map_err(inval)?;
+            (p, Some(t), Some(b))
+        }
+    };
+    // Each weight's hypergradient is O(1/n): the stochastic method's fixed step
+    // defaults to 0.1·n.
+    let mut hs = s.clone();
+    if a.step.is_none() && a.method == MethodArg::Stochastic {
+        hs.step0 = Some(0.1 * prob.train().len() as f64);
+    }
+    let r = run_method(&prob, &hs, io)?;
+    let flagged = prob.flagged(&r.solution.x);
+    let nflag = flagged.iter().filter(|f| **f).count();
+    lines.push(("flagged samples", format!("{nflag} of {}", flagged.len())));
+    facts.flagged_samples = Some(nflag);
+    if let Some(t) = &test {
+        let acc = t.accuracy(&r.solution.z);
+        lines.push(("test accuracy", format!("{acc:.4}")));
+        facts.test_accuracy = Some(acc);
+    }
+    if let Some(bad) = bad {
+        let tp = flagged.iter().zip(&bad).filter(|(f, b)| **f && **b).count() as f64;
+        let prec = tp / nflag.max(1) as f64;
+        let rec = tp / bad.iter().filter(|b| **b).count().max(1) as f64;
+        let f1 = 2.0 * prec * rec / (prec + rec).max(1e-12);
+        lines.push((
+            "flipped F1",
+            format!("{f1:.3} (precision {prec:.3}, recall {rec:.3})"),
+        ));
+        facts.flipped_f1 = Some(f1);
+        facts.flipped_precision = Some(prec);
+        facts.flipped_recall = Some(rec);
+    }
+    Ok(r)
 }
 
 /// What `solve bilevel` adds to the report's `stats`: the figures of the human summary.

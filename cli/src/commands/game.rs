@@ -8,19 +8,6 @@ use mathprog_problems::game::{MatrixGame, read_game};
 use mathprog_solvers::monotone::{GameSettings, Method, solve_game};
 use std::path::PathBuf;
 
-/// Methods on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum MethodArg {
-    /// Variance-reduced Halpern (Cai, Alacaoglu & Diakonikolas 2024, Alg. 1).
-    VrHalpern,
-    /// Inexact Halpern with the VR-FoRB inner solver (Alg. 2 of the same paper).
-    VrInexact,
-    /// Deterministic Halpern (anchored extragradient).
-    Halpern,
-    /// Extragradient.
-    Eg,
-}
-
 /// Generated games.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum GenArg {
@@ -32,24 +19,25 @@ pub enum GenArg {
     Gaussian,
 }
 
-/// Arguments of `solve game`.
+/// Arguments of `solve game`: a FILE or a generated game.
 #[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["file", "generate"])))]
 pub struct GameArgs {
     /// The payoff matrix A (row player minimises x'Ay): dense text ("m n" then the entries
     /// row by row) or Matrix Market (array or coordinate).
-    #[arg(value_name = "FILE", required_unless_present = "generate")]
+    #[arg(value_name = "FILE")]
     file: Option<PathBuf>,
     #[command(flatten)]
     common: CommonArgs,
     /// Instead of a file: a generated n x n game (seeded by --seed).
-    #[arg(long, value_enum, requires = "size", conflicts_with = "file")]
+    #[arg(long, value_enum, requires = "size")]
     generate: Option<GenArg>,
     /// Size n of the generated game.
     #[arg(long, value_name = "N")]
     size: Option<usize>,
     /// Iteration.
-    #[arg(long, value_enum, default_value_t = MethodArg::Halpern)]
-    method: MethodArg,
+    #[arg(long, value_enum, default_value = "halpern")]
+    method: Method,
     /// Stop when the duality gap of the strategies is at most T.
     #[arg(long, value_name = "T", default_value_t = 1e-6)]
     gap: f64,
@@ -88,6 +76,7 @@ pub fn run(a: &GameArgs, io: &mut Io<'_>) -> Result<(), CliError> {
             .map_err(|e| CliError::Usage(e.to_string()))?
         }
         (Some(path), None) => read_game(path)?,
+        // clap's `input` group asks for one of them.
         (None, None) => return Err(CliError::Usage("give a FILE or --generate".into())),
     };
     let mut gs = GameSettings::default();
@@ -97,12 +86,7 @@ pub fn run(a: &GameArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     if s.common.time_limit.is_none() && a.max_epochs.is_none() {
         s.common.time_limit = Some(600.0);
     }
-    s.method = match a.method {
-        MethodArg::VrHalpern => Method::VrHalpern,
-        MethodArg::VrInexact => Method::VrInexactHalpern,
-        MethodArg::Halpern => Method::Halpern,
-        MethodArg::Eg => Method::Extragradient,
-    };
+    s.method = a.method;
     s.tol = a.tol;
     s.step_scale = a.step_scale;
     if a.no_restart {

@@ -20,14 +20,6 @@ enum FilterKind {
     Tabu,
 }
 
-#[derive(Copy, Clone, Debug, ValueEnum)]
-enum SamplerKind {
-    /// Monte Carlo policy gradient (Metropolis chains on the learned policy).
-    Mcpg,
-    /// Ablation: uniform random restarts + the same filter.
-    Restarts,
-}
-
 /// Tuning flags of MCPG. Every one defaults to the problem class's own setting.
 #[derive(Args, Debug, Clone)]
 pub struct McpgArgs {
@@ -81,7 +73,7 @@ pub struct McpgArgs {
     reset_every: Option<u64>,
     /// Sample source (the `restarts` ablation drops the policy).
     #[arg(long, value_enum, default_value = "mcpg")]
-    sampler: SamplerKind,
+    sampler: Sampler,
 }
 
 /// Per-problem defaults of the CLI.
@@ -163,10 +155,7 @@ impl McpgArgs {
                 tenure: self.tenure,
             },
         };
-        s.sampler = match self.sampler {
-            SamplerKind::Mcpg => Sampler::PolicyChains,
-            SamplerKind::Restarts => Sampler::RandomRestarts,
-        };
+        s.sampler = self.sampler;
         Ok(s)
     }
 }

@@ -7,7 +7,7 @@ use crate::{CommonArgs, Io};
 use clap::Args;
 use mathprog_problems::io::write_atomic;
 use mathprog_problems::mimo::{MimoInstance, Modulation};
-use mathprog_solvers::binary::mimo::{MimoSettings, solve};
+use mathprog_solvers::binary::mimo::{MimoReport, MimoSettings, solve};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -217,80 +217,13 @@ pub fn run(a: &MimoArgs, io: &mut Io<'_>) -> Result<(), CliError> {
             )?;
         }
     } else {
-        let out = &mut *io.stdout;
-        let (r, f0) = &reports[0];
-        let (nt, nr) = (f0.nt, f0.nr);
-        let what = match (&a.file, a.snr) {
-            (Some(f), _) => format!(
-                "mimo {} ({nt} x {nr}, {})",
-                f.display(),
-                match f0.modulation {
-                    Modulation::Qam16 => "16-QAM",
-                    _ => "4-QAM",
-                }
-            ),
-            (None, Some(snr)) => format!(
-                "mimo generated {nt} x {nr} {}-QAM Rayleigh channel{}, SNR {snr} dB",
-                a.qam,
-                if a.instances > 1 { "s" } else { "" }
-            ),
-            _ => String::new(),
+        let mean = Means {
+            known,
+            ber: sum_ber,
+            mmse: sum_mmse,
+            seconds: sum_time / n,
         };
-        kv(out, "problem", what)?;
-        if a.instances > 1 {
-            kv(
-                out,
-                "instances",
-                format!(
-                    "{} (seeds {}..={})",
-                    a.instances,
-                    a.common.seed,
-                    a.common.seed.wrapping_add(a.instances - 1)
-                ),
-            )?;
-        } else {
-            kv(
-                out,
-                "residual",
-                format!(
-                    "{:.6} (||Hx - y||^2; MMSE {:.6})",
-                    r.objective, r.stats.mmse_objective
-                ),
-            )?;
-            kv(out, "status", r.status)?;
-            backend_line(out, &r.backend)?;
-        }
-        if known > 0 {
-            let k = known as f64;
-            kv(
-                out,
-                "BER",
-                format!(
-                    "{:.5} (MMSE {:.5}){}",
-                    sum_ber / k,
-                    sum_mmse / k,
-                    if a.instances > 1 { " mean" } else { "" }
-                ),
-            )?;
-        }
-        kv(
-            out,
-            "time",
-            format!(
-                "{:.3} s{}",
-                sum_time / n,
-                if a.instances > 1 {
-                    " mean per instance"
-                } else {
-                    ""
-                }
-            ),
-        )?;
-        kv(out, "seed", a.common.seed)?;
-        kv(out, "threads", r.threads)?;
-        if let Some(path) = &a.common.output {
-            kv(out, "symbols", path.display())?;
-        }
+        summary(a, &reports, &mean, &mut *io.stdout)?;
     }
     io.stdout.flush().map_err(out_err)?;
     Ok(())
@@ -307,4 +240,95 @@ struct MimoFacts {
     snr_db: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     file: Option<String>,
+}
+
+/// The sums over the instances for the summary.
+struct Means {
+    known: usize,
+    ber: f64,
+    mmse: f64,
+    seconds: f64,
+}
+
+/// The human summary of `solve mimo` (one instance, or the means over `--instances`).
+fn summary(
+    a: &MimoArgs,
+    reports: &[(MimoReport, MimoFacts)],
+    mean: &Means,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let (r, f0) = &reports[0];
+    let (nt, nr) = (f0.nt, f0.nr);
+    let what = match (&a.file, a.snr) {
+        (Some(f), _) => format!(
+            "mimo {} ({nt} x {nr}, {})",
+            f.display(),
+            match f0.modulation {
+                Modulation::Qam16 => "16-QAM",
+                _ => "4-QAM",
+            }
+        ),
+        (None, Some(snr)) => format!(
+            "mimo generated {nt} x {nr} {}-QAM Rayleigh channel{}, SNR {snr} dB",
+            a.qam,
+            if a.instances > 1 { "s" } else { "" }
+        ),
+        _ => String::new(),
+    };
+    kv(out, "problem", what)?;
+    if a.instances > 1 {
+        kv(
+            out,
+            "instances",
+            format!(
+                "{} (seeds {}..={})",
+                a.instances,
+                a.common.seed,
+                a.common.seed.wrapping_add(a.instances - 1)
+            ),
+        )?;
+    } else {
+        kv(
+            out,
+            "residual",
+            format!(
+                "{:.6} (||Hx - y||^2; MMSE {:.6})",
+                r.objective, r.stats.mmse_objective
+            ),
+        )?;
+        kv(out, "status", r.status)?;
+        backend_line(out, &r.backend)?;
+    }
+    if mean.known > 0 {
+        let k = mean.known as f64;
+        kv(
+            out,
+            "BER",
+            format!(
+                "{:.5} (MMSE {:.5}){}",
+                mean.ber / k,
+                mean.mmse / k,
+                if a.instances > 1 { " mean" } else { "" }
+            ),
+        )?;
+    }
+    kv(
+        out,
+        "time",
+        format!(
+            "{:.3} s{}",
+            mean.seconds,
+            if a.instances > 1 {
+                " mean per instance"
+            } else {
+                ""
+            }
+        ),
+    )?;
+    kv(out, "seed", a.common.seed)?;
+    kv(out, "threads", r.threads)?;
+    if let Some(path) = &a.common.output {
+        kv(out, "symbols", path.display())?;
+    }
+    Ok(())
 }

@@ -3,7 +3,7 @@
 
 use super::{CliError, backend_line, common_settings, kv, out_err};
 use crate::{CommonArgs, Io};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use mathprog_problems::io::libsvm::read_libsvm;
 use mathprog_problems::nlp::EqualityNlp;
 use mathprog_problems::nlp::hs::{BUNDLED_HS_NAME, bundled_hs_set, read_hs_set};
@@ -12,23 +12,6 @@ use mathprog_solvers::nlp::kkt::KktMethod;
 use mathprog_solvers::nlp::{NlpSettings, solve};
 use serde::Serialize;
 use std::path::PathBuf;
-
-/// KKT solver choices on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum KktArg {
-    /// Projected CG for problems with a Hessian operator (logistic regression), else direct.
-    Auto,
-    /// Projected conjugate gradients (matrix-free).
-    Cg,
-    /// Sparse LU (exact).
-    Direct,
-    /// Block sketch-and-project (the default sketch).
-    Sketch,
-    /// Randomized Kaczmarz.
-    Kaczmarz,
-    /// Gaussian sketch.
-    Gaussian,
-}
 
 /// Arguments of `solve nlp`.
 #[derive(Args, Debug)]
@@ -77,8 +60,8 @@ pub struct NlpArgs {
     #[arg(long)]
     list: bool,
     /// KKT solver.
-    #[arg(long, value_enum, default_value_t = KktArg::Auto)]
-    kkt: KktArg,
+    #[arg(long, value_enum, default_value = "auto")]
+    kkt: KktMethod,
     /// Rows per block of the sketch solver.
     #[arg(long, value_name = "B", default_value_t = 32)]
     block_size: usize,
@@ -171,14 +154,7 @@ pub fn run(a: &NlpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     s.block_size = a.block_size;
     s.superlinear = !a.linear_rate;
     s.max_inner = a.max_inner;
-    s.kkt = match a.kkt {
-        KktArg::Auto => KktMethod::Auto,
-        KktArg::Cg => KktMethod::Cg,
-        KktArg::Direct => KktMethod::Direct,
-        KktArg::Sketch => KktMethod::Block,
-        KktArg::Kaczmarz => KktMethod::Kaczmarz,
-        KktArg::Gaussian => KktMethod::Gaussian,
-    };
+    s.kkt = a.kkt;
     let report = super::with_observer(io, &a.common, |obs| solve(nlp, &s, obs))?;
     // Problems of a set: the set's file and the known optimum.
     let facts = f_star.map(|f| SetFacts {

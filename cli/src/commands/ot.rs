@@ -4,13 +4,14 @@
 use super::{CliError, backend_line, common_settings, kv, out_err};
 use crate::{CommonArgs, Io};
 use clap::Args;
-use clap::builder::TypedValueParser;
 use mathprog_problems::exact::ot_exact;
 use mathprog_problems::io::ot::{read_grid, read_ot, read_ot_normalized, read_points, write_plan};
-use mathprog_problems::ot::{GridHistogram, GridSupport, GroundCost, MASS_TOLERANCE, OtProblem};
+use mathprog_problems::ot::{
+    GridHistogram, GridSupport, GroundCost, MASS_TOLERANCE, OtProblem, unit_mass,
+};
 use mathprog_solvers::ot::{OtMethod, OtSettings, solve};
 use serde::Serialize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Copy, Clone, Debug, clap::ValueEnum)]
 enum Method {
@@ -20,12 +21,13 @@ enum Method {
     Sinkhorn,
 }
 
-/// Arguments of `solve ot`.
+/// Arguments of `solve ot`: one input, a dense instance FILE, two point clouds or two grids.
 #[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["file", "source", "source_grid"])))]
 pub struct OtArgs {
     /// Instance: `n m`, then n weights a, m weights b, then the n x m cost matrix row by row
     /// (whitespace separated; `#` comments).
-    #[arg(value_name = "FILE", required_unless_present_any = ["source", "source_grid"], conflicts_with_all = ["source", "target", "source_grid", "target_grid"])]
+    #[arg(value_name = "FILE")]
     file: Option<PathBuf>,
     /// Source point cloud: one point per line, `x_1 … x_d w` (coordinates, then the weight).
     #[arg(long, value_name = "FILE", requires = "target")]
@@ -36,7 +38,7 @@ pub struct OtArgs {
     /// Source histogram on a regular grid: `.npy` (any dimension), a `grid n_1 … n_d` header
     /// then the weights row-major, or a matrix with one grid row per line (DOTmark images).
     /// Cells sit at their centres in the unit cube; empty cells are dropped.
-    #[arg(long, value_name = "FILE", requires = "target_grid", conflicts_with_all = ["source", "target"])]
+    #[arg(long, value_name = "FILE", requires = "target_grid")]
     source_grid: Option<PathBuf>,
     /// Target grid histogram (same dimension as --source-grid, any resolution).
     #[arg(long, value_name = "FILE", requires = "source_grid")]
@@ -46,7 +48,7 @@ pub struct OtArgs {
     cell_size: Option<f64>,
     /// Ground cost between points: sqeuclidean, euclidean, or lp:P (the p-norm distance).
     #[arg(long, value_name = "COST", default_value = "sqeuclidean")]
-    cost: String,
+    cost: GroundCost,
     /// Divide the cost matrix by its largest entry (as the usual benchmarks do).
     #[arg(long)]
     scale_cost: bool,
@@ -58,11 +60,8 @@ pub struct OtArgs {
     /// Stop when the L1 marginal violation is at most T.
     #[arg(long, value_name = "T", default_value_t = 1e-8)]
     tol: f64,
-    /// Method: sns (Sinkhorn–Newton–Sparse: a Sinkhorn stage, then sparse Newton steps) or
-    /// sinkhorn (stabilised Sinkhorn only).
-    #[arg(long, value_name = "METHOD", default_value = "sns",
-          value_parser = clap::builder::PossibleValuesParser::new(["sns", "sinkhorn"])
-              .try_map(|s| s.parse::<OtMethod>()))]
+    /// Method.
+    #[arg(long, value_enum, default_value = "sns")]
     method: OtMethod,
     /// SNS: switch from Sinkhorn to Newton once the L1 violation is below this.
     #[arg(long, value_name = "V")]
@@ -114,119 +113,26 @@ fn check_masses(
 }
 
 /// The ground cost named by `--cost`.
-fn ground_cost(s: &str) -> Result<GroundCost, CliError> {
-    match s {
-        "sqeuclidean" => Ok(GroundCost::SqEuclidean),
-        "euclidean" => Ok(GroundCost::Euclidean),
-        _ => match s.strip_prefix("lp:").and_then(|p| p.parse::<f64>().ok()) {
-            Some(p) if p >= 1.0 && p.is_finite() => Ok(GroundCost::Lp(p)),
-            _ => Err(CliError::Usage(format!(
-                "--cost must be sqeuclidean, euclidean or lp:P with P >= 1, got `{s}`"
-            ))),
-        },
-    }
-}
-
 /// Run `solve ot`.
 pub fn run(a: &OtArgs, io: &mut Io<'_>) -> Result<(), CliError> {
-    let mut support: Option<GridSupport> = None;
-    let (p, label) = match (&a.file, &a.source, &a.target) {
-        (None, None, None) if a.source_grid.is_some() => {
-            let (src, tgt) = (
-                a.source_grid.as_ref().expect("checked"),
-                a.target_grid
-                    .as_ref()
-                    .ok_or_else(|| CliError::Usage("--source-grid needs --target-grid".into()))?,
-            );
-            let ground = ground_cost(&a.cost)?;
-            let read = |path: &PathBuf| -> Result<GridHistogram, CliError> {
-                let g = read_grid(path)?;
-                match a.cell_size {
-                    Some(h) => {
-                        let d = g.shape().len();
-                        g.with_spacing(&vec![h; d])
-                    }
-                    .map_err(|e| CliError::Usage(format!("--cell-size: {e}"))),
-                    None => Ok(g),
-                }
-            };
-            let (ga, gb) = (read(src)?, read(tgt)?);
-            let (sa, sb) = (ga.mass(), gb.mass());
-            check_masses(a, (sa, sb), src, tgt, io)?;
-            let norm = |g: GridHistogram, s: f64| -> GridHistogram {
-                if a.normalize {
-                    let w = g.weights().iter().map(|x| x / s).collect();
-                    GridHistogram::new(g.shape().to_vec(), w)
-                        .and_then(|n| n.with_spacing(g.spacing()))
-                        .unwrap_or(g)
-                } else {
-                    g
-                }
-            };
-            let (ga, gb) = (norm(ga, sa), norm(gb, sb));
-            let (p, sup) = OtProblem::from_grids(&ga, &gb, ground).map_err(|e| {
-                CliError::Failed(format!("{} / {}: {e}", src.display(), tgt.display()))
-            })?;
-            support = Some(sup);
-            let dims = |g: &GridHistogram| {
-                g.shape()
-                    .iter()
-                    .map(|n| n.to_string())
-                    .collect::<Vec<_>>()
-                    .join("x")
-            };
-            (
-                p,
-                format!(
-                    "{} ({}) -> {} ({}), {}",
-                    src.display(),
-                    dims(&ga),
-                    tgt.display(),
-                    dims(&gb),
-                    a.cost
-                ),
-            )
+    let (p, label, support) = match (&a.file, &a.source, &a.source_grid) {
+        (Some(file), _, _) => (load_dense(a, file, io)?, file.display().to_string(), None),
+        (None, Some(src), _) => {
+            let tgt = a
+                .target
+                .as_ref()
+                .ok_or_else(|| CliError::Usage("--source needs --target".into()))?;
+            load_points(a, src, tgt, io)?
         }
-        (Some(file), _, _) => {
-            let p = if a.normalize {
-                let (p, differed) = read_ot_normalized(file)?;
-                if differed && !a.common.json {
-                    writeln!(
-                        io.stderr,
-                        "warning: {}: unequal masses, both marginals rescaled to 1",
-                        file.display()
-                    )
-                    .map_err(out_err)?;
-                }
-                p
-            } else {
-                read_ot(file)?
-            };
-            (p, file.display().to_string())
+        (None, None, Some(src)) => {
+            let tgt = a
+                .target_grid
+                .as_ref()
+                .ok_or_else(|| CliError::Usage("--source-grid needs --target-grid".into()))?;
+            load_grids(a, src, tgt, io)?
         }
-        (None, Some(src), Some(tgt)) => {
-            let ground = ground_cost(&a.cost)?;
-            let (xs, wa) = read_points(src)?;
-            let (ys, wb) = read_points(tgt)?;
-            let (sa, sb): (f64, f64) = (wa.iter().sum(), wb.iter().sum());
-            check_masses(a, (sa, sb), src, tgt, io)?;
-            let scale = |w: Vec<f64>, s: f64| -> Vec<f64> {
-                if a.normalize {
-                    w.iter().map(|x| x / s).collect()
-                } else {
-                    w
-                }
-            };
-            let p = OtProblem::from_points(&xs, scale(wa, sa), &ys, scale(wb, sb), ground)
-                .map_err(|e| {
-                    CliError::Failed(format!("{} / {}: {e}", src.display(), tgt.display()))
-                })?;
-            (
-                p,
-                format!("{} -> {} ({})", src.display(), tgt.display(), a.cost),
-            )
-        }
-        _ => {
+        // clap's `input` group asks for one of them.
+        (None, None, None) => {
             return Err(CliError::Usage(
                 "give FILE, --source and --target, or --source-grid and --target-grid".into(),
             ));
@@ -267,9 +173,8 @@ pub fn run(a: &OtArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     // W_p of the (discretised) measures from the plan's cost, an upper bound on the exact one
     // up to the marginal violation; exact with --exact.
     let wasserstein = if geometric {
-        let ground = ground_cost(&a.cost)?;
-        let (name, w) = ground.wasserstein(report.stats.transport_cost * cost_unit);
-        let exact = emd_cost.map(|e| ground.wasserstein(e * cost_unit).1);
+        let (name, w) = a.cost.wasserstein(report.stats.transport_cost * cost_unit);
+        let exact = emd_cost.map(|e| a.cost.wasserstein(e * cost_unit).1);
         Some(Wasserstein {
             wasserstein: w,
             wasserstein_kind: name,
@@ -352,6 +257,88 @@ pub fn run(a: &OtArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     }
     io.stdout.flush().map_err(out_err)?;
     Ok(())
+}
+
+/// A dense instance file (rescaled to unit masses with `--normalize`).
+fn load_dense(a: &OtArgs, file: &Path, io: &mut Io<'_>) -> Result<OtProblem, CliError> {
+    if !a.normalize {
+        return Ok(read_ot(file)?);
+    }
+    let (p, differed) = read_ot_normalized(file)?;
+    if differed && !a.common.json {
+        writeln!(
+            io.stderr,
+            "warning: {}: unequal masses, both marginals rescaled to 1",
+            file.display()
+        )
+        .map_err(out_err)?;
+    }
+    Ok(p)
+}
+
+/// Two point clouds under the ground cost of `--cost`.
+fn load_points(
+    a: &OtArgs,
+    src: &Path,
+    tgt: &Path,
+    io: &mut Io<'_>,
+) -> Result<(OtProblem, String, Option<GridSupport>), CliError> {
+    let (xs, wa) = read_points(src)?;
+    let (ys, wb) = read_points(tgt)?;
+    check_masses(a, (wa.iter().sum(), wb.iter().sum()), src, tgt, io)?;
+    let (wa, wb) = if a.normalize {
+        (unit_mass(wa), unit_mass(wb))
+    } else {
+        (wa, wb)
+    };
+    let p = OtProblem::from_points(&xs, wa, &ys, wb, a.cost)
+        .map_err(|e| CliError::Failed(format!("{} / {}: {e}", src.display(), tgt.display())))?;
+    let label = format!("{} -> {} ({})", src.display(), tgt.display(), a.cost);
+    Ok((p, label, None))
+}
+
+/// Two grid histograms (cells at their centres; `--cell-size` sets the spacing); the
+/// non-empty cells become the points.
+fn load_grids(
+    a: &OtArgs,
+    src: &Path,
+    tgt: &Path,
+    io: &mut Io<'_>,
+) -> Result<(OtProblem, String, Option<GridSupport>), CliError> {
+    let read = |path: &Path| -> Result<GridHistogram, CliError> {
+        let g = read_grid(path)?;
+        match a.cell_size {
+            Some(h) => {
+                let d = g.shape().len();
+                g.with_spacing(&vec![h; d])
+                    .map_err(|e| CliError::Usage(format!("--cell-size: {e}")))
+            }
+            None => Ok(g),
+        }
+    };
+    let (mut ga, mut gb) = (read(src)?, read(tgt)?);
+    check_masses(a, (ga.mass(), gb.mass()), src, tgt, io)?;
+    if a.normalize {
+        (ga, gb) = (ga.normalized(), gb.normalized());
+    }
+    let (p, sup) = OtProblem::from_grids(&ga, &gb, a.cost)
+        .map_err(|e| CliError::Failed(format!("{} / {}: {e}", src.display(), tgt.display())))?;
+    let dims = |g: &GridHistogram| {
+        g.shape()
+            .iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join("x")
+    };
+    let label = format!(
+        "{} ({}) -> {} ({}), {}",
+        src.display(),
+        dims(&ga),
+        tgt.display(),
+        dims(&gb),
+        a.cost
+    );
+    Ok((p, label, Some(sup)))
 }
 
 /// What `solve ot` adds to the report's `stats`: the input's name and sizes, the exact cost

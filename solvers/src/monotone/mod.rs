@@ -79,18 +79,22 @@ const STEP_GROWTH: f64 = 1.1;
 
 /// The iteration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Method {
-    /// Variance-reduced Halpern (Alg. 1 of Cai, Alacaoglu & Diakonikolas): needs `F`
+    /// Variance-reduced Halpern (Cai, Alacaoglu & Diakonikolas 2024, Alg. 1): needs `F`
     /// cocoercive on average for its guarantee.
+    #[cfg_attr(feature = "clap", value(name = "vr-halpern"))]
     VrHalpern,
-    /// Inexact Halpern on the resolvent with the VR-FoRB inner solver (Alg. 2 of Cai,
-    /// Alacaoglu & Diakonikolas): needs `F` monotone and Lipschitz on average.
+    /// Inexact Halpern with the VR-FoRB inner solver (Alg. 2 of the same paper): needs `F`
+    /// monotone and Lipschitz on average.
+    #[cfg_attr(feature = "clap", value(name = "vr-inexact"))]
     VrInexactHalpern,
     /// Deterministic Halpern (anchored extragradient).
     Halpern,
     /// Extragradient.
+    #[cfg_attr(feature = "clap", value(name = "eg"))]
     Extragradient,
 }
 

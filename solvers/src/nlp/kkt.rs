@@ -20,22 +20,25 @@ use serde::{Deserialize, Serialize};
 
 /// How the KKT systems are solved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum KktMethod {
-    /// Projected CG when the problem offers a Hessian operator
-    /// ([`mathprog_problems::nlp::EqualityNlp::hessian_operator`]), else [`KktMethod::Direct`].
+    /// Projected CG for problems with a Hessian operator (logistic regression), else direct
+    /// (the operator is `EqualityNlp::hessian_operator`).
     Auto,
-    /// Projected conjugate gradients on the null space of the Jacobian ([`super::pcg`]):
-    /// matrix-free, one Hessian-vector product per step.
+    /// Projected conjugate gradients on the null space of the Jacobian: matrix-free, one
+    /// Hessian-vector product per step.
     Cg,
     /// Sparse LU with partial pivoting (faer): exact up to rounding.
     Direct,
-    /// Randomized Kaczmarz (`S = e_i`, rows `∝ ‖K_i‖²`).
+    /// Randomized Kaczmarz (S = e_i, rows drawn in proportion to their squared norms).
     Kaczmarz,
-    /// Gaussian sketch (`S ~ N(0, I)`, one column).
+    /// Gaussian sketch (S ~ N(0, I), one column).
     Gaussian,
-    /// Block sketch: `block_size` rows `∝ ‖K_i‖²` per step, a small dense solve.
+    /// Block sketch: block_size rows drawn in proportion to their squared norms per step, a
+    /// small dense solve (the default sketch).
+    #[cfg_attr(feature = "clap", value(name = "sketch"))]
     Block,
 }
 

@@ -46,13 +46,14 @@ use serde::{Deserialize, Serialize};
 
 /// Which OT method [`solve`] runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum OtMethod {
-    /// Sinkhorn–Newton–Sparse ([`sns`], parameters in [`OtSettings::sns`]).
+    /// Sinkhorn–Newton–Sparse: a Sinkhorn stage, then sparse Newton steps.
     #[default]
     Sns,
-    /// Stabilised Sinkhorn only ([`sinkhorn`]).
+    /// Stabilised Sinkhorn only.
     Sinkhorn,
 }
 

@@ -135,12 +135,15 @@ pub(crate) fn budget_common(settings: &McpgSettings) -> Common {
 
 /// Where the samples of a round come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Sampler {
     /// MCPG: Metropolis chains on the learned policy, started from the groups' solutions.
+    #[cfg_attr(feature = "clap", value(name = "mcpg"))]
     PolicyChains,
     /// Ablation: uniform random restarts followed by the same filter (no policy, no chains).
+    #[cfg_attr(feature = "clap", value(name = "restarts"))]
     RandomRestarts,
 }
 
