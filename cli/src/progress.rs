@@ -53,9 +53,12 @@ impl<'a> CliObserver<'a> {
     }
 }
 
-/// Integers without a decimal point, other values with six decimals.
+/// Integers without a decimal point, other values with six decimals; `-` for a value the method
+/// does not compute (NaN).
 pub fn fmt_num(v: f64) -> String {
-    if v.is_finite() && v == v.trunc() && v.abs() < 1e15 {
+    if v.is_nan() {
+        "-".into()
+    } else if v.is_finite() && v == v.trunc() && v.abs() < 1e15 {
         format!("{}", v as i64)
     } else {
         format!("{v:.6}")
@@ -91,11 +94,12 @@ impl Observer for CliObserver<'_> {
             } else {
                 rec.iteration
             });
-            pb.set_message(format!(
-                "best {}  round {}",
-                fmt_num(rec.best),
-                rec.iteration
-            ));
+            pb.set_message(match rec.residual {
+                Some(r) if rec.best.is_nan() => {
+                    format!("residual {r:.3e}  round {}", rec.iteration)
+                }
+                _ => format!("best {}  round {}", fmt_num(rec.best), rec.iteration),
+            });
         }
         if self.table.is_some() {
             if !self.header_done {
@@ -104,6 +108,9 @@ impl Observer for CliObserver<'_> {
                     "{:>8} {:>9} {:>14} {:>14}",
                     "round", "time s", "best", "round best"
                 );
+                if rec.residual.is_some() {
+                    h.push_str(&format!(" {:>14}", "residual"));
+                }
                 for (name, _) in rec.extra {
                     h.push_str(&format!(" {name:>14}"));
                 }
@@ -116,6 +123,9 @@ impl Observer for CliObserver<'_> {
                 fmt_num(rec.best),
                 fmt_num(rec.current)
             );
+            if let Some(r) = rec.residual {
+                row.push_str(&format!(" {r:>14.6e}"));
+            }
             for (_, v) in rec.extra {
                 row.push_str(&format!(" {:>14}", fmt_num(*v)));
             }

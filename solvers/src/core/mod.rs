@@ -16,7 +16,7 @@ pub use control::{Control, StopToken};
 pub use error::SolveError;
 pub use observer::{IterRecord, NoObserver, Observer, RunInfo};
 pub use report::{NoResiduals, NoStats, Report};
-pub use run::{End, Nested, Run};
+pub use run::{End, Run};
 pub use seed::{RngStream, rng_from_words, rng_words, stream_rng, uniform01};
 pub use settings::Common;
 pub use status::Status;

@@ -207,14 +207,6 @@ impl<'a> Run<'a> {
         self.budget(ctl, rec.iteration)
     }
 
-    /// An observer for a sub-solve: it forwards iterations to this run's observer and keeps
-    /// the sub-solve's own start and finish to itself, so the caller's observer sees one run.
-    pub fn nested(&mut self) -> Nested<'_> {
-        Nested {
-            inner: &mut *self.observer,
-        }
-    }
-
     /// Tell the observer and build the report.
     pub fn finish<S, R, X>(self, end: End<S, R, X>) -> Report<S, R, X> {
         let elapsed = self.elapsed();
@@ -236,16 +228,5 @@ impl<'a> Run<'a> {
             stats: end.stats,
             backend: end.backend,
         }
-    }
-}
-
-/// The observer of a sub-solve ([`Run::nested`]).
-pub struct Nested<'a> {
-    inner: &'a mut dyn Observer,
-}
-
-impl Observer for Nested<'_> {
-    fn on_iter(&mut self, rec: &IterRecord<'_>) -> Control {
-        self.inner.on_iter(rec)
     }
 }

@@ -203,9 +203,7 @@ enum KernelOps {
 }
 
 #[cfg(feature = "cuda")]
-fn gpu_err(e: String) -> SolveError {
-    SolveError::Unavailable(format!("GPU: {e}"))
-}
+use crate::linalg::cuda::solve_error as gpu_err;
 
 /// What one half-iteration reports: the L1 row (or column) violation of the scaling before
 /// the update, whether every new scaling is finite and positive where its weight is, and

@@ -410,7 +410,7 @@ pub fn solve(
         nt.gpu = backend.setup(common.backend, |sel| match sel.gpu() {
             Some(gpu) => super::gpu::SparseNewton::new(gpu, n, m)
                 .map(Some)
-                .map_err(|e| SolveError::Unavailable(format!("GPU: {e}"))),
+                .map_err(crate::linalg::cuda::solve_error),
             None => Ok(None),
         })?;
     }
@@ -658,7 +658,7 @@ impl<'a> NewtonStage<'a> {
                         &sp.ptr, &sp.idx, &sp.val, &sp.tptr, &sp.tidx, &sp.tval, &self.r, &self.c,
                     )
                     .and_then(|_| cg.pcg(mu, &self.rhs, &mut self.d, cg_tol, max_iter))
-                    .map_err(|e| SolveError::Unavailable(format!("GPU: {e}")))?,
+                    .map_err(crate::linalg::cuda::solve_error)?,
                 )
             }
             None => None,

@@ -396,7 +396,7 @@ impl EigenOperator {
             let (ptr, idx, w) = p.graph().csr();
             return super::gpu::MaxCutOperator::new(gpu, ptr, idx, w, p.degrees())
                 .map(|o| EigenOperator::Gpu(Box::new(o)))
-                .map_err(|e| SolveError::Unavailable(format!("GPU: {e}")));
+                .map_err(crate::linalg::cuda::solve_error);
         }
         let _ = (p, sel);
         Ok(EigenOperator::Cpu)
@@ -418,7 +418,7 @@ impl EigenOperator {
             })),
             #[cfg(feature = "cuda")]
             EigenOperator::Gpu(op) => {
-                let gpu_err = |e: String| SolveError::Unavailable(format!("GPU: {e}"));
+                let gpu_err = crate::linalg::cuda::solve_error;
                 op.set_y(y).map_err(gpu_err)?;
                 let mut failed: Option<String> = None;
                 let eig = pool.install(|| {

@@ -611,7 +611,7 @@ impl GpuChains {
     ) -> Result<(), SolveError> {
         let n = ctx.n;
         let chains = groups.len() * copies;
-        let gpu_err = |e: String| SolveError::Unavailable(format!("GPU: {e}"));
+        let gpu_err = crate::linalg::cuda::solve_error;
         if ctx.fresh {
             // Fresh samples drawn on the CPU from each chain's stream (as `run_group` does),
             // their energies on the GPU.

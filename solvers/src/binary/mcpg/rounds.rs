@@ -367,7 +367,7 @@ pub(crate) fn rounds<P: BinaryObjective>(
     let mut gpu = selected.setup(common.backend, |sel| match (sel.gpu(), problem.ising()) {
         (Some(dev), Some(view)) => GpuChains::new(dev, &view, settings.groups, copies, n)
             .map(Some)
-            .map_err(|e| SolveError::Unavailable(format!("GPU: {e}"))),
+            .map_err(crate::linalg::cuda::solve_error),
         _ => Ok(None),
     })?;
     #[cfg(feature = "cuda")]

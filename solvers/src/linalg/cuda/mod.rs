@@ -32,6 +32,12 @@ pub const PRELUDE: &str = include_str!("prelude.cu");
 /// A GPU error, as text (driver, cuBLAS and NVRTC errors have different types).
 pub type GpuError = String;
 
+/// A GPU failure during a solve, as the solver's error (`Unavailable`, which `--backend auto`
+/// answers by falling back to the CPU at set-up). The one conversion every family uses.
+pub fn solve_error(e: GpuError) -> crate::core::SolveError {
+    crate::core::SolveError::Unavailable(format!("GPU: {e}"))
+}
+
 /// Map a driver error to a [`GpuError`] that says what was being done.
 pub fn err(what: &str) -> impl Fn(cudarc::driver::DriverError) -> GpuError + '_ {
     move |e| format!("{what}: {e}")
