@@ -113,6 +113,9 @@ fn observers_see_one_run() {
         starts: usize,
         finishes: usize,
         iters: Vec<u64>,
+        best: Vec<f64>,
+        residual: Vec<Option<f64>>,
+        gap: Vec<f64>,
     }
     impl Observer for Count {
         fn on_start(&mut self, _: &RunInfo) {
@@ -120,6 +123,11 @@ fn observers_see_one_run() {
         }
         fn on_iter(&mut self, rec: &IterRecord<'_>) -> Control {
             self.iters.push(rec.iteration);
+            self.best.push(rec.best);
+            self.residual.push(rec.residual);
+            if let Some((_, g)) = rec.extra.iter().find(|(name, _)| *name == "gap") {
+                self.gap.push(*g);
+            }
             Control::Continue
         }
         fn on_finish(&mut self, _: Status, _: f64, _: f64) {
@@ -142,10 +150,22 @@ fn observers_see_one_run() {
     let r = solve_game(&g, &GameSettings::default(), &mut c).unwrap();
     assert!(r.stats.refinements >= 1, "the refinement rounds ran");
     check(&c, "game");
+    // `best` is the game's value estimate (the midpoint of the bounds, so within half the
+    // gap of the exact value), the residual has its own field.
+    assert!(c.residual.iter().all(|x| x.is_some_and(f64::is_finite)));
+    let (v, _, _) = mathprog::problems::exact::game_exact(&g).unwrap();
+    assert_eq!(c.gap.len(), c.best.len());
+    for (b, gap) in c.best.iter().zip(&c.gap) {
+        assert!((b - v).abs() <= 0.5 * gap + 1e-9, "{b} vs {v} (gap {gap})");
+    }
     use mathprog::problems::io::ot::read_ot;
     use mathprog::solvers::ot::{self, OtSettings};
     let mut c = Count::default();
     let p = read_ot(common::suite("ot/pc2d_sqeuclid_n50.txt")).unwrap();
     ot::solve(&p, &OtSettings::default(), &mut c).unwrap();
     check(&c, "sns");
+    // Sinkhorn and SNS do not evaluate the objective while iterating: NaN, and the marginal
+    // violation as the residual.
+    assert!(c.best.iter().all(|b| b.is_nan()));
+    assert!(c.residual.iter().all(Option::is_some));
 }

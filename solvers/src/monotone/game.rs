@@ -288,6 +288,13 @@ pub fn solve_game(
         let lower = f[..m].iter().copied().fold(f64::INFINITY, f64::min);
         upper - lower
     };
+    // The value estimate: the midpoint of the bounds, shifted back by the centring.
+    let mean = original.entry(0, 0) - game.entry(0, 0);
+    let value = |_u: &[f64], f: &[f64]| {
+        let upper = f[m..].iter().fold(f64::NEG_INFINITY, |a, v| a.max(-v));
+        let lower = f[..m].iter().copied().fold(f64::INFINITY, f64::min);
+        0.5 * (upper + lower) + mean
+    };
     let target = settings.gap_tol.unwrap_or(-1.0);
     let mut run = Run::start(
         &s.common,
@@ -309,6 +316,7 @@ pub fn solve_game(
             name: "gap",
             measure: &measure,
             tol: target.max(trigger),
+            objective: Some(&value),
         };
         let mut last = iterate(game, &round, u.as_deref(), Some(&extra), &mut run, epochs)?;
         epochs += last.stats.epochs;

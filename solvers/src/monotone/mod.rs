@@ -224,6 +224,10 @@ pub struct ExtraStop<'a> {
     pub measure: &'a (dyn Fn(&[f64], &[f64]) -> f64 + Sync),
     /// Stop when the measure is at most this.
     pub tol: f64,
+    /// The problem's objective at `u` from `(u, F(u))` (a game's value estimate), reported to
+    /// observers as the iteration's objective; without it the objective is NaN (a monotone
+    /// inclusion has none) and only the residual is reported.
+    pub objective: Option<&'a (dyn Fn(&[f64], &[f64]) -> f64 + Sync)>,
 }
 
 /// Solve `0 ∈ F(u) + N_C(u)` (see the module documentation), from `s.start` when given. The
@@ -317,19 +321,19 @@ pub(crate) fn iterate(
             if let Some(x) = extra {
                 extra_val = (x.measure)(&it.u, &it.f);
             }
-            let extras = [
-                ("residual", res),
-                (extra.map_or("-", |x| x.name), extra_val),
-            ];
+            let objective = extra
+                .and_then(|x| x.objective)
+                .map_or(f64::NAN, |obj| obj(&it.u, &it.f));
+            let extras = [(extra.map_or("-", |x| x.name), extra_val)];
             let ctl = run_.report(&IterRecord {
                 iteration: base + checks,
                 elapsed: t0.elapsed().as_secs_f64(),
-                best: res,
-                current: res,
+                best: objective,
+                current: objective,
                 bound: None,
                 residual: Some(res),
                 improved: true,
-                extra: &extras[..if extra.is_some() { 2 } else { 1 }],
+                extra: &extras[..usize::from(extra.is_some())],
             });
             if !res.is_finite() {
                 break Status::NumericalError;
