@@ -214,6 +214,9 @@ impl MonotoneSettings {
     }
 }
 
+/// A quantity computed at an iterate `u` from `(u, F(u))`.
+pub type PointMeasure<'a> = &'a (dyn Fn(&[f64], &[f64]) -> f64 + Sync);
+
 /// An extra stopping test evaluated at every residual check, e.g. a game's duality gap:
 /// returns the measure, and the run stops when it is at most its tolerance. It is given the
 /// (feasible) iterate `u` and `F(u)`, already computed for the residual.
@@ -221,13 +224,13 @@ pub struct ExtraStop<'a> {
     /// Name in reports (`"gap"`).
     pub name: &'static str,
     /// The measure at `u`, from `(u, F(u))`.
-    pub measure: &'a (dyn Fn(&[f64], &[f64]) -> f64 + Sync),
+    pub measure: PointMeasure<'a>,
     /// Stop when the measure is at most this.
     pub tol: f64,
     /// The problem's objective at `u` from `(u, F(u))` (a game's value estimate), reported to
     /// observers as the iteration's objective; without it the objective is NaN (a monotone
     /// inclusion has none) and only the residual is reported.
-    pub objective: Option<&'a (dyn Fn(&[f64], &[f64]) -> f64 + Sync)>,
+    pub objective: Option<PointMeasure<'a>>,
 }
 
 /// Solve `0 ∈ F(u) + N_C(u)` (see the module documentation), from `s.start` when given. The
