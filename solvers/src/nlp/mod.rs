@@ -126,6 +126,24 @@ impl Default for NlpSettings {
     }
 }
 
+impl NlpSettings {
+    /// Check every field (tol, mu0, nu0, delta0 positive, vartheta above 1).
+    pub fn validate(&self) -> Result<(), SolveError> {
+        self.common.validate()?;
+        if !(self.tol > 0.0
+            && self.vartheta > 1.0
+            && self.mu0 > 0.0
+            && self.nu0 > 0.0
+            && self.delta0 > 0.0)
+        {
+            return Err(SolveError::InvalidInput(
+                "tol, mu0, nu0, delta0 must be positive and vartheta above 1".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Primal-dual solution.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NlpSolution {
@@ -201,12 +219,7 @@ pub fn solve(
     s: &NlpSettings,
     observer: &mut dyn Observer,
 ) -> Result<NlpReport, SolveError> {
-    s.common.validate()?;
-    if !(s.tol > 0.0 && s.vartheta > 1.0 && s.mu0 > 0.0 && s.nu0 > 0.0 && s.delta0 > 0.0) {
-        return Err(SolveError::InvalidInput(
-            "tol, mu0, nu0, delta0 must be positive and vartheta above 1".into(),
-        ));
-    }
+    s.validate()?;
     let n = p.num_vars();
     let x = p.x0();
     if x.len() != n {

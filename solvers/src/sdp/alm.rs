@@ -90,6 +90,19 @@ impl Default for AlmSettings {
     }
 }
 
+impl AlmSettings {
+    /// Check every field (tol and sigma0 positive, sigma_growth above 1).
+    pub fn validate(&self) -> Result<(), SolveError> {
+        self.common.validate()?;
+        if !(self.tol > 0.0 && self.sigma0 > 0.0 && self.sigma_growth > 1.0) {
+            return Err(SolveError::InvalidInput(
+                "tol and sigma0 must be positive, sigma_growth above 1".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The solution: the factors and the multipliers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SdpSolution {
@@ -675,12 +688,7 @@ pub fn solve(
     s: &AlmSettings,
     observer: &mut dyn Observer,
 ) -> Result<SdpReport, SolveError> {
-    s.common.validate()?;
-    if !(s.tol > 0.0 && s.sigma0 > 0.0 && s.sigma_growth > 1.0) {
-        return Err(SolveError::InvalidInput(
-            "tol and sigma0 must be positive, sigma_growth above 1".into(),
-        ));
-    }
+    s.validate()?;
     let mut alm = Alm::new(p, s);
     let mut run = Run::start(
         &s.common,

@@ -77,6 +77,23 @@ impl Default for MaxCutSdpSettings {
     }
 }
 
+impl MaxCutSdpSettings {
+    /// Check every field (tol ≥ 0, sweeps ≥ 1, momentum_min in (0, 1]).
+    pub fn validate(&self) -> Result<(), SolveError> {
+        self.common.validate()?;
+        if !(self.tol >= 0.0 && self.tol.is_finite())
+            || self.sweeps == 0
+            || !(self.momentum_min > 0.0 && self.momentum_min <= 1.0)
+        {
+            return Err(SolveError::InvalidInput(format!(
+                "tol must be >= 0, sweeps >= 1 and momentum_min in (0, 1] (got {}, {}, {})",
+                self.tol, self.sweeps, self.momentum_min
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// Result of [`solve`]: the factor, the dual vector of the bound, and the rounded cut.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MaxCutSdpSolution {
@@ -239,16 +256,7 @@ pub fn solve(
     s: &MaxCutSdpSettings,
     observer: &mut dyn Observer,
 ) -> Result<MaxCutSdpReport, SolveError> {
-    s.common.validate()?;
-    if !(s.tol >= 0.0 && s.tol.is_finite())
-        || s.sweeps == 0
-        || !(s.momentum_min > 0.0 && s.momentum_min <= 1.0)
-    {
-        return Err(SolveError::InvalidInput(format!(
-            "tol must be >= 0, sweeps >= 1 and momentum_min in (0, 1] (got {}, {}, {})",
-            s.tol, s.sweeps, s.momentum_min
-        )));
-    }
+    s.validate()?;
     // The backend first: the GPU's one-time set-up is not part of the solve's time.
     let mut backend = crate::linalg::backend::select(s.common.backend, "cd-sdp")?;
     let n = p.n();

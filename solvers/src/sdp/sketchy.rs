@@ -84,6 +84,24 @@ impl Default for SketchSettings {
     }
 }
 
+impl SketchSettings {
+    /// Check every field (tol ≥ 0, sketch_rank and check_every ≥ 1, beta0 > 0).
+    pub fn validate(&self) -> Result<(), SolveError> {
+        self.common.validate()?;
+        if !(self.tol >= 0.0 && self.tol.is_finite())
+            || self.sketch_rank == 0
+            || !(self.beta0 > 0.0 && self.beta0.is_finite())
+            || self.check_every == 0
+        {
+            return Err(SolveError::InvalidInput(format!(
+                "tol must be >= 0, sketch_rank and check_every >= 1, beta0 > 0 (got {}, {}, {}, {})",
+                self.tol, self.sketch_rank, self.check_every, self.beta0
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// Rank-`R` factor `F` (row-major `n × R`) with `FFᵀ` the Nyström approximation
 /// `S (ΩᵀS)⁺ Sᵀ` of the sketched PSD matrix, computed stably (shift, Cholesky, SVD).
 pub fn nystrom_factor(s: &[f64], omega: &[f64], n: usize, r: usize) -> Vec<f64> {
@@ -166,17 +184,7 @@ pub fn solve(
     s: &SketchSettings,
     observer: &mut dyn Observer,
 ) -> Result<MaxCutSdpReport, SolveError> {
-    s.common.validate()?;
-    if !(s.tol >= 0.0 && s.tol.is_finite())
-        || s.sketch_rank == 0
-        || !(s.beta0 > 0.0 && s.beta0.is_finite())
-        || s.check_every == 0
-    {
-        return Err(SolveError::InvalidInput(format!(
-            "tol must be >= 0, sketch_rank and check_every >= 1, beta0 > 0 (got {}, {}, {}, {})",
-            s.tol, s.sketch_rank, s.check_every, s.beta0
-        )));
-    }
+    s.validate()?;
     let n = p.n();
     if n == 0 {
         return Err(SolveError::InvalidInput("the graph has no vertices".into()));
