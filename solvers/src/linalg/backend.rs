@@ -6,6 +6,12 @@
 //! [`select`] and record in the report where they ran ([`BackendReport`]). The rest of each
 //! method (line searches, filters, small dense algebra) stays on the CPU.
 //!
+//! The pattern every family follows (written once here): a family's kernels are an enum of its
+//! own, `Cpu { .. } | Gpu(Box<device type>)` (the CPU side keeps different buffers in each
+//! family), built through [`Selected::setup`] (which retries on the CPU under `auto` when the
+//! GPU cannot take the solve), and every GPU error becomes a solver error through
+//! `linalg::cuda::solve_error`.
+//!
 //! - [`Backend::Cpu`] (default): never touches CUDA.
 //! - [`Backend::Cuda`]: the GPU or an error ([`SolveError::Unavailable`]) that says why not
 //!   (built without the feature, no driver, no device, a CUDA library missing).
