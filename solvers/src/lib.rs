@@ -29,7 +29,7 @@
 pub mod bilevel;
 pub mod binary;
 pub mod core;
-#[cfg(feature = "cuda")]
+#[cfg(feature = "gpu-checks")]
 pub mod gpu_checks;
 pub mod linalg;
 pub mod monotone;

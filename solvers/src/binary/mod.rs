@@ -4,7 +4,7 @@
 
 #[cfg(feature = "cuda")]
 pub mod gpu;
-#[cfg(feature = "cuda")]
+#[cfg(feature = "gpu-checks")]
 pub mod gpu_checks;
 pub mod local_search;
 pub mod mcpg;

@@ -35,7 +35,7 @@
 
 #[cfg(feature = "cuda")]
 pub mod gpu;
-#[cfg(feature = "cuda")]
+#[cfg(feature = "gpu-checks")]
 pub mod gpu_checks;
 pub mod sinkhorn;
 pub mod sns;

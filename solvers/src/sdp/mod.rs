@@ -13,7 +13,7 @@
 pub mod alm;
 #[cfg(feature = "cuda")]
 pub mod gpu;
-#[cfg(feature = "cuda")]
+#[cfg(feature = "gpu-checks")]
 pub mod gpu_checks;
 pub mod maxcut;
 pub mod sketchy;

@@ -14,6 +14,7 @@
 #![allow(unsafe_code)]
 
 pub mod blas;
+#[cfg(feature = "gpu-checks")]
 pub mod check;
 mod launch;
 pub mod memory;
