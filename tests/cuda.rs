@@ -88,7 +88,8 @@ fn methods_without_gpu_kernels_say_they_ran_on_the_cpu() {
     let cnf = "p cnf 3 2\n1 -2 0\n2 3 0\n";
     let f = mathprog::problems::io::dimacs::parse_sat(cnf, std::path::Path::new("t.cnf"))
         .unwrap()
-        .into_problem();
+        .into_problem()
+        .unwrap();
     let mut s = McpgSettings::default();
     s.common.max_iter = Some(3);
     s.common.backend = Backend::Auto;

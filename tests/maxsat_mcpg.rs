@@ -179,7 +179,7 @@ fn shared_min2sat_reads_identically_in_both_formats() {
     a.sort();
     b.sort();
     assert_eq!(a, b);
-    let p = old.into_problem();
+    let p = old.into_problem().unwrap();
     assert_eq!((p.num_vars(), p.num_soft()), (800, 401));
 }
 

@@ -67,7 +67,7 @@ impl MatrixGame {
         n: usize,
         a: Vec<f64>,
     ) -> Result<Self, ProblemError> {
-        if m == 0 || n == 0 || a.len() != m * n {
+        if m == 0 || n == 0 || m.checked_mul(n) != Some(a.len()) {
             return Err(ProblemError::Invalid(format!(
                 "{name}: a game needs m, n >= 1 and m*n entries (m = {m}, n = {n}, {} entries)",
                 a.len()
@@ -227,6 +227,8 @@ impl MatrixGame {
         seed: u64,
         f: impl Fn(&mut Xoshiro256PlusPlus, usize, usize) -> f64 + Sync,
     ) -> Result<Self, ProblemError> {
+        let mn = crate::limits::checked_size("a generated game", m, n)?;
+        crate::limits::check_alloc("a generated game", mn, 8)?;
         let mut a = vec![0.0; m * n];
         a.par_chunks_mut(n.max(1)).enumerate().for_each(|(i, row)| {
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(
@@ -260,6 +262,8 @@ impl MatrixGame {
     /// The policeman-and-burglar game of Nemirovski's benchmarks, as in the authors' code:
     /// `A_ij = w_i (1 − e^{−0.8|i−j|})`, `w_i = |N(0, 1)|` (`n × n`).
     pub fn policeman_burglar(n: usize, seed: u64) -> Result<Self, ProblemError> {
+        let nn = crate::limits::checked_size("a generated game", n, n)?;
+        crate::limits::check_alloc("a generated game", nn, 8)?;
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let w: Vec<f64> = (0..n)
             .map(|_| {
@@ -391,7 +395,10 @@ pub fn parse_game(text: &str, path: &Path) -> Result<MatrixGame, ReadError> {
     if m == 0 || n == 0 {
         return Err(ReadError::parse(path, ln_n, "m and n must be at least 1"));
     }
-    let mut a = vec![0.0; m * n];
+    let mn = crate::limits::checked_size("the payoff matrix", m, n)
+        .and_then(|mn| crate::limits::check_alloc("the payoff matrix", mn, 8).map(|_| mn))
+        .map_err(|e| ReadError::parse(path, ln_n, e.to_string()))?;
+    let mut a = vec![0.0; mn];
     let parse_f = |ln: usize, w: &str| -> Result<f64, ReadError> {
         match w.parse::<f64>() {
             Ok(v) if v.is_finite() => Ok(v),

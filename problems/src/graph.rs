@@ -41,6 +41,8 @@ impl Graph {
     }
 
     fn build(n: usize, edges: &[Edge], sum_duplicates: bool) -> Result<Self, ProblemError> {
+        // Degrees, row pointers and the solvers' per-vertex vectors: a few words a vertex.
+        crate::limits::check_alloc("a graph's vertices", n.saturating_add(1), 32)?;
         for (k, &(u, v, w)) in edges.iter().enumerate() {
             for x in [u, v] {
                 if x >= n {

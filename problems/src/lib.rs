@@ -26,6 +26,7 @@ pub mod game;
 pub mod generators;
 pub mod graph;
 pub mod io;
+pub mod limits;
 pub mod maxcut;
 pub mod mimo;
 pub mod monotone;

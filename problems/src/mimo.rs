@@ -161,6 +161,9 @@ impl MimoInstance {
                 "antenna counts must be positive, got {nt} x {nr}"
             )));
         }
+        // The real form H_r (2 nr x 2 nt) and the Gram matrix (2 nt x 2 nt), in f64.
+        let cells = crate::limits::checked_size("the channel", nt.max(nr), nt.max(nr))?;
+        crate::limits::check_alloc("the channel and its Gram matrix", cells, 64)?;
         if !snr_db.is_finite() {
             return Err(ProblemError::Invalid(format!(
                 "SNR {snr_db} dB is not finite"

@@ -57,6 +57,7 @@ impl Qubo {
         domain: Domain,
         sense: Sense,
     ) -> Result<Self, ProblemError> {
+        crate::limits::check_alloc("a QUBO's variables", n, 64)?;
         let sign = match sense {
             Sense::Minimize => 1.0,
             Sense::Maximize => -1.0,

@@ -137,6 +137,8 @@ impl MaxSat {
     /// Errors on a literal `0` or a variable outside `1..=num_vars`, a soft weight of 0, and on
     /// more than 2³¹ − 1 variables.
     pub fn new(num_vars: usize, clauses: Vec<Clause>) -> Result<Self, ProblemError> {
+        // Occurrence lists, fields and the solvers' per-variable vectors.
+        crate::limits::check_alloc("a MaxSAT instance's variables", num_vars, 64)?;
         if num_vars > i32::MAX as usize {
             return Err(ProblemError::Invalid(format!(
                 "{num_vars} variables: at most {} are supported",

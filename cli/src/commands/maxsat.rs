@@ -76,7 +76,9 @@ pub fn run(a: &MaxsatArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     let t_read = Instant::now();
     let sat = dimacs::read_sat(&a.file)?;
     let format = sat.format;
-    let mut problem: MaxSat = sat.into_problem();
+    let mut problem: MaxSat = sat
+        .into_problem()
+        .map_err(|e| CliError::Failed(format!("{}: {e}", a.file.display())))?;
     let read_seconds = t_read.elapsed().as_secs_f64();
     if let Some(h) = a.hard_weight {
         problem = problem

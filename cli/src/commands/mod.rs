@@ -53,6 +53,10 @@ pub fn common_settings(a: &CommonArgs, stop: StopToken) -> Result<Common, CliErr
             "--time-limit must be a non-negative number of seconds, got {t}"
         )));
     }
+    // A bad output path is found now, not after the solve.
+    if let Some(path) = &a.output {
+        mathprog_problems::io::check_writable(path)?;
+    }
     let mut c = Common::default();
     c.time_limit = a.time_limit;
     c.seed = a.seed;

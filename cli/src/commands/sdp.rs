@@ -157,6 +157,10 @@ pub fn run(a: &SdpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         file: file.clone(),
         sdpa_primal_value: -report.objective,
     };
+    // The solution: each block's factor (X = V Vᵀ) and the multipliers y, as JSON.
+    if let Some(path) = &a.common.output {
+        super::write_json_file(path, &report.solution)?;
+    }
     if a.common.json {
         super::print_report(io.stdout, &report, &facts, &())?;
     } else {

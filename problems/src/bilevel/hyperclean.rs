@@ -120,6 +120,9 @@ impl HyperCleaning {
         flip: f64,
         seed: u64,
     ) -> Result<(Self, Labelled, Vec<bool>), ProblemError> {
+        let samples = n.saturating_add(nval).saturating_add(ntest);
+        let cells = crate::limits::checked_size("the generated data", samples, d)?;
+        crate::limits::check_alloc("the generated data", cells, 8)?;
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let wt: Vec<f64> = (0..d).map(|_| StandardNormal.sample(&mut rng)).collect();
         let sample = |m: usize, rng: &mut Xoshiro256PlusPlus| {

@@ -48,10 +48,10 @@ pub struct SatFile {
 }
 
 impl SatFile {
-    /// The MaxSAT instance of this file.
-    pub fn into_problem(self) -> MaxSat {
+    /// The MaxSAT instance of this file; an error when the instance as a whole is invalid
+    /// (e.g. a total soft weight beyond `u64`), which the line-by-line reader cannot see.
+    pub fn into_problem(self) -> Result<MaxSat, crate::error::ProblemError> {
         MaxSat::new(self.num_vars, self.clauses)
-            .expect("the reader checks every variable and weight")
     }
 }
 
@@ -64,7 +64,10 @@ pub fn read_sat(path: impl AsRef<Path>) -> Result<SatFile, ReadError> {
 
 /// Read a CNF or WCNF file straight into a [`MaxSat`] instance.
 pub fn read_maxsat(path: impl AsRef<Path>) -> Result<MaxSat, ReadError> {
-    Ok(read_sat(path)?.into_problem())
+    let path = path.as_ref();
+    read_sat(path)?
+        .into_problem()
+        .map_err(|e| ReadError::parse(path, 0, e.to_string()))
 }
 
 fn parse_usize(

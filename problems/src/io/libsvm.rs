@@ -131,6 +131,12 @@ pub fn parse_libsvm(text: &str, name: &Path, dim: Option<usize>) -> Result<Libsv
                 ));
             }
             last = index;
+            if index > max_index {
+                // The models keep dense vectors of the feature dimension.
+                crate::limits::check_alloc("the feature vectors", index, 64).map_err(|e| {
+                    ReadError::parse(name, line_no, format!("feature {index}: {e}"))
+                })?;
+            }
             max_index = max_index.max(index);
             if value != 0.0 {
                 entries.push((row, index - 1, value));

@@ -81,6 +81,9 @@ fn parse_parts(text: &str, path: &Path) -> Result<Parts, ReadError> {
             format!("empty problem ({n} x {m})"),
         ));
     }
+    let size_err = |e: crate::error::ProblemError| ReadError::parse(path, 1, e.to_string());
+    let nm = crate::limits::checked_size("the cost matrix", n, m).map_err(size_err)?;
+    crate::limits::check_alloc("the cost matrix", nm, 8).map_err(size_err)?;
     let mut num = |what: &dyn Fn() -> String| -> Result<f64, ReadError> {
         let (ln, t) = next(what)?;
         match t.parse::<f64>() {
@@ -393,8 +396,19 @@ pub fn parse_grid(text: &str, path: &Path) -> Result<GridHistogram, ReadError> {
         };
         (shape, None, &lines[..])
     };
-    let cells: usize = shape.iter().product();
-    let mut w = Vec::with_capacity(cells);
+    // The weights come from the body: never reserve more than it can supply.
+    let cells = shape
+        .iter()
+        .try_fold(1usize, |acc, &s| acc.checked_mul(s))
+        .ok_or_else(|| {
+            ReadError::parse(
+                path,
+                *first_ln,
+                format!("a {shape:?} grid has more cells than the address space"),
+            )
+        })?;
+    let supplied: usize = body.iter().map(|(_, t)| t.len()).sum();
+    let mut w = Vec::with_capacity(cells.min(supplied));
     let mut last_ln = *first_ln;
     for (ln, toks) in body {
         last_ln = *ln;

@@ -15,7 +15,7 @@
 
 use crate::binary::Sense;
 use crate::error::ReadError;
-use crate::io::{read_text, write_atomic};
+use crate::io::{text_of, write_atomic};
 use crate::qubo::{Domain, Entry, Qubo};
 use std::collections::HashMap;
 use std::io::Write;
@@ -30,7 +30,8 @@ pub fn read_qubo(path: impl AsRef<Path>, domain: Domain, sense: Sense) -> Result
         return Qubo::from_dense(n, &q, domain, sense)
             .map_err(|e| ReadError::parse(path, 0, e.to_string()));
     }
-    let text = read_text(path)?;
+    // One read of the input: pipes and FIFOs work.
+    let text = text_of(bytes, path)?;
     let (n, entries) = parse_bq(&text, path)?;
     Qubo::new(n, entries, domain, sense).map_err(|e| ReadError::parse(path, 0, e.to_string()))
 }

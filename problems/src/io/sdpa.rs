@@ -90,6 +90,17 @@ pub fn parse_sdpa(text: &str, path: &Path) -> Result<SdpProblem, ReadError> {
         return Err(ReadError::parse(path, tm.0, format!("m = {m} is negative")));
     }
     let m = m as usize;
+    // c has m entries, each a token of the file.
+    if m > toks.len() {
+        return Err(ReadError::parse(
+            path,
+            tm.0,
+            format!(
+                "m = {m} constraints announced but the file has only {} numbers",
+                toks.len()
+            ),
+        ));
+    }
     // The rest of the `m` and block-count lines is a comment in many SDPA files (`=mdim`).
     let skip_line = |ln: usize| {
         while toks.get(pos.get()).is_some_and(|t| t.0 == ln) {
@@ -107,6 +118,17 @@ pub fn parse_sdpa(text: &str, path: &Path) -> Result<SdpProblem, ReadError> {
         ));
     }
     skip_line(tb.0);
+    // Each block size is a token of the file: more blocks than tokens cannot be.
+    if nb as u128 > toks.len() as u128 {
+        return Err(ReadError::parse(
+            path,
+            tb.0,
+            format!(
+                "{nb} blocks announced but the file has only {} numbers",
+                toks.len()
+            ),
+        ));
+    }
     let mut blocks = Vec::with_capacity(nb as usize);
     for k in 0..nb {
         let t = next("a block size")?;
@@ -124,6 +146,12 @@ pub fn parse_sdpa(text: &str, path: &Path) -> Result<SdpProblem, ReadError> {
             Block::Diagonal(s.unsigned_abs() as usize)
         });
     }
+    // The factors the solvers keep: at least a few words a row of every block.
+    let rows = blocks
+        .iter()
+        .fold(0usize, |acc, b: &Block| acc.saturating_add(b.size()));
+    crate::limits::check_alloc("the blocks' factors", rows, 64)
+        .map_err(|e| ReadError::parse(path, tb.0 + 1, e.to_string()))?;
     let mut c = Vec::with_capacity(m);
     for i in 0..m {
         let t = next(&format!("c[{}]", i + 1))?;

@@ -124,7 +124,9 @@ pub fn poisson_control(n_grid: usize, alpha: f64) -> Result<QuadraticNlp, Proble
             "Poisson control needs N >= 1 and alpha > 0".into(),
         ));
     }
-    let nn = n_grid * n_grid;
+    let nn = crate::limits::checked_size("the Poisson control grid", n_grid, n_grid)?;
+    // The Laplacian (5 entries a row), the KKT matrix and the solvers' vectors.
+    crate::limits::check_alloc("the Poisson control problem", nn, 256)?;
     let h = 2.0 / (n_grid as f64 + 1.0);
     let inv_h2 = 1.0 / (h * h);
     let (s, c) = (0.1 / 15f64.sqrt(), (n_grid as f64 + 1.0) / 2.0);

@@ -27,7 +27,7 @@ use mathprog_problems::mimo::{
 };
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Settings of [`solve`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -224,7 +224,7 @@ pub fn solve(
     if posterior {
         let deadline = common
             .time_limit
-            .map(|t| t0 + Duration::from_secs_f64(setup + t));
+            .and_then(|t| crate::core::deadline_after(t0, setup + t));
         let (total, kept) =
             pool.install(|| level_counts(&problem, inst, settings, &best, deadline));
         if kept > 0 {

@@ -18,5 +18,5 @@ pub use observer::{IterRecord, NoObserver, Observer, RunInfo};
 pub use report::{NoResiduals, NoStats, Report};
 pub use run::{End, Run};
 pub use seed::{RngStream, rng_from_words, rng_words, stream_rng, uniform01};
-pub use settings::Common;
+pub use settings::{Common, deadline_after};
 pub use status::Status;

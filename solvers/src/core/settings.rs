@@ -4,6 +4,13 @@ use crate::core::{Control, SolveError, Status, StopToken};
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
+/// `t0 + seconds`, or `None` when that is beyond the clock's range (or not a valid duration).
+pub fn deadline_after(t0: Instant, seconds: f64) -> Option<Instant> {
+    Duration::try_from_secs_f64(seconds)
+        .ok()
+        .and_then(|d| t0.checked_add(d))
+}
+
 /// Budget, seed, parallelism and cancellation, embedded in every solver's settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -71,9 +78,10 @@ impl Common {
         }
     }
 
-    /// The wall-clock deadline of a run started at `t0` (`None` without a time limit).
+    /// The wall-clock deadline of a run started at `t0` (`None` without a time limit, and for a
+    /// limit beyond what the clock can represent, centuries away: no limit in practice).
     pub fn deadline(&self, t0: Instant) -> Option<Instant> {
-        self.time_limit.map(|l| t0 + Duration::from_secs_f64(l))
+        self.time_limit.and_then(|l| deadline_after(t0, l))
     }
 
     /// Whether a run must stop after `iterations` iterations, given the observer's answer

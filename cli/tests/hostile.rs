@@ -1,0 +1,246 @@
+//! Hostile inputs (the reproducers of `../shared/research/fuzz_findings.md` that this release
+//! fixes): sizes near the address space, sizes beyond the memory budget, wrapped products, too
+//! much soft weight, absurd time limits, negative numbers, output paths. Each must end with a
+//! clean error (exit 1, or 2 for usage) or a correct answer, never a panic (101) or an abort.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn solve(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_solve"))
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        // A budget of 1 GiB, so that "too big for memory" does not depend on the machine.
+        .env("MATHPROG_MAX_MEMORY", "1G")
+        .args(args)
+        .output()
+        .expect("run solve")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Write `content` to a file named `name` in a fresh folder; returns the folder and the path.
+fn file(name: &str, content: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join(name);
+    std::fs::write(&p, content).unwrap();
+    let s = p.to_str().unwrap().to_string();
+    (dir, s)
+}
+
+/// A clean error: exit 1 and a message naming the file.
+fn clean_error(out: &Output, what: &str) {
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{what}: {}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stderr).starts_with("error:"),
+        "{what}: {}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn header_sizes_near_the_address_space_are_errors() {
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("a.txt", "9223372036854775808 0\n", &["maxcut"]),
+        ("a.bq", "9223372036854775808 0\n", &["qubo"]),
+        ("ot.txt", "9223372036854775808 1\n", &["ot"]),
+        ("g.txt", "9223372036854775808 1\n", &["game"]),
+        ("w.txt", "4294967296 4294967296\n", &["game"]),
+        ("s.dat-s", "1\n9223372036854775807\n2\n", &["sdp"]),
+        ("b.dat-s", "1\n1\n-9223372036854775808\n1.0\n", &["sdp"]),
+        ("big.txt", "1000000000 1\n1 2 1\n", &["maxcut"]),
+        ("big.cnf", "p cnf 2000000000 1\n1 0\n", &["maxsat"]),
+        ("big.dat-s", "1000000000\n1\n2\n", &["sdp"]),
+        ("hdr.txt", "50000 50000\n", &["game"]),
+    ];
+    for (name, content, cmd) in cases {
+        let (_d, path) = file(name, content);
+        let mut args: Vec<&str> = cmd.to_vec();
+        args.push(&path);
+        args.extend(["--time-limit", "1"]);
+        let out = solve(&args);
+        clean_error(&out, &format!("{cmd:?} {content:?}"));
+        assert!(text(&out.stderr).contains(name), "{}", text(&out.stderr));
+    }
+    let (_d, grid) = file("g.txt", "grid 3 18446744073709551615\n");
+    let out = solve(&["ot", "--source-grid", &grid, "--target-grid", &grid]);
+    clean_error(&out, "grid");
+    let (_d, svm) = file("x.svm", "1 18446744073709551615:1\n-1 1:1\n");
+    let out = solve(&["nlp", "--logreg", &svm]);
+    clean_error(&out, "libsvm index");
+    assert!(
+        text(&out.stderr).contains("x.svm:1"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn generated_sizes_beyond_memory_are_errors() {
+    for args in [
+        &["mimo", "--nt", "4611686018427387904", "--snr", "10"][..],
+        &["mimo", "--nt", "100000", "--snr", "10"],
+        &["game", "--generate", "gaussian", "--size", "4294967296"],
+        &["game", "--generate", "uniform", "--size", "100000"],
+        &["nlp", "--pde-control", "4294967296"],
+        &["nlp", "--pde-control", "100000"],
+        &["bilevel", "hyperclean", "--dim", "4611686018427387904"],
+    ] {
+        let out = solve(args);
+        assert!(
+            matches!(out.status.code(), Some(1) | Some(2)),
+            "{args:?}: {:?} {}",
+            out.status.code(),
+            text(&out.stderr)
+        );
+        assert!(text(&out.stderr).contains("error"), "{args:?}");
+    }
+}
+
+#[test]
+fn too_much_soft_weight_is_an_error() {
+    let (_d, path) = file(
+        "a.wcnf",
+        "18446744073709551615 1 0\n18446744073709551615 -1 0\n",
+    );
+    let out = solve(&["maxsat", &path]);
+    clean_error(&out, "soft weight sum");
+    assert!(
+        text(&out.stderr).contains("soft weight"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn absurd_time_limits_mean_no_limit() {
+    for t in ["1e19", "1e20", "1e300"] {
+        let out = solve(&[
+            "maxcut",
+            "data/maxcut/torus_4x6_pm1_s2.txt",
+            "--time-limit",
+            t,
+            "--max-rounds",
+            "3",
+            "-q",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{t}: {}", text(&out.stderr));
+        let out = solve(&[
+            "ot",
+            "data/suites/ot/pc2d_sqeuclid_n50.txt",
+            "--time-limit",
+            t,
+            "--reg",
+            "0.1",
+            "-q",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{t}: {}", text(&out.stderr));
+    }
+}
+
+#[test]
+fn negative_numbers_are_values() {
+    // A negative SNR is a valid channel; a negative regularisation gets the solver's message.
+    let out = solve(&["mimo", "--nt", "8", "--snr", "-2", "-q"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = solve(&["ot", "data/suites/ot/pc2d_sqeuclid_n50.txt", "--reg", "-1"]);
+    assert_ne!(out.status.code(), Some(0));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("reg must be a positive number") && !err.contains("'--"),
+        "{err}"
+    );
+}
+
+#[test]
+fn outputs_are_checked_first_written_for_sdp_and_through_symlinks() {
+    // A bad output path fails before the solve, naming the path.
+    let out = solve(&[
+        "maxcut",
+        "data/maxcut/torus_4x6_pm1_s2.txt",
+        "--max-rounds",
+        "2",
+        "-o",
+        "/nonexistent-folder/part.txt",
+    ]);
+    clean_error(&out, "bad -o");
+    assert!(text(&out.stderr).contains("/nonexistent-folder/part.txt"));
+    assert!(
+        text(&out.stdout).is_empty(),
+        "no solve ran: {}",
+        text(&out.stdout)
+    );
+    // `solve sdp FILE.dat-s -o X` writes the solution.
+    let dir = tempfile::tempdir().unwrap();
+    let sol = dir.path().join("theta1.json");
+    let out = solve(&[
+        "sdp",
+        "data/suites/sdplib/theta1.dat-s",
+        "-q",
+        "-o",
+        sol.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sol).unwrap()).unwrap();
+    assert_eq!(v["y"].as_array().unwrap().len(), 104);
+    // Through a symlink: the target is written and the link stays a link.
+    #[cfg(unix)]
+    {
+        let target = dir.path().join("target.txt");
+        std::fs::write(&target, "old").unwrap();
+        let link = dir.path().join("link.txt");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let out = solve(&[
+            "maxcut",
+            "data/maxcut/torus_4x6_pm1_s2.txt",
+            "--max-rounds",
+            "2",
+            "-q",
+            "-o",
+            link.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(
+            std::fs::read_to_string(&target).unwrap().lines().count(),
+            24
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn qubo_reads_its_input_once() {
+    // From a pipe (stdin): one read of the input.
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_solve"))
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .args(["qubo", "/dev/stdin", "--max-rounds", "3", "-q"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let data = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/qubo/rand_n20_d50_s1.bq"),
+    )
+    .unwrap();
+    child.stdin.take().unwrap().write_all(&data).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("objective"));
+}
