@@ -244,3 +244,58 @@ fn qubo_reads_its_input_once() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("objective"));
 }
+
+/// Flags that make one chain, filter or rounding loop enormous: `--time-limit` still ends the
+/// run with an answer (liveness only: the bound is generous, timing is measured in benchmarks).
+#[test]
+fn enormous_inner_loops_honour_the_time_limit() {
+    let g = "data/maxcut/torus_4x6_pm1_s2.txt";
+    let cases: &[&[&str]] = &[
+        &["maxcut", g, "--accept-fraction", "1e9"],
+        &[
+            "maxcut",
+            g,
+            "--filter",
+            "greedy",
+            "--sweeps",
+            "1000000000000",
+        ],
+        &[
+            "maxcut",
+            g,
+            "--filter",
+            "tabu",
+            "--moves",
+            "1000000000000",
+            "--patience",
+            "1000000000000",
+        ],
+        &["maxcut", g, "--sweeps", "1000000000"],
+        &[
+            "qubo",
+            "data/qubo/rand_n20_d50_s1.bq",
+            "--accept-fraction",
+            "1e9",
+        ],
+        &["sdp", "--maxcut", g, "--gw-trials", "1000000000000"],
+    ];
+    for args in cases {
+        let t = std::time::Instant::now();
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--time-limit", "0.5", "--threads", "1", "--json"]);
+        let out = solve(&all);
+        let secs = t.elapsed().as_secs_f64();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(secs < 15.0, "{args:?} took {secs} s for a 0.5 s limit");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(
+            v["objective"].as_f64().is_some_and(f64::is_finite),
+            "{args:?}"
+        );
+    }
+}

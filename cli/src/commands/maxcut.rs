@@ -91,10 +91,12 @@ pub fn run(a: &MaxcutArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         },
         io,
     )?;
-    if a.init == Init::Sdp
-        && let Some(r) = &sdp
-    {
-        s.initial = Some(r.solution.cut.clone());
+    if let Some(r) = &sdp {
+        if a.init == Init::Sdp {
+            s.initial = Some(r.solution.cut.clone());
+        }
+        // One time limit for the whole command: MCPG gets what the SDP left.
+        s.common.time_limit = s.common.time_limit.map(|t| (t - r.elapsed).max(0.0));
     }
     let mut report = run_mcpg(&problem, &s, &a.common, io)?;
     // Independent check: the reported cut is the cut of the returned partition.

@@ -111,6 +111,7 @@ fn check_problem<P: BinaryObjective<State = Vec<f64>>>(
                         accept_target,
                         max_steps,
                         &mut r,
+                        &crate::core::Budget::NONE,
                     );
                     (x, e, acc, rng_words(&r), st)
                 })

@@ -6,7 +6,7 @@
 //! optimum used to polish final answers.
 
 use crate::binary::tabu::{TabuParams, TabuScratch, tabu_walk};
-use crate::core::uniform01;
+use crate::core::{Budget, uniform01};
 use mathprog_problems::binary::{BinaryObjective, Spin};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -141,14 +141,18 @@ pub fn apply_filter<P: BinaryObjective, R: Rng>(
     order: &[usize],
     rng: &mut R,
     scratch: &mut TabuScratch,
+    budget: &Budget<'_>,
 ) -> f64 {
     match filter {
         Filter::Greedy { sweeps } => {
             for _ in 0..sweeps {
+                if budget.spent() {
+                    break;
+                }
                 e += greedy_sweep(p, x, st, order, rng).0;
             }
         }
-        Filter::LocalOpt { max_sweeps } => e += local_opt(p, x, st, order, rng, max_sweeps),
+        Filter::LocalOpt { max_sweeps } => e += local_opt(p, x, st, order, rng, max_sweeps, budget),
         Filter::Anneal {
             sweeps,
             beta_start,
@@ -162,10 +166,13 @@ pub fn apply_filter<P: BinaryObjective, R: Rng>(
             };
             let mut beta = beta_start * inv_scale;
             for _ in 0..sweeps {
+                if budget.spent() {
+                    break;
+                }
                 e += metropolis_sweep(p, x, st, order, rng, beta);
                 beta *= ratio;
             }
-            e += local_opt(p, x, st, order, rng, LOCAL_OPT_MAX_SWEEPS);
+            e += local_opt(p, x, st, order, rng, LOCAL_OPT_MAX_SWEEPS, budget);
         }
         Filter::Tabu {
             moves,
@@ -177,7 +184,7 @@ pub fn apply_filter<P: BinaryObjective, R: Rng>(
             } else {
                 tenure
             };
-            e += local_opt(p, x, st, order, rng, LOCAL_OPT_MAX_SWEEPS);
+            e += local_opt(p, x, st, order, rng, LOCAL_OPT_MAX_SWEEPS, budget);
             e = tabu_walk(
                 p,
                 x,
@@ -190,6 +197,7 @@ pub fn apply_filter<P: BinaryObjective, R: Rng>(
                 },
                 scratch,
                 rng,
+                budget,
             );
         }
     }
@@ -208,9 +216,13 @@ fn local_opt<P: BinaryObjective, R: Rng>(
     order: &[usize],
     rng: &mut R,
     max_sweeps: usize,
+    budget: &Budget<'_>,
 ) -> f64 {
     let mut e = 0.0;
     for _ in 0..max_sweeps {
+        if budget.spent() {
+            break;
+        }
         let (d, improved) = greedy_sweep(p, x, st, order, rng);
         e += d;
         if !improved {

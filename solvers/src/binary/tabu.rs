@@ -148,6 +148,7 @@ pub struct TabuParams {
 
 /// Run a tabu walk from `(x, st)` with energy `e`; leaves `(x, st)` at the walk's best point and
 /// returns its energy.
+#[allow(clippy::too_many_arguments)]
 pub fn tabu_walk<P: BinaryObjective, R: Rng>(
     p: &P,
     x: &mut [Spin],
@@ -156,6 +157,7 @@ pub fn tabu_walk<P: BinaryObjective, R: Rng>(
     params: TabuParams,
     scratch: &mut TabuScratch,
     rng: &mut R,
+    budget: &crate::core::Budget<'_>,
 ) -> f64 {
     let n = x.len();
     if n == 0 {
@@ -179,7 +181,10 @@ pub fn tabu_walk<P: BinaryObjective, R: Rng>(
     let mut since_best = 0usize;
     let tenure = params.tenure.max(1) as u64;
     let tol = 1e-9 * p.delta_scale();
-    for _ in 0..params.moves {
+    for m in 0..params.moves {
+        if m % 1024 == 1023 && budget.spent() {
+            break;
+        }
         *clock += 1;
         let now = *clock;
         // Best admissible variable: walk the heap in decreasing gain order.
@@ -271,7 +276,16 @@ mod tests {
             patience: 200,
             tenure: 5,
         };
-        let e = tabu_walk(&p, &mut x, &mut st, e0, params, &mut scratch, &mut rng);
+        let e = tabu_walk(
+            &p,
+            &mut x,
+            &mut st,
+            e0,
+            params,
+            &mut scratch,
+            &mut rng,
+            &crate::core::Budget::NONE,
+        );
         assert!(e <= e0);
         assert_eq!(e, p.energy(&x));
         assert_eq!(st, p.local_fields(&x));

@@ -2,6 +2,32 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+/// The wall-clock deadline and the stop token of a run, polled inside long inner loops
+/// (chains, sweeps, tabu moves, rounding trials) so that `--time-limit` and Ctrl-C are met
+/// whatever the flags ask of one loop. With neither, nothing is ever cut.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Budget<'a> {
+    /// The deadline, if any.
+    pub deadline: Option<Instant>,
+    /// The run's stop token, if any.
+    pub stop: Option<&'a StopToken>,
+}
+
+impl Budget<'_> {
+    /// No deadline, no token.
+    pub const NONE: Budget<'static> = Budget {
+        deadline: None,
+        stop: None,
+    };
+
+    /// Whether the run must stop now.
+    pub fn spent(&self) -> bool {
+        self.stop.is_some_and(StopToken::is_stopped)
+            || self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+}
 
 /// What an observer wants after an iteration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,7 +12,7 @@ mod settings;
 mod status;
 
 pub use backend::{Backend, BackendReport};
-pub use control::{Control, StopToken};
+pub use control::{Budget, Control, StopToken};
 pub use error::SolveError;
 pub use observer::{IterRecord, NoObserver, Observer, RunInfo};
 pub use report::{NoResiduals, NoStats, Report};

@@ -29,7 +29,7 @@
 //! an `n × n` matrix.
 
 use super::{MaxCutSdpReport, MaxCutSdpResiduals, MaxCutSdpStats};
-use crate::core::{Common, End, IterRecord, Observer, Run, SolveError, Status, stream_rng};
+use crate::core::{Budget, Common, End, IterRecord, Observer, Run, SolveError, Status, stream_rng};
 use crate::linalg::lanczos::{LanczosSettings, largest_eigenpair};
 use mathprog_problems::binary::{Sense, Spin};
 use mathprog_problems::maxcut::MaxCut;
@@ -191,34 +191,57 @@ fn append_column(v: &mut Vec<f64>, r: &mut usize, q: &[f64], weight: f64) {
 /// Best of `trials` random hyperplane roundings of the factor, each improved by 1-flip local
 /// search; parallel over trials with per-trial random streams, so the result does not depend
 /// on the thread count.
-pub fn round_cut(p: &MaxCutSdp, v: &[f64], r: usize, trials: usize, seed: u64) -> (Vec<Spin>, f64) {
+pub fn round_cut(
+    p: &MaxCutSdp,
+    v: &[f64],
+    r: usize,
+    trials: usize,
+    seed: u64,
+    budget: &Budget<'_>,
+) -> (Vec<Spin>, f64) {
     let mc = MaxCut::new(p.graph().clone());
     let n = p.n();
-    let best = (0..trials)
-        .into_par_iter()
-        .map(|t| {
-            let mut rng = stream_rng(seed, 0x5D9, t as u64);
-            let h: Vec<f64> = (0..r).map(|_| StandardNormal.sample(&mut rng)).collect();
-            let mut x: Vec<Spin> = (0..n)
-                .map(|i| {
-                    let s: f64 = v[i * r..(i + 1) * r]
-                        .iter()
-                        .zip(&h)
-                        .map(|(a, b)| a * b)
-                        .sum();
-                    if s >= 0.0 { 1 } else { -1 }
-                })
-                .collect();
-            local_search(&mc, &mut x);
-            (mc.cut_value(&x), t, x)
-        })
-        .reduce_with(|a, b| {
-            if b.0 > a.0 || (b.0 == a.0 && b.1 < a.1) {
-                b
-            } else {
-                a
-            }
-        });
+    let trial = |t: usize| {
+        let mut rng = stream_rng(seed, 0x5D9, t as u64);
+        let h: Vec<f64> = (0..r).map(|_| StandardNormal.sample(&mut rng)).collect();
+        let mut x: Vec<Spin> = (0..n)
+            .map(|i| {
+                let s: f64 = v[i * r..(i + 1) * r]
+                    .iter()
+                    .zip(&h)
+                    .map(|(a, b)| a * b)
+                    .sum();
+                if s >= 0.0 { 1 } else { -1 }
+            })
+            .collect();
+        local_search(&mc, &mut x);
+        (mc.cut_value(&x), t, x)
+    };
+    // The best cut, ties to the earliest trial: the same answer for any chunking.
+    let better = |a: (f64, usize, Vec<Spin>), b: (f64, usize, Vec<Spin>)| {
+        if b.0 > a.0 || (b.0 == a.0 && b.1 < a.1) {
+            b
+        } else {
+            a
+        }
+    };
+    // Trials in chunks, in parallel within a chunk; the budget is checked between chunks (the
+    // first chunk always runs).
+    const CHUNK: usize = 256;
+    let mut best: Option<(f64, usize, Vec<Spin>)> = None;
+    let mut start = 0;
+    while start < trials {
+        let end = trials.min(start.saturating_add(CHUNK));
+        let b = (start..end).into_par_iter().map(trial).reduce_with(better);
+        best = match (best, b) {
+            (Some(a), Some(b)) => Some(better(a, b)),
+            (a, b) => a.or(b),
+        };
+        start = end;
+        if budget.spent() {
+            break;
+        }
+    }
     match best {
         Some((val, _, x)) => (x, val),
         None => (Vec::new(), f64::NAN),
@@ -355,7 +378,13 @@ pub fn solve(
         q_prev = Some(eig.vector);
     };
     let (cut, cut_value) = if s.rounding_trials > 0 {
-        pool.install(|| round_cut(p, &v, r, s.rounding_trials, s.common.seed))
+        {
+            let budget = Budget {
+                deadline: run.deadline(),
+                stop: Some(&s.common.stop),
+            };
+            pool.install(|| round_cut(p, &v, r, s.rounding_trials, s.common.seed, &budget))
+        }
     } else {
         (Vec::new(), f64::NAN)
     };

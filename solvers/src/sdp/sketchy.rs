@@ -32,7 +32,8 @@
 use super::maxcut::{MaxCutSdpSolution, dual_estimate, normalise_rows, round_cut};
 use super::{MaxCutSdpReport, MaxCutSdpResiduals, MaxCutSdpStats};
 use crate::core::{
-    BackendReport, Common, Control, End, IterRecord, Observer, Run, SolveError, Status, stream_rng,
+    BackendReport, Budget, Common, Control, End, IterRecord, Observer, Run, SolveError, Status,
+    stream_rng,
 };
 use crate::linalg::lanczos::{LanczosSettings, largest_eigenpair};
 use faer::{Mat, Side};
@@ -241,7 +242,22 @@ pub fn solve(
         ..
     } = cg;
     let (cut, cut_value) = if s.rounding_trials > 0 && best_primal.is_finite() {
-        pool.install(|| round_cut(p, &best_factor, r, s.rounding_trials, s.common.seed))
+        {
+            let budget = Budget {
+                deadline: run.deadline(),
+                stop: Some(&s.common.stop),
+            };
+            pool.install(|| {
+                round_cut(
+                    p,
+                    &best_factor,
+                    r,
+                    s.rounding_trials,
+                    s.common.seed,
+                    &budget,
+                )
+            })
+        }
     } else {
         (Vec::new(), f64::NAN)
     };

@@ -40,8 +40,8 @@
 use crate::binary::local_search::{Filter, apply_filter};
 use crate::binary::tabu::TabuScratch;
 use crate::core::{
-    BackendReport, Common, End, NoResiduals, Observer, Report, RngStream, Run, SolveError, Status,
-    rng_from_words, stream_rng, uniform01,
+    BackendReport, Budget, Common, End, NoResiduals, Observer, Report, RngStream, Run, SolveError,
+    Status, rng_from_words, stream_rng, uniform01,
 };
 use mathprog_problems::binary::{BinaryObjective, Spin};
 use rand::Rng;
@@ -370,12 +370,17 @@ pub(crate) fn metropolis_chain<P: BinaryObjective>(
     accept_target: u64,
     max_steps: u64,
     rng: &mut RngStream,
+    budget: &Budget<'_>,
 ) -> u64 {
     let n = x.len();
     let sign = pivot.map_or(1, |q| x[q]);
     let mut accepted = 0u64;
     let mut steps = 0u64;
     while accepted < accept_target && steps < max_steps {
+        // The budget every 4096 proposals (a clock read costs about as much as 50 of them).
+        if steps % 4096 == 4095 && budget.spent() {
+            break;
+        }
         steps += 1;
         let v = index_below(rng, n);
         let m = mu[v];
@@ -422,9 +427,13 @@ pub(crate) fn run_group<P: BinaryObjective>(
     let copies = grp.energies.len();
     grp.cand_e = f64::INFINITY;
     grp.accepted = 0;
+    let budget = Budget {
+        deadline: ctx.deadline,
+        stop: Some(ctx.stop),
+    };
     for c in 0..copies {
         let row = &mut z[c * ctx.words..(c + 1) * ctx.words];
-        if ctx.stop.is_stopped() || ctx.deadline.is_some_and(|d| Instant::now() >= d) {
+        if budget.spent() {
             grp.energies[c] = f64::NAN;
             row.fill(0);
             continue;
@@ -467,6 +476,7 @@ pub(crate) fn run_group<P: BinaryObjective>(
                 ctx.accept_target,
                 ctx.max_steps,
                 &mut rng,
+                &budget,
             );
             grp.accepted += accepted;
         }
@@ -488,7 +498,14 @@ pub(crate) fn run_group<P: BinaryObjective>(
             ctx.order,
             &mut rng,
             &mut grp.scratch,
+            &budget,
         );
+        if budget.spent() {
+            // Cut short by the deadline or a stop: not a sample of this round.
+            grp.energies[c] = f64::NAN;
+            row.fill(0);
+            continue;
+        }
         grp.energies[c] = e;
         if e < grp.cand_e {
             grp.cand_e = e;
