@@ -284,3 +284,43 @@ fn restarts_keep_the_overall_best() {
     let r = mcpg::solve(&p, &s, &mut NoObserver).unwrap();
     assert_eq!(r.stats.restarts, 0);
 }
+
+/// Real weights: incrementally updated energies drift in their last digits, which must not
+/// count as progress. The best is compared on exact energies, so a stall is detected and the
+/// round of the best is the round its cut was first reached.
+#[test]
+fn real_weights_stall_and_report_the_round_of_the_best() {
+    use rand::SeedableRng;
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(3);
+    let n = 120;
+    let mut edges: Vec<Edge> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    while edges.len() < 600 {
+        let (a, b) = (rng.random_range(0..n), rng.random_range(0..n));
+        if a != b && seen.insert((a.min(b), a.max(b))) {
+            edges.push((a.min(b), a.max(b), 0.1 + 0.9 * rng.random::<f64>()));
+        }
+    }
+    let p = MaxCut::new(Graph::from_edges(n, &edges).unwrap());
+    let mut s = McpgSettings::default();
+    s.common.max_iter = Some(3000);
+    s.common.threads = Some(2);
+    s.stall_rounds = Some(30);
+    struct Best(Vec<(u64, f64, bool)>);
+    impl Observer for Best {
+        fn on_iter(&mut self, rec: &IterRecord<'_>) -> Control {
+            self.0.push((rec.iteration, rec.best, rec.improved));
+            Control::Continue
+        }
+    }
+    let mut obs = Best(Vec::new());
+    let r = mcpg::solve(&p, &s, &mut obs).unwrap();
+    assert_eq!(r.status, Status::Stalled, "{} rounds", r.iterations);
+    assert!(r.iterations < 3000);
+    // Every round marked as improving raised the best; the stall ends the run 30 rounds after
+    // the last one (records count rounds from 1).
+    let improving: Vec<_> = obs.0.iter().filter(|x| x.2).collect();
+    assert!(improving.windows(2).all(|w| w[1].1 > w[0].1));
+    assert_eq!(improving.last().unwrap().0 + 30, r.iterations);
+    assert_eq!(r.objective, p.cut_value(&r.solution));
+}

@@ -122,8 +122,11 @@ impl<S: Clone + Send + Sync> State<S> {
     }
 
     /// Sequential reduction in group order: each group adopts its best filtered sample; the
-    /// overall and epoch bests follow.
-    fn reduce(&mut self, round: u64) -> RoundSums {
+    /// overall and epoch bests follow. A sample that looks better than a best is re-evaluated
+    /// from scratch first: incrementally updated energies drift in the last digits with real
+    /// weights, and comparing them would count rounding as progress (`time_to_best` at the end
+    /// of every run, `--stall-rounds` never firing). The bests hold exact energies.
+    fn reduce<P: BinaryObjective<State = S>>(&mut self, problem: &P, round: u64) -> RoundSums {
         let mut sums = RoundSums {
             complete: true,
             sum_e: 0.0,
@@ -145,6 +148,9 @@ impl<S: Clone + Send + Sync> State<S> {
                 std::mem::swap(&mut grp.start_x, &mut grp.cand_x);
                 std::mem::swap(&mut grp.start_st, &mut grp.cand_st);
                 grp.start_e = grp.cand_e;
+                if grp.start_e < self.best_e || grp.start_e < self.epoch_best {
+                    grp.start_e = problem.energy(&grp.start_x);
+                }
                 sums.best = sums.best.min(grp.start_e);
                 grp.best_e = grp.best_e.min(grp.start_e);
                 if grp.start_e < self.best_e {
@@ -432,7 +438,7 @@ pub(crate) fn rounds<P: BinaryObjective>(
                     run_group(problem, &ctx, g, grp, zg, pre_g)
                 });
         });
-        let sums = st.reduce(round);
+        let sums = st.reduce(problem, round);
         if sums.improved {
             time_to_best = t0.elapsed().as_secs_f64();
         }
