@@ -173,6 +173,7 @@ impl Expr {
             s: text.as_bytes(),
             i: 0,
             n,
+            depth: 0,
         };
         let e = p.expr()?;
         p.skip_ws();
@@ -282,9 +283,29 @@ struct Parser<'a> {
     s: &'a [u8],
     i: usize,
     n: usize,
+    /// An upper bound on the depth of the node being parsed: the evaluation, the derivatives,
+    /// clone and drop recurse over the tree, so it is bounded by [`MAX_DEPTH`].
+    depth: usize,
 }
 
+/// The deepest expression tree accepted (a sum of 4000 terms, or 4000 nested parentheses, is
+/// that deep): deeper ones would overflow the stack of the recursive evaluation.
+pub const MAX_DEPTH: usize = 4000;
+
 impl Parser<'_> {
+    /// One level deeper, or an error past [`MAX_DEPTH`].
+    fn deeper(&mut self) -> Result<(), String> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!(
+                "column {}: the expression is nested more than {MAX_DEPTH} levels deep (a \
+                 sum or product of more than {MAX_DEPTH} terms, or as many parentheses); split \
+                 it into shorter parts",
+                self.i + 1
+            ));
+        }
+        Ok(())
+    }
     fn error(&self, expected: &str) -> String {
         let found = if self.i < self.s.len() {
             format!("'{}'", self.s[self.i] as char)
@@ -307,35 +328,51 @@ impl Parser<'_> {
             false
         }
     }
+    // Every operator of a chain `a + b + …` adds a level to the (left-deep) tree: the depth
+    // bound grows with the chain and is restored when it ends.
     fn expr(&mut self) -> Result<Expr, String> {
+        let base = self.depth;
         let mut e = self.term()?;
         loop {
             if self.eat(b'+') {
+                self.deeper()?;
                 e = add(e, self.term()?);
             } else if self.eat(b'-') {
+                self.deeper()?;
                 e = sub(e, self.term()?);
             } else {
+                self.depth = base;
                 return Ok(e);
             }
         }
     }
     fn term(&mut self) -> Result<Expr, String> {
+        let base = self.depth;
         let mut e = self.unary()?;
         loop {
             if self.eat(b'*') {
+                self.deeper()?;
                 e = mul(e, self.unary()?);
             } else if self.eat(b'/') {
+                self.deeper()?;
                 e = div(e, self.unary()?);
             } else {
+                self.depth = base;
                 return Ok(e);
             }
         }
     }
     fn unary(&mut self) -> Result<Expr, String> {
         if self.eat(b'-') {
-            Ok(neg(self.unary()?))
+            self.deeper()?;
+            let e = neg(self.unary()?);
+            self.depth -= 1;
+            Ok(e)
         } else if self.eat(b'+') {
-            self.unary()
+            self.deeper()?;
+            let e = self.unary()?;
+            self.depth -= 1;
+            Ok(e)
         } else {
             self.power()
         }
@@ -343,7 +380,10 @@ impl Parser<'_> {
     fn power(&mut self) -> Result<Expr, String> {
         let base = self.primary()?;
         if self.eat(b'^') {
-            Ok(pow(base, self.unary()?))
+            self.deeper()?;
+            let e = pow(base, self.unary()?);
+            self.depth -= 1;
+            Ok(e)
         } else {
             Ok(base)
         }
@@ -356,7 +396,9 @@ impl Parser<'_> {
         };
         if ch == b'(' {
             self.i += 1;
+            self.deeper()?;
             let e = self.expr()?;
+            self.depth -= 1;
             if !self.eat(b')') {
                 return Err(self.error("')'"));
             }
@@ -414,7 +456,9 @@ impl Parser<'_> {
                 if !self.eat(b'(') {
                     return Err(self.error("'(' after a function name"));
                 }
+                self.deeper()?;
                 let e = self.expr()?;
+                self.depth -= 1;
                 if !self.eat(b')') {
                     return Err(self.error("')'"));
                 }
@@ -451,6 +495,29 @@ mod tests {
                 .abs()
                 < 1e-15
         );
+    }
+
+    #[test]
+    fn deep_expressions_are_errors_not_stack_overflows() {
+        let long_sum = vec!["x1*x2"; 30_000].join("+");
+        let err = Expr::parse(&long_sum, 2).unwrap_err();
+        assert!(err.contains("nested more than"), "{err}");
+        let parens = format!("{}x1{}", "(".repeat(30_000), ")".repeat(30_000));
+        assert!(
+            Expr::parse(&parens, 1)
+                .unwrap_err()
+                .contains("nested more than")
+        );
+        let minus = format!("{}x1", "-".repeat(100_000));
+        assert!(
+            Expr::parse(&minus, 1)
+                .unwrap_err()
+                .contains("nested more than")
+        );
+        // Within the bound: parsed, evaluated and differentiated.
+        let ok = vec!["x1"; 3900].join("+");
+        let e = Expr::parse(&ok, 1).unwrap();
+        assert_eq!(e.eval(&[2.0]), 7800.0);
     }
 
     #[test]
