@@ -299,3 +299,32 @@ fn enormous_inner_loops_honour_the_time_limit() {
         );
     }
 }
+
+/// Invalid UTF-8 names the file and the line in every text format.
+#[test]
+fn invalid_utf8_names_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &[u8], &[&str])] = &[
+        ("g.txt", b"2 2\n1 2\n\xfe 4\n", &["game"]),
+        ("p.json", b"{\"problems\": [\n\xff]}", &["nlp", "--list"]),
+        ("d.svm", b"1 1:1\n-1 1:\xff\n", &["nlp", "--logreg"]),
+        ("m.json", b"{\n\xff}", &["mimo"]),
+    ];
+    for (name, bytes, cmd) in cases {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        let mut args: Vec<&str> = cmd.to_vec();
+        args.insert(1, p.to_str().unwrap());
+        if cmd[0] == "nlp" && cmd[1] == "--logreg" {
+            args = vec!["nlp", "--logreg", p.to_str().unwrap()];
+        }
+        let out = solve(&args);
+        clean_error(&out, name);
+        let err = text(&out.stderr);
+        let line = if *name == "g.txt" { 3 } else { 2 };
+        assert!(
+            err.contains(&format!("{name}:{line}: invalid UTF-8")),
+            "{err}"
+        );
+    }
+}

@@ -313,7 +313,7 @@ pub fn project_simplex(v: &mut [f64]) {
 /// Errors name the file and line.
 pub fn read_game(path: impl AsRef<Path>) -> Result<MatrixGame, ReadError> {
     let path = path.as_ref();
-    let text = std::fs::read_to_string(path).map_err(|e| ReadError::io(path, e))?;
+    let text = crate::io::read_text(path)?;
     parse_game(&text, path)
 }
 

@@ -269,7 +269,7 @@ impl MimoInstance {
                 self.nt, self.nr
             ));
         }
-        if self.h.len() != self.nr * self.nt {
+        if self.nr.checked_mul(self.nt) != Some(self.h.len()) {
             return bad(format!(
                 "channel has {} entries, expected N_r x N_t = {} x {}",
                 self.h.len(),

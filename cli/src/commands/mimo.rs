@@ -63,8 +63,7 @@ pub struct MimoArgs {
 
 fn load(a: &MimoArgs, k: u64) -> Result<MimoInstance, CliError> {
     if let Some(f) = &a.file {
-        let text = std::fs::read_to_string(f)
-            .map_err(|e| CliError::Failed(format!("{}: {e}", f.display())))?;
+        let text = mathprog_problems::io::read_text(f)?;
         let inst: MimoInstance = serde_json::from_str(&text).map_err(|e| {
             CliError::Failed(format!(
                 "{}:{}: {e}; expected a MIMO instance in JSON (see solve mimo --help)",

@@ -158,7 +158,7 @@ pub fn parse_libsvm(text: &str, name: &Path, dim: Option<usize>) -> Result<Libsv
 /// Read a LIBSVM file (see [`parse_libsvm`]).
 pub fn read_libsvm(path: impl AsRef<Path>, dim: Option<usize>) -> Result<LibsvmData, ReadError> {
     let path = path.as_ref();
-    let text = std::fs::read_to_string(path).map_err(|e| ReadError::io(path, e))?;
+    let text = crate::io::read_text(path)?;
     parse_libsvm(&text, path, dim)
 }
 

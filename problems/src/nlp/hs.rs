@@ -194,7 +194,7 @@ fn line_of(text: &str, needle: &str) -> usize {
 /// errors name the file, the line and the problem.
 pub fn read_hs_set(path: impl AsRef<Path>) -> Result<Vec<HsProblem>, ReadError> {
     let path = path.as_ref();
-    let text = std::fs::read_to_string(path).map_err(|e| ReadError::io(path, e))?;
+    let text = crate::io::read_text(path)?;
     parse_hs_set(&text, path)
 }
 
