@@ -112,6 +112,11 @@ pub struct CommonArgs {
     /// Write the solution to this file (written atomically).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Memory budget for the problem and the solver (bytes, or with a K, M, G or T suffix;
+    /// default: the machine's available memory, or MATHPROG_MAX_MEMORY). Inputs and flags that
+    /// declare more are refused before anything is allocated.
+    #[arg(long, value_name = "BYTES", value_parser = parse_memory)]
+    pub max_memory: Option<u64>,
 }
 
 /// Run the command line `args` (including the program name) and return the exit code.
@@ -124,9 +129,15 @@ where
     // own message), not flags.
     use clap::{CommandFactory, FromArgMatches};
     let cmd = Cli::command().mut_subcommands(|s| s.allow_negative_numbers(true));
-    let parsed = cmd
-        .try_get_matches_from(args)
-        .and_then(|m| Cli::from_arg_matches(&m));
+    let parsed = cmd.try_get_matches_from(args).and_then(|m| {
+        // The memory budget first: readers check sizes against it.
+        if let Some((_, sub)) = m.subcommand()
+            && let Ok(Some(bytes)) = sub.try_get_one::<u64>("max_memory")
+        {
+            mathprog_problems::limits::set_memory_budget(*bytes);
+        }
+        Cli::from_arg_matches(&m)
+    });
     let cli = match parsed {
         Ok(c) => c,
         Err(e) => {
@@ -167,5 +178,14 @@ where
             let _ = writeln!(io.stderr, "error: {m}");
             EXIT_ERROR
         }
+    }
+}
+
+/// `--max-memory`: bytes with an optional K, M, G or T suffix (binary units), at least 1 MiB.
+fn parse_memory(text: &str) -> Result<u64, String> {
+    match mathprog_problems::limits::parse_bytes(text) {
+        Some(b) if b >= 1 << 20 => Ok(b),
+        Some(_) => Err("at least 1M".into()),
+        None => Err(format!("expected bytes such as 512M or 64G, got `{text}`")),
     }
 }

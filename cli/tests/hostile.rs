@@ -328,3 +328,19 @@ fn invalid_utf8_names_the_line() {
         );
     }
 }
+
+/// `--max-memory` sets the budget (the flag wins over the environment).
+#[test]
+fn max_memory_flag_sets_the_budget() {
+    let (_d, path) = file("big.txt", "3000000 1\n1 2 1\n");
+    // 3e6 vertices fit 1 GiB (the environment of these tests) but not 16 MiB.
+    let out = solve(&["maxcut", &path, "--max-memory", "16M", "--max-rounds", "1"]);
+    clean_error(&out, "--max-memory 16M");
+    assert!(
+        text(&out.stderr).contains("16.0 MiB"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = solve(&["maxcut", &path, "--max-memory", "5", "--max-rounds", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -65,7 +65,7 @@ pub fn check_alloc(what: &str, count: usize, size: usize) -> Result<(), ProblemE
     if bytes > u128::from(budget) {
         return Err(ProblemError::Invalid(format!(
             "{what} needs {} of memory ({count} items), more than the {} available (set \
-             another budget with MATHPROG_MAX_MEMORY, e.g. MATHPROG_MAX_MEMORY=64G)",
+             another budget with --max-memory or MATHPROG_MAX_MEMORY, e.g. 64G)",
             human(bytes),
             human(u128::from(budget))
         )));
