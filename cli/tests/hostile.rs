@@ -92,6 +92,14 @@ fn generated_sizes_beyond_memory_are_errors() {
         &["nlp", "--pde-control", "4294967296"],
         &["nlp", "--pde-control", "100000"],
         &["bilevel", "hyperclean", "--dim", "4611686018427387904"],
+        &["bilevel", "quadratic", "--size", "1000000000"],
+        &["nlp", "--logreg-random", "3000000000"],
+        &[
+            "maxcut",
+            "data/maxcut/torus_4x6_pm1_s2.txt",
+            "--groups",
+            "1000000000",
+        ],
     ] {
         let out = solve(args);
         assert!(
@@ -117,6 +125,22 @@ fn too_much_soft_weight_is_an_error() {
         "{}",
         text(&out.stderr)
     );
+}
+
+#[test]
+fn huge_batches_are_capped_by_the_samples() {
+    let out = solve(&[
+        "bilevel",
+        "nonunique",
+        "--method",
+        "stochastic",
+        "--batch",
+        "1000000000",
+        "--sigma",
+        "0.1",
+        "-q",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
 
 #[test]

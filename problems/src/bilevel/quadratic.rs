@@ -82,6 +82,13 @@ impl QuadraticBilevel {
     /// A seeded instance as in the reference test bed: `Q = RRᵀ/q + I`, `B`, `y_t` standard
     /// normal.
     pub fn generate(p: usize, q: usize, rho: f64, seed: u64) -> Result<Self, ProblemError> {
+        let qq = crate::limits::checked_size("the generated problem", q, q)?;
+        let qp = crate::limits::checked_size("the generated problem", q, p)?;
+        crate::limits::check_alloc(
+            "the generated problem",
+            qq.saturating_mul(3).saturating_add(qp),
+            8,
+        )?;
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let mut g = || -> f64 { StandardNormal.sample(&mut rng) };
         let r: Vec<f64> = (0..q * q).map(|_| g()).collect();

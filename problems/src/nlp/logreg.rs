@@ -408,10 +408,13 @@ impl LogisticRegressionNlp {
                 "logistic regression needs n >= 1".into(),
             ));
         }
+        let nn = crate::limits::checked_size("the generated data", n, n)?;
+        let cm = crate::limits::checked_size("the constraints", m, n)?;
+        crate::limits::check_alloc("the generated data", nn.saturating_add(cm), 8)?;
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let wt: Vec<f64> = (0..n).map(|_| gaussian(&mut rng)).collect();
         let scale = 1.0 / (n as f64).sqrt();
-        let mut data = vec![0.0; n * n];
+        let mut data = vec![0.0; nn];
         let mut y = vec![0.0; n];
         data.par_chunks_mut(n)
             .zip(y.par_iter_mut())

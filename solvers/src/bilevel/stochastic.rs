@@ -141,7 +141,11 @@ pub(crate) fn solve_stochastic(
     let (lf, lg) = prob.smoothness_y(&x);
     let alpha = s.step0.unwrap_or(sigma / lg.max(1e-12));
     let mut rng = stream_rng(s.common.seed, 0xB1E, 0);
-    let (mut bg, mut bf) = (Vec::with_capacity(batch), Vec::with_capacity(batch));
+    // A batch never holds more samples than there are.
+    let (mut bg, mut bf) = (
+        Vec::with_capacity(batch.min(ng)),
+        Vec::with_capacity(batch.min(nf)),
+    );
     let (mut mark_g, mut mark_f) = (vec![u64::MAX; ng], vec![u64::MAX; nf]);
     let (mut hx, mut hy, mut hz) = (vec![0.0; p], vec![0.0; q], vec![0.0; q]);
     let (mut vx, mut vy, mut vz) = (vec![0.0; p], vec![0.0; q], vec![0.0; q]);

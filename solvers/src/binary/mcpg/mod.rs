@@ -278,6 +278,15 @@ impl McpgSettings {
                 return bad(format!("{name} must be a non-negative number, got {v}"));
             }
         }
+        // Per group: its solutions, states and scratch (a few n-vectors); per chain: a sample
+        // row of n bits.
+        let per_group = n.saturating_mul(64);
+        let chains = self.groups.saturating_mul(self.copies);
+        mathprog_problems::limits::check_alloc("MCPG's groups", self.groups, per_group)
+            .and_then(|_| {
+                mathprog_problems::limits::check_alloc("MCPG's chains", chains, n.div_ceil(8))
+            })
+            .map_err(|e| SolveError::InvalidInput(format!("{e} (--groups, --copies)")))?;
         if let Some(x) = &self.initial {
             if x.len() != n {
                 return Err(SolveError::DimensionMismatch {
