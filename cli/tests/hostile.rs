@@ -368,3 +368,16 @@ fn max_memory_flag_sets_the_budget() {
     let out = solve(&["maxcut", &path, "--max-memory", "5", "--max-rounds", "1"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A QUBO with a wide dynamic range: the exact value is reported, the self-check does not fire.
+#[test]
+fn wide_dynamic_range_qubo_reports_the_exact_value() {
+    let (_d, path) = file("q.bq", "2 2\n1 2 1e17\n1 1 -1\n");
+    let out = solve(&["qubo", &path, "--max-rounds", "5", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["objective"], -1.0,
+        "the optimum of min x1 x2 1e17 - x1^2 over {{0,1}}^2"
+    );
+}
