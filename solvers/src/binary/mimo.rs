@@ -198,6 +198,16 @@ pub fn solve(
     }
     let posterior = settings.posterior_chains > 0 && settings.posterior_sweeps > settings.burn_in;
     if posterior {
+        // Each chain keeps its spins, state and level counts (a few words a variable).
+        let per_chain = problem.num_vars().saturating_mul(48);
+        mathprog_problems::limits::check_alloc(
+            "the posterior chains",
+            settings.posterior_chains,
+            per_chain,
+        )
+        .map_err(|e| SolveError::InvalidInput(format!("{e} (--posterior-chains)")))?;
+    }
+    if posterior {
         s.vote = None;
         if let Some(t) = s.common.time_limit {
             s.common.time_limit = Some(t * settings.mcpg_time_fraction.clamp(0.0, 1.0));
