@@ -381,3 +381,13 @@ fn wide_dynamic_range_qubo_reports_the_exact_value() {
         "the optimum of min x1 x2 1e17 - x1^2 over {{0,1}}^2"
     );
 }
+
+/// Bad data in input files exits 1 (not 2, which is for usage errors).
+#[test]
+fn data_errors_exit_one() {
+    // Hyper-cleaning needs binary labels; these are 0, 1 and 2.
+    let (_d, tr) = file("tr.svm", "0 1:1\n1 1:2\n2 1:3\n");
+    let (_e, va) = file("va.svm", "1 1:1\n-1 1:2\n");
+    let out = solve(&["bilevel", "hyperclean", "--train", &tr, "--val", &va]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+}

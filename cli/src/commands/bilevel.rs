@@ -268,6 +268,8 @@ fn run_ridge(
     let seed = a.common.seed;
     let (lines, facts) = (&mut out.lines, &mut out.facts);
     let inval = |e: mathprog_problems::error::ProblemError| CliError::Usage(e.to_string());
+    // Bad data in the input files: exit 1, not a usage error.
+    let data_err = |e: mathprog_problems::error::ProblemError| CliError::Failed(e.to_string());
     let run_method = |prob: &dyn Bilevel, s: &BilevelSettings, io: &mut Io<'_>| {
         super::with_observer(io, &a.common, |obs| solve(prob, s, obs))
     };
@@ -276,7 +278,7 @@ fn run_ridge(
             let (tr, va) = (read(tr)?, read(va)?);
             let test = a.test.as_ref().map(read).transpose()?;
             (
-                RidgeBilevel::from_libsvm(&tr, &va, 0.0).map_err(inval)?,
+                RidgeBilevel::from_libsvm(&tr, &va, 0.0).map_err(data_err)?,
                 test.map(|t| {
                     let d = t.dim();
                     let mut x = vec![0.0; t.len() * d];
@@ -328,6 +330,8 @@ fn run_hyperclean(
     let seed = a.common.seed;
     let (lines, facts) = (&mut out.lines, &mut out.facts);
     let inval = |e: mathprog_problems::error::ProblemError| CliError::Usage(e.to_string());
+    // Bad data in the input files: exit 1, not a usage error.
+    let data_err = |e: mathprog_problems::error::ProblemError| CliError::Failed(e.to_string());
     let run_method = |prob: &dyn Bilevel, s: &BilevelSettings, io: &mut Io<'_>| {
         super::with_observer(io, &a.common, |obs| solve(prob, s, obs))
     };
@@ -339,14 +343,14 @@ fn run_hyperclean(
                 .dim()
                 .max(va.dim())
                 .max(te.as_ref().map_or(0, |t| t.dim()));
-            let train = Labelled::from_libsvm(&tr, d).map_err(inval)?;
-            let val = Labelled::from_libsvm(&va, d).map_err(inval)?;
+            let train = Labelled::from_libsvm(&tr, d).map_err(data_err)?;
+            let val = Labelled::from_libsvm(&va, d).map_err(data_err)?;
             let test = te
                 .map(|t| Labelled::from_libsvm(&t, d))
                 .transpose()
-                .map_err(inval)?;
+                .map_err(data_err)?;
             (
-                HyperCleaning::new(train, val, a.ridge).map_err(inval)?,
+                HyperCleaning::new(train, val, a.ridge).map_err(data_err)?,
                 test,
                 None,
             )

@@ -104,7 +104,7 @@ pub fn run(a: &NlpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
             .unwrap_or_else(|| "logreg".into());
         logreg =
             LogisticRegressionNlp::from_libsvm(&name, data, a.constraints, a.sphere, ridge, seed)
-                .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+                .map_err(|e| CliError::Failed(format!("{}: {e}", path.display())))?;
         if let Some(dir) = &a.export_npy {
             logreg.export_npy(dir)?;
         }
