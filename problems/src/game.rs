@@ -398,6 +398,15 @@ pub fn parse_game(text: &str, path: &Path) -> Result<MatrixGame, ReadError> {
     let mn = crate::limits::checked_size("the payoff matrix", m, n)
         .and_then(|mn| crate::limits::check_alloc("the payoff matrix", mn, 8).map(|_| mn))
         .map_err(|e| ReadError::parse(path, ln_n, e.to_string()))?;
+    // A dense body must supply all m·n entries: check before allocating the matrix.
+    let left = it.len();
+    if !coordinate && left < mn {
+        return Err(ReadError::parse(
+            path,
+            0,
+            format!("file ends after {left} of the {mn} entries"),
+        ));
+    }
     let mut a = vec![0.0; mn];
     let parse_f = |ln: usize, w: &str| -> Result<f64, ReadError> {
         match w.parse::<f64>() {

@@ -73,6 +73,13 @@ pub fn check_alloc(what: &str, count: usize, size: usize) -> Result<(), ProblemE
     Ok(())
 }
 
+/// How many items to reserve for `declared` items that the body of a file is still to supply:
+/// never more than about a million, so a header that announces more than the file holds
+/// reserves nothing large (the vector grows as the items come).
+pub fn capped(declared: usize) -> usize {
+    declared.min(1 << 20)
+}
+
 /// `a · b` for sizes, or an error naming `what` when it overflows.
 pub fn checked_size(what: &str, a: usize, b: usize) -> Result<usize, ProblemError> {
     a.checked_mul(b).ok_or_else(|| {

@@ -185,6 +185,26 @@ pub fn run(a: &BilevelArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     Ok(())
 }
 
+/// A problem built from flag values that does not make sense: a usage error.
+fn inval(e: mathprog_problems::error::ProblemError) -> CliError {
+    CliError::Usage(e.to_string())
+}
+
+/// Bad data in the input files: exit 1, not a usage error.
+fn data_err(e: mathprog_problems::error::ProblemError) -> CliError {
+    CliError::Failed(e.to_string())
+}
+
+/// Solve with the CLI's observer.
+fn run_method(
+    a: &BilevelArgs,
+    prob: &dyn Bilevel,
+    s: &BilevelSettings,
+    io: &mut Io<'_>,
+) -> Result<BilevelReport, CliError> {
+    super::with_observer(io, &a.common, |obs| solve(prob, s, obs))
+}
+
 /// What the summary prints about the answer (and the JSON carries in `stats`).
 #[derive(Default)]
 struct Summary {
@@ -201,13 +221,9 @@ fn run_quadratic(
 ) -> Result<BilevelReport, CliError> {
     let (seed, sigma) = (a.common.seed, s.sigma);
     let (lines, facts) = (&mut out.lines, &mut out.facts);
-    let inval = |e: mathprog_problems::error::ProblemError| CliError::Usage(e.to_string());
-    let run_method = |prob: &dyn Bilevel, s: &BilevelSettings, io: &mut Io<'_>| {
-        super::with_observer(io, &a.common, |obs| solve(prob, s, obs))
-    };
     let prob = QuadraticBilevel::generate(a.size.unwrap_or(5), a.dim.unwrap_or(8), 0.1, seed)
         .map_err(inval)?;
-    let r = run_method(&prob, s, io)?;
+    let r = run_method(a, &prob, s, io)?;
     let xs = prob.x_star();
     let dist = |u: &[f64]| {
         u.iter()
@@ -236,16 +252,12 @@ fn run_nonunique(
 ) -> Result<BilevelReport, CliError> {
     let seed = a.common.seed;
     let (lines, facts) = (&mut out.lines, &mut out.facts);
-    let inval = |e: mathprog_problems::error::ProblemError| CliError::Usage(e.to_string());
-    let run_method = |prob: &dyn Bilevel, s: &BilevelSettings, io: &mut Io<'_>| {
-        super::with_observer(io, &a.common, |obs| solve(prob, s, obs))
-    };
     let d = a.size.unwrap_or(10);
     let x0: Vec<f64> = (0..d)
         .map(|i| 3.0 * ((i as f64 + seed as f64) * 1.7).sin())
         .collect();
     let prob = NonUniqueToy::new(x0).map_err(inval)?;
-    let r = run_method(&prob, s, io)?;
+    let r = run_method(a, &prob, s, io)?;
     let e = r
         .solution
         .x
@@ -267,12 +279,6 @@ fn run_ridge(
 ) -> Result<BilevelReport, CliError> {
     let seed = a.common.seed;
     let (lines, facts) = (&mut out.lines, &mut out.facts);
-    let inval = |e: mathprog_problems::error::ProblemError| CliError::Usage(e.to_string());
-    // Bad data in the input files: exit 1, not a usage error.
-    let data_err = |e: mathprog_problems::error::ProblemError| CliError::Failed(e.to_string());
-    let run_method = |prob: &dyn Bilevel, s: &BilevelSettings, io: &mut Io<'_>| {
-        super::with_observer(io, &a.common, |obs| solve(prob, s, obs))
-    };
     let (prob, test) = match (&a.train, &a.val) {
         (Some(tr), Some(va)) => {
             let (tr, va) = (read(tr)?, read(va)?);
@@ -298,7 +304,7 @@ fn run_ridge(
             (p, Some((xte, yte, d)))
         }
     };
-    let r = run_method(&prob, s, io)?;
+    let r = run_method(a, &prob, s, io)?;
     let u = r.solution.x[0];
     let val_loss = prob.validation_loss(u);
     lines.push(("lambda", format!("{:.6e} (log lambda = {u:.4})", u.exp())));
@@ -329,12 +335,6 @@ fn run_hyperclean(
 ) -> Result<BilevelReport, CliError> {
     let seed = a.common.seed;
     let (lines, facts) = (&mut out.lines, &mut out.facts);
-    let inval = |e: mathprog_problems::error::ProblemError| CliError::Usage(e.to_string());
-    // Bad data in the input files: exit 1, not a usage error.
-    let data_err = |e: mathprog_problems::error::ProblemError| CliError::Failed(e.to_string());
-    let run_method = |prob: &dyn Bilevel, s: &BilevelSettings, io: &mut Io<'_>| {
-        super::with_observer(io, &a.common, |obs| solve(prob, s, obs))
-    };
     let (prob, test, bad) = match (&a.train, &a.val) {
         (Some(tr), Some(va)) => {
             let (tr, va) = (read(tr)?, read(va)?);
@@ -374,7 +374,7 @@ fn run_hyperclean(
     if a.step.is_none() && a.method == MethodArg::Stochastic {
         hs.step0 = Some(0.1 * prob.train().len() as f64);
     }
-    let r = run_method(&prob, &hs, io)?;
+    let r = run_method(a, &prob, &hs, io)?;
     let flagged = prob.flagged(&r.solution.x);
     let nflag = flagged.iter().filter(|f| **f).count();
     lines.push(("flagged samples", format!("{nflag} of {}", flagged.len())));

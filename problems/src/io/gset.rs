@@ -68,8 +68,8 @@ pub fn parse_gset(text: &str, path: &Path) -> Result<Graph, ReadError> {
         })?;
         break (n, m);
     };
-    let mut edges: Vec<Edge> = Vec::with_capacity(m.min(1 << 26));
-    let mut line_of: Vec<usize> = Vec::with_capacity(m.min(1 << 26));
+    let mut edges: Vec<Edge> = Vec::with_capacity(crate::limits::capped(m));
+    let mut line_of: Vec<usize> = Vec::with_capacity(crate::limits::capped(m));
     for (ln, line) in lines {
         let mut t = line.split_ascii_whitespace();
         let Some(a) = t.next() else { continue };

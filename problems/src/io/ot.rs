@@ -95,15 +95,15 @@ fn parse_parts(text: &str, path: &Path) -> Result<Parts, ReadError> {
             )),
         }
     };
-    let mut a = Vec::with_capacity(n);
+    let mut a = Vec::with_capacity(crate::limits::capped(n));
     for i in 0..n {
         a.push(num(&|| format!("weight a[{}]", i + 1))?);
     }
-    let mut b = Vec::with_capacity(m);
+    let mut b = Vec::with_capacity(crate::limits::capped(m));
     for j in 0..m {
         b.push(num(&|| format!("weight b[{}]", j + 1))?);
     }
-    let mut c = Vec::with_capacity(n.saturating_mul(m).min(1 << 28));
+    let mut c = Vec::with_capacity(crate::limits::capped(nm));
     for i in 0..n {
         for j in 0..m {
             c.push(num(&|| format!("cost C({}, {})", i + 1, j + 1))?);

@@ -23,7 +23,9 @@
 //! assert_eq!(report.iterations, 3);
 //! ```
 
-use crate::core::{BackendReport, Common, Control, IterRecord, Observer, Report, RunInfo, Status};
+use crate::core::{
+    BackendReport, Budget, Common, Control, IterRecord, Observer, Report, RunInfo, Status,
+};
 use mathprog_problems::Sense;
 use std::time::Instant;
 
@@ -173,6 +175,14 @@ impl<'a> Run<'a> {
     /// The wall-clock deadline, if any.
     pub fn deadline(&self) -> Option<Instant> {
         self.deadline
+    }
+
+    /// The deadline and the stop token, for inner loops to poll.
+    pub fn clock(&self) -> Budget<'a> {
+        Budget {
+            deadline: self.deadline,
+            stop: Some(&self.common.stop),
+        }
     }
 
     /// The settings' common part.

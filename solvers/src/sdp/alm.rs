@@ -809,6 +809,8 @@ struct Alm<'a> {
     last_res_norm: f64,
     inner_total: u64,
     lb: Lbfgs,
+    /// The multipliers in the original scale at the last certificate.
+    y_cert: Vec<f64>,
 }
 
 impl<'a> Alm<'a> {
@@ -884,6 +886,7 @@ impl<'a> Alm<'a> {
             last_res_norm: f64::INFINITY,
             inner_total: 0,
             lb,
+            y_cert: Vec::new(),
         }
     }
 
@@ -986,12 +989,13 @@ impl<'a> Alm<'a> {
     /// along its eigenvector (the conic-descent direction `qqᵀ`).
     fn certify(&mut self, outer: u64) -> f64 {
         let (p, s) = (self.p, self.s);
-        let y_orig = self.y_orig();
+        self.y_cert = self.y_orig();
+        let y_orig = &self.y_cert;
         let mut blocks_s: Vec<Vec<(usize, usize, f64)>> = vec![Vec::new(); p.blocks().len()];
         for e in p.c().entries() {
             blocks_s[e.block].push((e.i, e.j, e.v));
         }
-        for ((ai, yi), gone) in p.a().iter().zip(&y_orig).zip(&self.removed) {
+        for ((ai, yi), gone) in p.a().iter().zip(y_orig).zip(&self.removed) {
             if *gone {
                 continue;
             }
@@ -1064,7 +1068,8 @@ impl<'a> Alm<'a> {
             res_orig += ri * ri;
         }
         let primal = apply_rows(&self.pat.c, &self.x) / self.c_scale;
-        let dual: f64 = p.b().iter().zip(&self.y_orig()).map(|(b, y)| b * y).sum();
+        // The dual value of the multipliers the certificate used (y has not changed since).
+        let dual: f64 = p.b().iter().zip(&self.y_cert).map(|(b, y)| b * y).sum();
         Measures {
             primal,
             dual,

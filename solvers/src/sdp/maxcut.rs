@@ -379,10 +379,7 @@ pub fn solve(
     };
     let (cut, cut_value) = if s.rounding_trials > 0 {
         {
-            let budget = Budget {
-                deadline: run.deadline(),
-                stop: Some(&s.common.stop),
-            };
+            let budget = run.clock();
             pool.install(|| round_cut(p, &v, r, s.rounding_trials, s.common.seed, &budget))
         }
     } else {

@@ -32,8 +32,7 @@
 use super::maxcut::{MaxCutSdpSolution, dual_estimate, normalise_rows, round_cut};
 use super::{MaxCutSdpReport, MaxCutSdpResiduals, MaxCutSdpStats};
 use crate::core::{
-    BackendReport, Budget, Common, Control, End, IterRecord, Observer, Run, SolveError, Status,
-    stream_rng,
+    BackendReport, Common, Control, End, IterRecord, Observer, Run, SolveError, Status, stream_rng,
 };
 use crate::linalg::lanczos::{LanczosSettings, largest_eigenpair};
 use faer::{Mat, Side};
@@ -243,10 +242,7 @@ pub fn solve(
     } = cg;
     let (cut, cut_value) = if s.rounding_trials > 0 && best_primal.is_finite() {
         {
-            let budget = Budget {
-                deadline: run.deadline(),
-                stop: Some(&s.common.stop),
-            };
+            let budget = run.clock();
             pool.install(|| {
                 round_cut(
                     p,

@@ -48,7 +48,6 @@ use rand::Rng;
 #[cfg(feature = "cuda")]
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::time::Instant;
 
 /// Statistics of an MCPG solve.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -343,8 +342,8 @@ pub(crate) struct RoundCtx<'a> {
     epoch: u64,
     accept_target: u64,
     max_steps: u64,
-    deadline: Option<Instant>,
-    stop: &'a crate::core::StopToken,
+    /// The run's deadline and stop token.
+    budget: Budget<'a>,
 }
 
 #[inline]
@@ -436,10 +435,7 @@ pub(crate) fn run_group<P: BinaryObjective>(
     let copies = grp.energies.len();
     grp.cand_e = f64::INFINITY;
     grp.accepted = 0;
-    let budget = Budget {
-        deadline: ctx.deadline,
-        stop: Some(ctx.stop),
-    };
+    let budget = ctx.budget;
     for c in 0..copies {
         let row = &mut z[c * ctx.words..(c + 1) * ctx.words];
         if budget.spent() {

@@ -409,8 +409,7 @@ pub(crate) fn rounds<P: BinaryObjective>(
             epoch: st.restarts,
             accept_target,
             max_steps,
-            deadline,
-            stop: &common.stop,
+            budget: run.clock(),
         };
         // The chains of all groups: on the GPU ahead of the filters when it has them.
         #[cfg(feature = "cuda")]
