@@ -91,7 +91,7 @@ pub struct CommonArgs {
     /// Wall-clock limit in seconds. Default without an iteration limit: maxcut, maxsat and
     /// qubo 10 s (unless --max-rounds), mimo 2 s, game and bilevel 600 s; ot, sdp and nlp none
     /// (they stop at their tolerance or iteration limit).
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", value_parser = values::non_negative)]
     pub time_limit: Option<f64>,
     /// Seed of all randomness (same seed, same answer, at any thread count).
     #[arg(long, value_name = "N", default_value_t = 1)]
@@ -187,5 +187,51 @@ fn parse_memory(text: &str) -> Result<u64, String> {
         Some(b) if b >= 1 << 20 => Ok(b),
         Some(_) => Err("at least 1M".into()),
         None => Err(format!("expected bytes such as 512M or 64G, got `{text}`")),
+    }
+}
+
+/// Value parsers for numeric flags: a bad value is a usage error (exit 2) that names the flag,
+/// found before any file is read.
+pub mod values {
+    fn number(text: &str) -> Result<f64, String> {
+        text.trim()
+            .parse::<f64>()
+            .map_err(|_| format!("expected a number, got `{text}`"))
+    }
+    /// A finite number `> 0`.
+    pub fn positive(text: &str) -> Result<f64, String> {
+        match number(text)? {
+            v if v.is_finite() && v > 0.0 => Ok(v),
+            v => Err(format!("must be a finite number > 0, got {v}")),
+        }
+    }
+    /// A finite number `≥ 0`.
+    pub fn non_negative(text: &str) -> Result<f64, String> {
+        match number(text)? {
+            v if v.is_finite() && v >= 0.0 => Ok(v),
+            v => Err(format!("must be a finite number >= 0, got {v}")),
+        }
+    }
+    /// Any finite number.
+    pub fn finite(text: &str) -> Result<f64, String> {
+        match number(text)? {
+            v if v.is_finite() => Ok(v),
+            v => Err(format!("must be a finite number, got {v}")),
+        }
+    }
+    /// A whole number `≥ 1`.
+    pub fn count(text: &str) -> Result<usize, String> {
+        match text.trim().parse::<usize>() {
+            Ok(0) => Err("must be at least 1, got 0".into()),
+            Ok(v) => Ok(v),
+            Err(_) => Err(format!("expected a whole number >= 1, got `{text}`")),
+        }
+    }
+    /// A number in `[0, 1)`.
+    pub fn fraction(text: &str) -> Result<f64, String> {
+        match number(text)? {
+            v if (0.0..1.0).contains(&v) => Ok(v),
+            v => Err(format!("must be in [0, 1), got {v}")),
+        }
     }
 }

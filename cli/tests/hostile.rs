@@ -171,16 +171,67 @@ fn absurd_time_limits_mean_no_limit() {
 
 #[test]
 fn negative_numbers_are_values() {
-    // A negative SNR is a valid channel; a negative regularisation gets the solver's message.
+    // A negative SNR is a valid channel; a negative regularisation is a usage error that
+    // names the flag (not clap's `-- -1` tip).
     let out = solve(&["mimo", "--nt", "8", "--snr", "-2", "-q"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let out = solve(&["ot", "data/suites/ot/pc2d_sqeuclid_n50.txt", "--reg", "-1"]);
-    assert_ne!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(
-        err.contains("reg must be a positive number") && !err.contains("'--"),
+        err.contains("'--reg <R>': must be a finite number > 0, got -1")
+            && !err.contains("'-- -1'"),
         "{err}"
     );
+}
+
+#[test]
+fn bad_flag_values_name_the_flag() {
+    let cases: [&[&str]; 8] = [
+        &["nlp", "--problem", "hs6", "--tol", "0"],
+        &["bilevel", "ridge", "--sigma", "0"],
+        &[
+            "game",
+            "--generate",
+            "uniform",
+            "--size",
+            "10",
+            "--step-scale",
+            "0",
+        ],
+        &[
+            "maxcut",
+            "data/maxcut/torus_4x6_pm1_s2.txt",
+            "--groups",
+            "0",
+        ],
+        &[
+            "maxcut",
+            "data/maxcut/torus_4x6_pm1_s2.txt",
+            "--beta-start",
+            "nan",
+        ],
+        &[
+            "ot",
+            "data/suites/ot/pc2d_sqeuclid_n50.txt",
+            "--switch-violation",
+            "nan",
+        ],
+        &[
+            "ot",
+            "data/suites/ot/pc2d_sqeuclid_n50.txt",
+            "--plan-threshold",
+            "nan",
+        ],
+        &["maxsat", "data/suites/maxsat/x.cnf", "--target", "-inf"],
+    ];
+    for args in cases {
+        let out = solve(args);
+        let err = text(&out.stderr);
+        let flag = args[args.len() - 2];
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(&format!("'{flag} <")), "{args:?}: {err}");
+    }
 }
 
 #[test]

@@ -18,7 +18,7 @@ pub enum ReadError {
         source: std::io::Error,
     },
     /// The content does not follow the format.
-    #[error("{}:{line}: {message}", path.display())]
+    #[error("{}{}: {message}", path.display(), AtLine(*line))]
     Parse {
         /// The file (or `<input>` for in-memory text).
         path: PathBuf,
@@ -27,6 +27,18 @@ pub enum ReadError {
         /// What was found and what was expected.
         message: String,
     },
+}
+
+/// `:N` for a line number, nothing for 0 (the file as a whole).
+struct AtLine(usize);
+
+impl std::fmt::Display for AtLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            0 => Ok(()),
+            n => write!(f, ":{n}"),
+        }
+    }
 }
 
 impl ReadError {

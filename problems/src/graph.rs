@@ -90,6 +90,8 @@ impl Graph {
                 }
             }
         }
+        let total: f64 = merged.iter().map(|e| e.2.abs()).sum();
+        crate::limits::check_magnitude("the edge weights", total)?;
         // CSR of the symmetric matrix. `merged` is sorted by (a, b) with a < b.
         let mut deg = vec![0usize; n + 1];
         for &(a, b, _) in &merged {

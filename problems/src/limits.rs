@@ -98,3 +98,31 @@ fn human(bytes: u128) -> String {
     }
     format!("{v:.1} {}", units[u])
 }
+
+/// The largest total magnitude (sum of absolute values) of a problem's data that the solvers
+/// accept: objectives, fields and flip deltas are sums of these numbers, so a larger total
+/// could overflow `f64` (about 1.8e308) and return `inf` or NaN as an answer.
+pub const MAX_MAGNITUDE: f64 = 1e300;
+
+/// An error unless `total` (a sum of absolute values; `inf` when that sum overflowed) is at
+/// most [`MAX_MAGNITUDE`].
+///
+/// ```
+/// use mathprog_problems::limits::check_magnitude;
+/// assert!(check_magnitude("the edge weights", 1e12).is_ok());
+/// assert!(check_magnitude("the edge weights", f64::INFINITY).is_err());
+/// ```
+pub fn check_magnitude(what: &str, total: f64) -> Result<(), ProblemError> {
+    if total <= MAX_MAGNITUDE {
+        return Ok(());
+    }
+    let size = if total.is_finite() {
+        format!("{total:e}")
+    } else {
+        "more than 1.8e308".to_string()
+    };
+    Err(ProblemError::Invalid(format!(
+        "{what} sum to {size} in absolute value, beyond the {MAX_MAGNITUDE:e} that keeps \
+         objectives finite; rescale them"
+    )))
+}

@@ -298,6 +298,15 @@ impl MimoInstance {
         {
             return bad(format!("received entry {} is not finite", k + 1));
         }
+        // ‖y − Hx‖² ≤ (‖y‖₁ + a_max ‖H‖₁)² (complex entries as |re| + |im|) must stay finite.
+        let l1 = |v: &[Complex64]| v.iter().map(|z| z.re.abs() + z.im.abs()).sum::<f64>();
+        let bound = 3.0 * l1(&self.h) + l1(&self.y);
+        if bound > 1e150 {
+            return bad(format!(
+                "channel and received entries too large (‖y‖₁ + 3‖H‖₁ = {bound:.1e} above 1e150, \
+                 so ‖y − Hx‖² could overflow); rescale y and H (and noise_var by the square)"
+            ));
+        }
         if !(self.noise_var.is_finite() && self.noise_var >= 0.0) {
             return bad(format!(
                 "noise variance must be finite and >= 0, got {}",
@@ -515,9 +524,23 @@ impl MimoDetection {
         let a = Mat::from_fn(nd, nd, |i, j| {
             self.gram[i * nd + j] + if i == j { reg } else { 0.0 }
         });
-        let llt = a
-            .llt(Side::Lower)
-            .map_err(|e| ProblemError::Invalid(format!("MMSE: Cholesky failed ({e:?})")))?;
+        // Without noise a rank-deficient channel (a zero column, nr < nt) makes `G` singular:
+        // then a ridge at the rounding level of `G` gives the minimum-norm-like estimate.
+        let llt = match a.llt(Side::Lower) {
+            Ok(f) => f,
+            Err(_) => {
+                let big = (0..nd).map(|i| self.gram[i * nd + i]).fold(0.0, f64::max);
+                let ridge = (1e-10 * big).max(f64::MIN_POSITIVE);
+                let a = Mat::from_fn(nd, nd, |i, j| a[(i, j)] + if i == j { ridge } else { 0.0 });
+                a.llt(Side::Lower).map_err(|_| {
+                    ProblemError::Invalid(
+                        "MMSE: the channel's Gram matrix is not positive semidefinite \
+                         (rounding); rescale H"
+                            .into(),
+                    )
+                })?
+            }
+        };
         let rhs = Mat::from_fn(nd, 1, |i, _| self.b[i]);
         let sol = faer::linalg::solvers::Solve::solve(&llt, rhs.as_ref());
         let soft: Vec<f64> = (0..nd).map(|i| sol[(i, 0)]).collect();

@@ -269,7 +269,8 @@ impl OtProblem {
         }
         if (sa - sb).abs() > MASS_TOLERANCE * sa.max(sb) {
             return bad(format!(
-                "unequal masses: sum a = {sa}, sum b = {sb} (normalise them, e.g. with OtProblem::normalized)"
+                "unequal masses: sum a = {sa}, sum b = {sb}; rescale both to mass 1 with \
+                 --normalize (library: OtProblem::normalized)"
             ));
         }
         Ok(OtProblem { a, b, cost })

@@ -107,6 +107,8 @@ impl Qubo {
                 }
             }
         }
+        let total: f64 = entries.iter().map(|e| e.2.abs()).sum();
+        crate::limits::check_magnitude("the QUBO entries", total)?;
         let couplings = Graph::from_edges(n, &off).map_err(|e| match e {
             ProblemError::DuplicateEdge {
                 edge, u, v, first, ..

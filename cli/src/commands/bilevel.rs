@@ -61,40 +61,40 @@ pub struct BilevelArgs {
     test: Option<PathBuf>,
     /// Penalty parameter sigma (the answer is O(sigma) from the bilevel solution; default
     /// 1e-3, hyperclean 0.1).
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", value_parser = crate::values::positive)]
     sigma: Option<f64>,
     /// Method.
     #[arg(long, value_enum, default_value_t = MethodArg::Penalty)]
     method: MethodArg,
     /// Stop when the stationarity |x - P(x - grad psi)| is at most T (default 1e-6,
     /// hyperclean 1e-5: its gradient entries scale like 1/n).
-    #[arg(long, value_name = "T")]
+    #[arg(long, value_name = "T", value_parser = crate::values::non_negative)]
     tol: Option<f64>,
     /// Cap on the steps of one inner solve.
-    #[arg(long, value_name = "N", default_value_t = 20_000)]
+    #[arg(long, value_name = "N", default_value_t = 20_000, value_parser = crate::values::count)]
     max_inner: usize,
     /// Generated instances: number of training samples (hyperclean 1000, ridge 100) or the
     /// dimension of x (quadratic 5, nonunique 10).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = crate::values::count)]
     size: Option<usize>,
     /// Generated instances: number of features (hyperclean 20, ridge 50, quadratic q = 8).
-    #[arg(long, value_name = "D")]
+    #[arg(long, value_name = "D", value_parser = crate::values::count)]
     dim: Option<usize>,
     /// Generated hyper-cleaning: fraction of flipped training labels.
-    #[arg(long, value_name = "F", default_value_t = 0.3)]
+    #[arg(long, value_name = "F", default_value_t = 0.3, value_parser = crate::values::fraction)]
     flip: f64,
     /// sigma continuation (penalty method): start at S0 and divide by 10 down to --sigma.
-    #[arg(long, value_name = "S0")]
+    #[arg(long, value_name = "S0", value_parser = crate::values::positive)]
     sigma0: Option<f64>,
     /// Minibatch size of --method stochastic.
-    #[arg(long, value_name = "B", default_value_t = 32)]
+    #[arg(long, value_name = "B", default_value_t = 32, value_parser = crate::values::count)]
     batch: usize,
     /// Upper-level step (default sigma/L_g, hyperclean with --method stochastic 0.1 n; the
     /// stochastic method keeps it fixed).
-    #[arg(long, value_name = "A")]
+    #[arg(long, value_name = "A", value_parser = crate::values::positive)]
     step: Option<f64>,
     /// Ridge of the hyper-cleaning lower level (files only; generated sets use 1e-3).
-    #[arg(long, value_name = "C", default_value_t = 1e-3)]
+    #[arg(long, value_name = "C", default_value_t = 1e-3, value_parser = crate::values::positive)]
     ridge: f64,
 }
 
@@ -182,7 +182,7 @@ pub fn run(a: &BilevelArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     })?;
     kv(out, "time", format!("{:.3} s", report.elapsed))?;
     out.flush().map_err(out_err)?;
-    Ok(())
+    super::check_answer(report.status, report.objective)
 }
 
 /// A problem built from flag values that does not make sense: a usage error.

@@ -33,22 +33,22 @@ pub struct GameArgs {
     #[arg(long, value_enum, requires = "size")]
     generate: Option<GenArg>,
     /// Size n of the generated game.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = crate::values::count)]
     size: Option<usize>,
     /// Iteration.
     #[arg(long, value_enum, default_value = "halpern")]
     method: Method,
     /// Stop when the duality gap of the strategies is at most T.
-    #[arg(long, value_name = "T", default_value_t = 1e-6)]
+    #[arg(long, value_name = "T", default_value_t = 1e-6, value_parser = crate::values::non_negative)]
     gap: f64,
     /// Stop when the operator residual |u - P(u - F(u))| is at most T (default: off, 0).
-    #[arg(long, value_name = "T", default_value_t = 0.0)]
+    #[arg(long, value_name = "T", default_value_t = 0.0, value_parser = crate::values::non_negative)]
     tol: f64,
     /// Step as a multiple of 1/L.
-    #[arg(long, value_name = "S", default_value_t = 1.0)]
+    #[arg(long, value_name = "S", default_value_t = 1.0, value_parser = crate::values::positive)]
     step_scale: f64,
     /// Try the exact support refinement once the gap is below G (0 disables it).
-    #[arg(long, value_name = "G", default_value_t = 1e-2)]
+    #[arg(long, value_name = "G", default_value_t = 1e-2, value_parser = crate::values::non_negative)]
     refine_below: f64,
     /// Disable the adaptive restarts of the anchor.
     #[arg(long)]
@@ -138,5 +138,5 @@ pub fn run(a: &GameArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     )?;
     kv(out, "time", format!("{:.3} s", report.elapsed))?;
     out.flush().map_err(out_err)?;
-    Ok(())
+    super::check_answer(report.status, report.objective)
 }

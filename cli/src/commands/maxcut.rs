@@ -29,7 +29,7 @@ pub struct MaxcutArgs {
     #[command(flatten)]
     common: CommonArgs,
     /// Stop as soon as a cut of at least this value is found.
-    #[arg(long, value_name = "V")]
+    #[arg(long, value_name = "V", value_parser = crate::values::finite, allow_hyphen_values = true)]
     target: Option<f64>,
     #[command(flatten)]
     mcpg: McpgArgs,
@@ -42,7 +42,7 @@ pub struct MaxcutArgs {
     #[arg(long, value_enum, default_value = "random")]
     init: Init,
     /// Certified relative gap at which the SDP stops (with --bound or --init sdp).
-    #[arg(long, value_name = "T", default_value_t = 1e-4)]
+    #[arg(long, value_name = "T", default_value_t = 1e-4, value_parser = crate::values::positive)]
     sdp_tol: f64,
     /// Goemans-Williamson hyperplanes tried on the SDP solution.
     #[arg(long, value_name = "K", default_value_t = 64)]
@@ -172,7 +172,7 @@ pub fn run(a: &MaxcutArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         summary_tail(out, &report, "partition", a.common.output.as_deref())?;
     }
     io.stdout.flush().map_err(out_err)?;
-    Ok(())
+    super::check_answer(report.status, report.objective)
 }
 
 /// What `solve maxcut` adds to the report's `stats`.

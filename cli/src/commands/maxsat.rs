@@ -27,7 +27,7 @@ pub struct MaxsatArgs {
     common: CommonArgs,
     /// Stop as soon as an assignment satisfying all hard clauses with cost (falsified soft
     /// weight) at most V is found.
-    #[arg(long, value_name = "V")]
+    #[arg(long, value_name = "V", value_parser = crate::values::finite, allow_hyphen_values = true)]
     target: Option<f64>,
     /// Penalty of a violated hard clause in the search energy (default: total soft weight + 1,
     /// which makes every feasible assignment better than every infeasible one).
@@ -160,7 +160,7 @@ pub fn run(a: &MaxsatArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         summary_tail(out, &report, "assignment", a.common.output.as_deref())?;
     }
     io.stdout.flush().map_err(out_err)?;
-    Ok(())
+    super::check_answer(report.status, report.objective)
 }
 
 /// What `solve maxsat` adds to the report's `stats`: the input and the returned assignment's

@@ -31,10 +31,10 @@ pub struct McpgArgs {
     #[arg(long, value_name = "N")]
     stall_rounds: Option<u64>,
     /// Groups of chains (each keeps its own solution).
-    #[arg(long, value_name = "G")]
+    #[arg(long, value_name = "G", value_parser = crate::values::count)]
     groups: Option<usize>,
     /// Chains per group.
-    #[arg(long, value_name = "C")]
+    #[arg(long, value_name = "C", value_parser = crate::values::count)]
     copies: Option<usize>,
     /// Local-search filter applied to every sample.
     #[arg(long, value_enum)]
@@ -44,10 +44,10 @@ pub struct McpgArgs {
     sweeps: Option<usize>,
     /// Initial inverse temperature of the anneal filter, in units of the problem's typical
     /// flip delta (MaxCut: the RMS local field; MaxSAT: the RMS soft weight).
-    #[arg(long, value_name = "B")]
+    #[arg(long, value_name = "B", value_parser = crate::values::non_negative)]
     beta_start: Option<f64>,
     /// Final inverse temperature of the anneal filter.
-    #[arg(long, value_name = "B")]
+    #[arg(long, value_name = "B", value_parser = crate::values::non_negative)]
     beta_end: Option<f64>,
     /// Maximum moves of the tabu filter per sample.
     #[arg(long, value_name = "N", default_value_t = 4000)]
@@ -59,10 +59,10 @@ pub struct McpgArgs {
     #[arg(long, value_name = "N", default_value_t = 0)]
     tenure: usize,
     /// Metropolis chains stop after this fraction of n accepted flips (perturbation size).
-    #[arg(long, value_name = "F")]
+    #[arg(long, value_name = "F", value_parser = crate::values::positive)]
     accept_fraction: Option<f64>,
     /// Adam learning rate of the policy.
-    #[arg(long, value_name = "LR")]
+    #[arg(long, value_name = "LR", value_parser = crate::values::positive)]
     learning_rate: Option<f64>,
     /// Restart (fresh policy and groups, best kept) after N rounds without improving the
     /// current epoch's best (0: never).

@@ -25,13 +25,13 @@ pub struct MimoArgs {
     #[command(flatten)]
     common: CommonArgs,
     /// Transmit antennas of the generated channel.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = crate::values::count)]
     nt: Option<usize>,
     /// Receive antennas of the generated channel (default: N_t).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = crate::values::count)]
     nr: Option<usize>,
     /// SNR in dB of the generated channel, E‖Hx‖²/E‖n‖².
-    #[arg(long, value_name = "DB", allow_negative_numbers = true)]
+    #[arg(long, value_name = "DB", allow_negative_numbers = true, value_parser = crate::values::finite)]
     snr: Option<f64>,
     /// Constellation of the generated channel: 4 (4-QAM) or 16 (16-QAM).
     #[arg(long, value_name = "M", default_value_t = 4)]
@@ -125,7 +125,9 @@ fn settings_for(a: &MimoArgs, m: Modulation, io: &Io<'_>) -> Result<MimoSettings
         },
         io,
     )?;
-    if a.common.time_limit.is_none() && ms.mcpg.common.max_iter.is_none() {
+    // At most 8 rounds unless --max-rounds says otherwise, with or without --time-limit (a
+    // time limit caps the run; it does not ask to spend all of it).
+    if ms.mcpg.common.max_iter.is_none() {
         ms.mcpg.common.max_iter = default_rounds;
     }
     Ok(ms)
@@ -225,6 +227,9 @@ pub fn run(a: &MimoArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         summary(a, &reports, &mean, &mut *io.stdout)?;
     }
     io.stdout.flush().map_err(out_err)?;
+    for (r, _) in &reports {
+        super::check_answer(r.status, r.objective)?;
+    }
     Ok(())
 }
 

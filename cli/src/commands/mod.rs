@@ -154,3 +154,27 @@ pub fn with_observer<T>(
     let mut obs = CliObserver::new(if quiet { None } else { Some(&mut *io.stderr) }, bar);
     solve(&mut obs).map_err(|e| CliError::Failed(e.to_string()))
 }
+
+/// The exit of a command after its report was printed: a numerical breakdown or a
+/// non-finite objective is an error (exit 1; the printed report shows the last iterate), so
+/// that no `inf`/`null` answer leaves with exit 0.
+pub fn check_answer(
+    status: mathprog_solvers::core::Status,
+    objective: f64,
+) -> Result<(), CliError> {
+    use mathprog_solvers::core::Status;
+    if status == Status::NumericalError {
+        return Err(CliError::Failed(
+            "the method broke down numerically (status numerical_error; the report shows the \
+             last iterate): check the data's scale and the starting point"
+                .into(),
+        ));
+    }
+    if !objective.is_finite() {
+        return Err(CliError::Failed(format!(
+            "the objective is {objective} (status {status}): no usable answer; check the \
+             data's scale"
+        )));
+    }
+    Ok(())
+}

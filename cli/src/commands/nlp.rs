@@ -32,7 +32,7 @@ pub struct NlpArgs {
     problem: Option<String>,
     /// Instead of a problem set: 2-D Poisson optimal control on an N x N grid
     /// (min 1/2 |w - w_t|^2 + 0.05 |z|^2 s.t. Lap_h w + z = 0; n = 2N^2, m = N^2).
-    #[arg(long, value_name = "N", conflicts_with_all = ["problem", "list", "logreg", "logreg_random"])]
+    #[arg(long, value_name = "N", conflicts_with_all = ["problem", "list", "logreg", "logreg_random"], value_parser = crate::values::count)]
     pde_control: Option<usize>,
     /// Instead of a problem set: equality-constrained logistic regression on a LIBSVM file
     /// (binary labels): min mean log(1 + exp(-y a'x)) + ridge/2 |x|^2 s.t. C x = d
@@ -41,7 +41,7 @@ pub struct NlpArgs {
     logreg: Option<PathBuf>,
     /// Like --logreg on a synthetic data set with N = n samples in n dimensions (Gaussian
     /// features, 10 % label noise; the instance of bench/nlp_ipopt.py), drawn from --seed.
-    #[arg(long, value_name = "n", conflicts_with_all = ["problem", "list"])]
+    #[arg(long, value_name = "n", conflicts_with_all = ["problem", "list"], value_parser = crate::values::count)]
     logreg_random: Option<usize>,
     /// Number of linear constraints C x = d of the logistic regression.
     #[arg(long, value_name = "M", default_value_t = 10)]
@@ -63,17 +63,17 @@ pub struct NlpArgs {
     #[arg(long, value_enum, default_value = "auto")]
     kkt: KktMethod,
     /// Rows per block of the sketch solver.
-    #[arg(long, value_name = "B", default_value_t = 32)]
+    #[arg(long, value_name = "B", default_value_t = 32, value_parser = crate::values::count)]
     block_size: usize,
     /// Stop when the KKT residual ||(grad L, c)|| is below T (default 1e-8).
-    #[arg(long, value_name = "T", default_value_t = 1e-8)]
+    #[arg(long, value_name = "T", default_value_t = 1e-8, value_parser = crate::values::positive)]
     tol: f64,
     /// Inner accuracy schedule of the sketch/CG solvers: theta_k = min(1, |grad L|)
     /// (superlinear local rate, the default) or theta_k = 1 (linear rate, cheaper inner solves).
     #[arg(long)]
     linear_rate: bool,
     /// Sketch or CG steps per KKT solve at most.
-    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    #[arg(long, value_name = "N", default_value_t = 100_000, value_parser = crate::values::count)]
     max_inner: usize,
     /// Limit on outer (Newton) iterations.
     #[arg(long, value_name = "N", default_value_t = 1000)]
@@ -214,7 +214,7 @@ pub fn run(a: &NlpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     }
     kv(out, "time", format!("{:.4} s", report.elapsed))?;
     io.stdout.flush().map_err(out_err)?;
-    Ok(())
+    super::check_answer(report.status, report.objective)
 }
 
 /// The problem set's name in messages and reports: its path, or the built-in set's name.

@@ -44,7 +44,7 @@ pub struct OtArgs {
     #[arg(long, value_name = "FILE", requires = "source_grid")]
     target_grid: Option<PathBuf>,
     /// Grid cell size on every axis instead of 1/n_k (1 for pixel units).
-    #[arg(long, value_name = "H", requires = "source_grid")]
+    #[arg(long, value_name = "H", requires = "source_grid", value_parser = crate::values::positive)]
     cell_size: Option<f64>,
     /// Ground cost between points: sqeuclidean, euclidean, or lp:P (the p-norm distance).
     #[arg(long, value_name = "COST", default_value = "sqeuclidean")]
@@ -55,16 +55,16 @@ pub struct OtArgs {
     #[command(flatten)]
     common: CommonArgs,
     /// Entropic regularisation (in cost units).
-    #[arg(long, value_name = "R", default_value_t = 1e-2)]
+    #[arg(long, value_name = "R", default_value_t = 1e-2, value_parser = crate::values::positive)]
     reg: f64,
     /// Stop when the L1 marginal violation is at most T.
-    #[arg(long, value_name = "T", default_value_t = 1e-8)]
+    #[arg(long, value_name = "T", default_value_t = 1e-8, value_parser = crate::values::positive)]
     tol: f64,
     /// Method.
     #[arg(long, value_enum, default_value = "sns")]
     method: OtMethod,
     /// SNS: switch from Sinkhorn to Newton once the L1 violation is below this.
-    #[arg(long, value_name = "V")]
+    #[arg(long, value_name = "V", value_parser = crate::values::positive)]
     switch_violation: Option<f64>,
     /// SNS: Sinkhorn iterations before any switch.
     #[arg(long, value_name = "N")]
@@ -80,7 +80,7 @@ pub struct OtArgs {
     #[arg(long)]
     exact: bool,
     /// Plan entries written by --output: those above this value.
-    #[arg(long, value_name = "V", default_value_t = 1e-12)]
+    #[arg(long, value_name = "V", default_value_t = 1e-12, value_parser = crate::values::non_negative)]
     plan_threshold: f64,
 }
 
@@ -256,7 +256,7 @@ pub fn run(a: &OtArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         }
     }
     io.stdout.flush().map_err(out_err)?;
-    Ok(())
+    super::check_answer(report.status, report.objective)
 }
 
 /// A dense instance file (rescaled to unit masses with `--normalize`).

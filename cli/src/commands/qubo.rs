@@ -32,7 +32,7 @@ pub struct QuboArgs {
     #[arg(long)]
     spin: bool,
     /// Stop as soon as an objective at least this good is found.
-    #[arg(long, value_name = "V")]
+    #[arg(long, value_name = "V", value_parser = crate::values::finite, allow_hyphen_values = true)]
     target: Option<f64>,
     #[command(flatten)]
     mcpg: McpgArgs,
@@ -123,7 +123,7 @@ pub fn run(a: &QuboArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         summary_tail(out, &report, "assignment", a.common.output.as_deref())?;
     }
     io.stdout.flush().map_err(out_err)?;
-    Ok(())
+    super::check_answer(report.status, report.objective)
 }
 
 /// What `solve qubo` adds to the report's `stats`.

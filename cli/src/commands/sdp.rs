@@ -21,11 +21,11 @@ pub struct SdpArgs {
     common: CommonArgs,
     /// Stop when the scaled primal and dual infeasibilities and the relative gap are below T
     /// (default 1e-6; with --maxcut: the certified relative gap, default 1e-4).
-    #[arg(long, value_name = "T")]
+    #[arg(long, value_name = "T", value_parser = crate::values::positive)]
     tol: Option<f64>,
     /// Initial rank of the factor of every dense block (default min(n, sqrt(2m) + 1, 64);
     /// eigen steps grow it when the dual slack is not PSD).
-    #[arg(long, value_name = "R")]
+    #[arg(long, value_name = "R", value_parser = crate::values::count)]
     rank: Option<usize>,
     /// Memory-efficient mode. With --maxcut: store only diag X, the dual vectors and a
     /// Nystrom sketch of X (O(n R) numbers; CGAL-type conic descent, default --tol 1e-2),
@@ -133,7 +133,7 @@ fn run_maxcut(a: &SdpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         }
     }
     io.stdout.flush().map_err(out_err)?;
-    Ok(())
+    super::check_answer(report.status, report.objective)
 }
 
 /// Run `solve sdp`.
@@ -229,7 +229,7 @@ pub fn run(a: &SdpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         kv(out, "time", format!("{:.3} s", report.elapsed))?;
     }
     io.stdout.flush().map_err(out_err)?;
-    Ok(())
+    super::check_answer(report.status, report.objective)
 }
 
 /// What `solve sdp --maxcut` adds to the report's `stats`.

@@ -431,7 +431,7 @@ mod tests {
         );
         assert!(msg("1 2 0\n", "f.cnf").contains("f.cnf:1: clause before the `p cnf"));
         assert!(msg("p dnf 2 2\n", "f.cnf").contains("expected `p cnf` or `p wcnf`"));
-        assert!(msg("c only\n", "f.cnf").contains("f.cnf:0: no clauses"));
+        assert!(msg("c only\n", "f.cnf").contains("f.cnf: no clauses"));
         assert!(
             msg("h 1 0\np wcnf 1 1 2\n", "f.wcnf").contains("f.wcnf:2: `p` line after clauses")
         );

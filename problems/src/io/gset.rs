@@ -218,7 +218,7 @@ mod tests {
 
     #[test]
     fn every_malformed_case_names_file_line_and_expectation() {
-        assert_eq!(msg(""), "g.txt:0: empty file; expected a header line `n m`");
+        assert_eq!(msg(""), "g.txt: empty file; expected a header line `n m`");
         assert!(msg("3\n").starts_with("g.txt:1: expected a header `n m`"));
         assert!(msg("3 2 1\n").starts_with("g.txt:1: expected a header `n m`"));
         assert!(msg("x 2\n").contains("g.txt:1: expected the vertex count n"));

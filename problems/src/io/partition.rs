@@ -75,7 +75,7 @@ mod tests {
         );
         let e = read_partition(&p, 4).unwrap_err().to_string();
         assert!(
-            e.ends_with("p.txt:0: expected 4 sides (one per vertex), found 3"),
+            e.ends_with("p.txt: expected 4 sides (one per vertex), found 3"),
             "{e}"
         );
         std::fs::write(&p, "1\n2\n").unwrap();

@@ -208,7 +208,7 @@ mod tests {
             m("2 3\n1 2 1\n").contains("q.bq:1: the header announces 3 entries but the file has 1")
         );
         assert!(m("2 1\n1 2 1\n2 2 1\n").contains("q.bq:3: more entries"));
-        assert!(m("").contains("q.bq:0: empty file"));
+        assert!(m("").contains("q.bq: empty file"));
     }
 
     #[test]

@@ -82,6 +82,11 @@ pub struct BilevelStats {
     /// Full (exact) evaluations for the checks (stochastic).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub full_evaluations: Option<usize>,
+    /// The power of two `c` by which [`super::solve`] divided `f` and `g` for badly scaled
+    /// data (absent when 1); the report is in the original units, the tolerance applied to
+    /// `f/c`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub objective_scale: Option<f64>,
 }
 
 /// The report of a bilevel solve.
@@ -442,6 +447,7 @@ pub(crate) fn outer(
         sigma_stages: Some(stages),
         samples: None,
         full_evaluations: None,
+        objective_scale: None,
     };
     let backend = BackendReport::cpu_only(s.common.backend, algorithm);
     let end = Ending {

@@ -255,6 +255,7 @@ pub(crate) fn solve_stochastic(
         sigma_stages: None,
         samples: Some(samples_used),
         full_evaluations: Some(full_evals),
+        objective_scale: None,
     };
     let end = Ending {
         status,

@@ -135,9 +135,82 @@ pub fn solve(
     settings: &OtSettings,
     observer: &mut dyn Observer,
 ) -> Result<OtReport, SolveError> {
-    match settings.method {
+    settings.validate()?;
+    check_scale(p, settings.reg)?;
+    let mut report = match settings.method {
         OtMethod::Sinkhorn => sinkhorn::solve(p, settings, observer),
         OtMethod::Sns => sns::solve(p, settings, observer),
+    }?;
+    finite_potentials(p, &mut report.solution);
+    Ok(report)
+}
+
+/// Refuse data whose objective cannot be represented: the mass `M = Σa`, `M·max|C|` (the
+/// transport cost), `max|C|/reg` (the exponents) and `reg·M·(1 + ln nm)` (the entropy term)
+/// must stay below `1e300`.
+fn check_scale(p: &OtProblem, reg: f64) -> Result<(), SolveError> {
+    const MAX: f64 = mathprog_problems::limits::MAX_MAGNITUDE;
+    let mass = p.a().iter().sum::<f64>().max(p.b().iter().sum::<f64>());
+    let cmax = p.cost().iter().fold(0.0f64, |m, c| m.max(c.abs()));
+    let entropy = reg * mass * (1.0 + ((p.n() as f64) * (p.m() as f64)).ln());
+    let bad = |what: String| Err(SolveError::InvalidInput(what));
+    if !(mass <= MAX) {
+        return bad(format!(
+            "the total mass {mass:e} is above {MAX:e}; rescale the weights"
+        ));
+    }
+    if !(cmax * mass <= MAX) {
+        return bad(format!(
+            "mass x largest |cost| = {:e} is above {MAX:e}; rescale the costs or the weights",
+            cmax * mass
+        ));
+    }
+    if !(cmax / reg <= MAX) {
+        return bad(format!(
+            "largest |cost| / reg = {:e} is above {MAX:e}; raise reg or rescale the costs",
+            cmax / reg
+        ));
+    }
+    if !(entropy <= MAX) {
+        return bad(format!(
+            "reg = {reg:e} makes the entropy term ({entropy:e}) overflow; lower reg"
+        ));
+    }
+    Ok(())
+}
+
+/// Replace the `−∞` potentials of zero-weight points by finite ones that keep their plan
+/// rows and columns at zero: `f_i = min_j (C_ij − g_j) − 100 reg` (so every
+/// `(f_i + g_j − C_ij)/reg ≤ −100`), then the columns likewise against the finite `f`.
+/// The dual value is unchanged (those points have weight 0).
+fn finite_potentials(p: &OtProblem, sol: &mut OtSolution) {
+    let (n, m, c, reg) = (p.n(), p.m(), p.cost(), sol.reg);
+    for i in 0..n {
+        if sol.f[i].is_finite() {
+            continue;
+        }
+        let low = (0..m)
+            .filter(|&j| sol.g[j].is_finite())
+            .map(|j| c[i * m + j] - sol.g[j])
+            .fold(f64::INFINITY, f64::min);
+        sol.f[i] = if low.is_finite() {
+            low - 100.0 * reg
+        } else {
+            0.0
+        };
+    }
+    for j in 0..m {
+        if sol.g[j].is_finite() {
+            continue;
+        }
+        let low = (0..n)
+            .map(|i| c[i * m + j] - sol.f[i])
+            .fold(f64::INFINITY, f64::min);
+        sol.g[j] = if low.is_finite() {
+            low - 100.0 * reg
+        } else {
+            0.0
+        };
     }
 }
 
@@ -242,9 +315,11 @@ impl OtSettings {
 /// Dual potentials of an entropic OT solution; the plan is `P_ij = exp((f_i + g_j − C_ij)/reg)`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OtSolution {
-    /// Row potentials (`−∞` for rows of zero weight).
+    /// Row potentials (from [`solve`], a row of zero weight gets a finite potential at least
+    /// `100 reg` below every `C_ij − g_j`, so its plan row is below `e^−100`; the exact
+    /// potential is `−∞`).
     pub f: Vec<f64>,
-    /// Column potentials (`−∞` for columns of zero weight).
+    /// Column potentials (zero-weight columns as for `f`).
     pub g: Vec<f64>,
     /// The regularisation.
     pub reg: f64,
