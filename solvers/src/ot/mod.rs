@@ -154,24 +154,26 @@ fn check_scale(p: &OtProblem, reg: f64) -> Result<(), SolveError> {
     let cmax = p.cost().iter().fold(0.0f64, |m, c| m.max(c.abs()));
     let entropy = reg * mass * (1.0 + ((p.n() as f64) * (p.m() as f64)).ln());
     let bad = |what: String| Err(SolveError::InvalidInput(what));
-    if !(mass <= MAX) {
+    // (NaN is outside too.)
+    let within = |v: f64| v <= MAX;
+    if !within(mass) {
         return bad(format!(
             "the total mass {mass:e} is above {MAX:e}; rescale the weights"
         ));
     }
-    if !(cmax * mass <= MAX) {
+    if !within(cmax * mass) {
         return bad(format!(
             "mass x largest |cost| = {:e} is above {MAX:e}; rescale the costs or the weights",
             cmax * mass
         ));
     }
-    if !(cmax / reg <= MAX) {
+    if !within(cmax / reg) {
         return bad(format!(
             "largest |cost| / reg = {:e} is above {MAX:e}; raise reg or rescale the costs",
             cmax / reg
         ));
     }
-    if !(entropy <= MAX) {
+    if !within(entropy) {
         return bad(format!(
             "reg = {reg:e} makes the entropy term ({entropy:e}) overflow; lower reg"
         ));
