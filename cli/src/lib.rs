@@ -119,6 +119,14 @@ pub struct CommonArgs {
     pub max_memory: Option<u64>,
 }
 
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// When [`run`] was first called: `--time-limit` counts from here (reading the input
+/// included).
+pub fn started() -> std::time::Instant {
+    *STARTED.get_or_init(std::time::Instant::now)
+}
+
 /// Run the command line `args` (including the program name) and return the exit code.
 pub fn run<I, T>(args: I, io: &mut Io<'_>) -> i32
 where
@@ -128,6 +136,7 @@ where
     // Negative numbers are values (`--target -5`, `--snr -2`, `--reg -1` gets the solver's
     // own message), not flags.
     use clap::{CommandFactory, FromArgMatches};
+    let _ = STARTED.set(std::time::Instant::now());
     let cmd = Cli::command().mut_subcommands(|s| s.allow_negative_numbers(true));
     let parsed = cmd.try_get_matches_from(args).and_then(|m| {
         // The memory budget first: readers check sizes against it.

@@ -74,10 +74,11 @@ pub fn check_alloc(what: &str, count: usize, size: usize) -> Result<(), ProblemE
 }
 
 /// How many items to reserve for `declared` items that the body of a file is still to supply:
-/// never more than about a million, so a header that announces more than the file holds
-/// reserves nothing large (the vector grows as the items come).
+/// never more than 65,536, so a header that announces more than the file holds reserves
+/// nothing large (the vector grows geometrically as the items come, which costs a few copies
+/// at most).
 pub fn capped(declared: usize) -> usize {
-    declared.min(1 << 20)
+    declared.min(1 << 16)
 }
 
 /// `a · b` for sizes, or an error naming `what` when it overflows.

@@ -71,6 +71,9 @@ pub fn run(a: &MaxcutArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         let mut ss = MaxCutSdpSettings::default();
         ss.common = common_settings(&a.common, io.stop.clone())?;
         ss.common.max_iter = None;
+        // One time limit for the whole command: the SDP gets at most half, MCPG the rest
+        // (`common_settings` below takes what the SDP used off MCPG's share).
+        ss.common.time_limit = ss.common.time_limit.map(|t| 0.5 * t);
         ss.tol = a.sdp_tol;
         ss.rounding_trials = a.gw_trials.max(usize::from(a.init == Init::Sdp));
         let p = MaxCutSdp::new(problem.graph().clone());
@@ -95,8 +98,6 @@ pub fn run(a: &MaxcutArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         if a.init == Init::Sdp {
             s.initial = Some(r.solution.cut.clone());
         }
-        // One time limit for the whole command: MCPG gets what the SDP left.
-        s.common.time_limit = s.common.time_limit.map(|t| (t - r.elapsed).max(0.0));
     }
     let mut report = run_mcpg(&problem, &s, &a.common, io)?;
     // Independent check: the reported cut is the cut of the returned partition.

@@ -125,6 +125,10 @@ fn settings_for(a: &MimoArgs, m: Modulation, io: &Io<'_>) -> Result<MimoSettings
         },
         io,
     )?;
+    // The time limit is per instance (not counted from the start of the command).
+    if let Some(t) = a.common.time_limit {
+        ms.mcpg.common.time_limit = Some(t);
+    }
     // At most 8 rounds unless --max-rounds says otherwise, with or without --time-limit (a
     // time limit caps the run; it does not ask to spend all of it).
     if ms.mcpg.common.max_iter.is_none() {

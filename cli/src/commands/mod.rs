@@ -58,7 +58,11 @@ pub fn common_settings(a: &CommonArgs, stop: StopToken) -> Result<Common, CliErr
         mathprog_problems::io::check_writable(path)?;
     }
     let mut c = Common::default();
-    c.time_limit = a.time_limit;
+    // The limit covers the whole command: what reading or generating the input took is
+    // taken off the solver's share.
+    c.time_limit = a
+        .time_limit
+        .map(|t| (t - crate::started().elapsed().as_secs_f64()).max(0.0));
     c.seed = a.seed;
     c.threads = a.threads;
     c.backend = a.backend;

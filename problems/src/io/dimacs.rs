@@ -218,7 +218,7 @@ pub fn parse_sat(text: &str, path: &Path) -> Result<SatFile, ReadError> {
             }
             let nc = parse_usize(toks[3], "the number of clauses", &err)?;
             declared = Some((nv, nc, ln));
-            clauses.reserve(nc.min(1 << 24));
+            clauses.reserve(crate::limits::capped(nc));
             continue;
         }
         let m = mode.get_or_insert_with(|| {

@@ -71,7 +71,7 @@ pub fn parse_bq(text: &str, path: &Path) -> Result<(usize, Vec<Entry>), ReadErro
                 ))
             })?;
             header = Some((n, m, ln));
-            entries.reserve(m.min(1 << 26));
+            entries.reserve(crate::limits::capped(m));
             continue;
         };
         if t.len() != 3 {

@@ -10,7 +10,7 @@
 //! [`Bilevel::hvp_xy_g`], and a nonsingular `∇²_yy g` (it is undefined on the non-unique toy).
 
 use super::penalty::{BilevelReport, BilevelSettings, Hypergradient, apg, outer};
-use crate::core::{Observer, SolveError};
+use crate::core::{Budget, Observer, SolveError};
 use mathprog_problems::bilevel::Bilevel;
 
 struct AidGrad<'a> {
@@ -28,6 +28,7 @@ struct AidGrad<'a> {
     f_calls: usize,
     g_calls: usize,
     hvps: usize,
+    budget: Budget<'a>,
 }
 
 impl Hypergradient for AidGrad<'_> {
@@ -44,6 +45,7 @@ impl Hypergradient for AidGrad<'_> {
             &project_y,
             &mut |v, out| prob.grad_g(x, v, gx, out),
             &mut self.w,
+            &self.budget,
         );
         // CG on H v = ∇_y f(x, y*), from the previous v.
         prob.grad_f(x, &self.y, d, &mut self.fy);
@@ -120,6 +122,10 @@ pub(crate) fn solve_aid(
         f_calls: 0,
         g_calls: 0,
         hvps: 0,
+        budget: Budget {
+            deadline: s.common.deadline(std::time::Instant::now()),
+            stop: Some(&s.common.stop),
+        },
     };
     prob.project_y(&mut h.y);
     outer(prob, s, observer, "bilevel-aid", &mut h)

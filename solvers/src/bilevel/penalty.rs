@@ -18,7 +18,9 @@
 //! `residuals.stationarity = r` and `residuals.ll_gap = g(x, y_σ) − g(x, z*) ≥ 0`
 //! (how far `y_σ` is from lower-level optimality, `O(σ)`).
 
-use crate::core::{BackendReport, Common, IterRecord, Observer, Report, Run, SolveError, Status};
+use crate::core::{
+    BackendReport, Budget, Common, IterRecord, Observer, Report, Run, SolveError, Status,
+};
 use mathprog_problems::Sense;
 use mathprog_problems::bilevel::Bilevel;
 use serde::{Deserialize, Serialize};
@@ -163,7 +165,8 @@ pub struct BilevelSolution {
 
 /// Accelerated projected gradient on `y ↦ h(y)` with `grad(y, out) = ∇h(y)` and step `1/l`,
 /// from `y` (updated in place), until `l·‖y − Π(y − ∇h/l)‖ ≤ tol` or `max` steps. Returns the
-/// number of gradient evaluations. `w` is scratch (4 vectors of `y`'s length).
+/// number of gradient evaluations. `w` is scratch (4 vectors of `y`'s length). Stops early
+/// (with the last iterate) when `budget` is spent.
 pub(crate) fn apg(
     y: &mut [f64],
     l: f64,
@@ -172,6 +175,7 @@ pub(crate) fn apg(
     project: &dyn Fn(&mut [f64]),
     grad: &mut dyn FnMut(&[f64], &mut [f64]),
     w: &mut [Vec<f64>; 4],
+    budget: &Budget<'_>,
 ) -> usize {
     let [v, g, prev, trial] = w;
     let n = y.len();
@@ -180,6 +184,9 @@ pub(crate) fn apg(
     let mut t = 1.0f64;
     let mut evals = 0;
     for _ in 0..max {
+        if budget.spent() {
+            break;
+        }
         // Gradient at the extrapolated point v, projected step to `trial`.
         grad(v, g);
         evals += 1;
@@ -247,6 +254,7 @@ struct PenaltyGrad<'a> {
     gyy: Vec<f64>,
     f_calls: usize,
     g_calls: usize,
+    budget: Budget<'a>,
 }
 
 impl Hypergradient for PenaltyGrad<'_> {
@@ -264,6 +272,7 @@ impl Hypergradient for PenaltyGrad<'_> {
             &project_y,
             &mut |v, out| prob.grad_g(x, v, scratch, out),
             &mut self.w,
+            &self.budget,
         );
         let fy = &mut self.fy;
         let n = apg(
@@ -280,6 +289,7 @@ impl Hypergradient for PenaltyGrad<'_> {
                 }
             },
             &mut self.w,
+            &self.budget,
         );
         self.f_calls += n + 1;
         self.g_calls += n + 2;
@@ -319,6 +329,10 @@ pub(crate) fn solve_penalty(
         gx: std::array::from_fn(|_| vec![0.0; p]),
         fy: vec![0.0; q],
         gyy: vec![0.0; q],
+        budget: Budget {
+            deadline: s.common.deadline(std::time::Instant::now()),
+            stop: Some(&s.common.stop),
+        },
         f_calls: 0,
         g_calls: 0,
     };

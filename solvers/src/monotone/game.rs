@@ -266,6 +266,8 @@ pub fn solve_game(
     settings: &GameSettings,
     observer: &mut dyn Observer,
 ) -> Result<GameReport, SolveError> {
+    // The clock covers the set-up (centring copies the matrix).
+    let t0 = std::time::Instant::now();
     settings.validate()?;
     let s = &settings.monotone;
     let original = game;
@@ -296,7 +298,8 @@ pub fn solve_game(
         0.5 * (upper + lower) + mean
     };
     let target = settings.gap_tol.unwrap_or(-1.0);
-    let mut run = Run::start(
+    let mut run = Run::start_at(
+        t0,
         &s.common,
         observer,
         s.method.name(),

@@ -243,6 +243,7 @@ pub fn solve(
     );
     let mut nt = newton::Newton::new(p, s, x);
     let mut outer = 0u64;
+    let mut last_step = std::time::Duration::ZERO;
     let status = loop {
         if !(nt.kkt_norm.is_finite() && nt.e.f.is_finite()) {
             break Status::NumericalError;
@@ -268,7 +269,16 @@ pub fn solve(
         if let Some(st) = run.budget(ctl, outer) {
             break st;
         }
+        // One Newton step (a sparse factorisation) cannot be interrupted: do not start one
+        // that the last one says would end past the deadline.
+        if let Some(d) = run.deadline()
+            && std::time::Instant::now() + last_step > d
+        {
+            break Status::TimeLimit;
+        }
+        let t_step = std::time::Instant::now();
         let step = nt.iterate(&pool);
+        last_step = t_step.elapsed();
         // A direction that failed ends the run before counting an iteration.
         if let Err(Status::NumericalError) = step {
             break Status::NumericalError;

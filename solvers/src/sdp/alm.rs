@@ -38,7 +38,7 @@
 
 use super::{AlmStats, SdpReport, SdpResiduals, SdpStats};
 use crate::core::{
-    BackendReport, Common, End, IterRecord, Observer, Run, SolveError, Status, stream_rng,
+    BackendReport, Budget, Common, End, IterRecord, Observer, Run, SolveError, Status, stream_rng,
 };
 use crate::linalg::lanczos::{LanczosSettings, largest_eigenpair};
 use crate::linalg::simd::{axpy, dot};
@@ -700,11 +700,23 @@ pub fn solve(
     );
     let mut outer = 0u64;
     let (mut meas, mut min_eig_all);
+    // The inner solve stops early enough to leave time for the certificate (as long as the
+    // last one took), so that the run ends at its deadline with a certified point.
+    let mut last_certify = std::time::Duration::ZERO;
     let status = loop {
-        let inner_converged = alm.inner();
+        let clock = run.clock();
+        let inner_budget = Budget {
+            deadline: clock
+                .deadline
+                .map(|d| d.checked_sub(last_certify).unwrap_or(d)),
+            stop: clock.stop,
+        };
+        let inner_converged = alm.inner(&inner_budget);
         alm.update_multipliers(inner_converged);
         outer += 1;
+        let t_cert = std::time::Instant::now();
         min_eig_all = alm.certify(outer);
+        last_certify = t_cert.elapsed();
         meas = alm.measures(min_eig_all);
         let ctl = run.report(&IterRecord {
             iteration: outer,
@@ -918,7 +930,7 @@ impl<'a> Alm<'a> {
     /// Inner: L-BFGS with exact line search on `L_σ(·; y)` to a gradient norm tied to the
     /// infeasibility; buffers reused across iterations (they only grow when an eigen step adds
     /// a column). Returns whether it converged.
-    fn inner(&mut self) -> bool {
+    fn inner(&mut self, budget: &Budget<'_>) -> bool {
         self.lb.resize(self.lay.len);
         self.refresh_gradient();
         let res_norm = self.res.iter().map(|r| r * r).sum::<f64>().sqrt();
@@ -927,6 +939,9 @@ impl<'a> Alm<'a> {
             let gnorm = self.lb.grad.iter().map(|g| g * g).sum::<f64>().sqrt();
             if gnorm <= gtol {
                 return true;
+            }
+            if budget.spent() {
+                return false;
             }
             self.lb.direction();
             positions_dir(
