@@ -316,3 +316,56 @@ fn sigma_continuation_reaches_the_final_penalty_minimiser() {
         dist(&r.solution.x, &xs) <= 1e-6 * (1.0 + xs.iter().map(|v| v * v).sum::<f64>().sqrt())
     );
 }
+
+/// Ridge tuning does not depend on the targets' units: the same data with targets ×1e6 and
+/// ×1e-6 gives the same `log λ` (the solver rescales `f`, `g` and `y` internally), with the
+/// objective scaled by the square and `y` by the factor.
+#[test]
+fn ridge_is_scale_invariant() {
+    use mathprog::problems::bilevel::ridge::RidgeBilevel;
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, StandardNormal};
+    let (d, n) = (30, 40);
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(5);
+    let mut g = || -> f64 { StandardNormal.sample(&mut rng) };
+    let w: Vec<f64> = (0..d).map(|k| if k % 3 == 0 { g() } else { 0.0 }).collect();
+    let mut sample = || {
+        let x: Vec<f64> = (0..n * d).map(|_| g()).collect();
+        let noise: Vec<f64> = (0..n).map(|_| 2.0 * g()).collect();
+        let y: Vec<f64> = (0..n)
+            .map(|k| (0..d).map(|j| x[k * d + j] * w[j]).sum::<f64>() + noise[k])
+            .collect();
+        (x, y)
+    };
+    let (xtr, ytr) = sample();
+    let (xv, yv) = sample();
+    let solve_at = |scale: f64| {
+        let st: Vec<f64> = ytr.iter().map(|v| v * scale).collect();
+        let sv: Vec<f64> = yv.iter().map(|v| v * scale).collect();
+        let p = RidgeBilevel::new(d, &xtr, &st, &xv, &sv, 0.0).unwrap();
+        let mut s = settings(1e-2);
+        s.tol = 1e-8;
+        let r = solve(&p, &s, &mut NoObserver).unwrap();
+        assert_eq!(r.status, Status::Converged, "scale {scale}");
+        assert!(r.objective.is_finite());
+        r
+    };
+    let base = solve_at(1.0);
+    assert!(base.stats.objective_scale.is_none());
+    for scale in [1e6, 1e-6] {
+        let r = solve_at(scale);
+        assert!(r.stats.objective_scale.is_some());
+        assert!(
+            (r.solution.x[0] - base.solution.x[0]).abs() < 1e-3,
+            "scale {scale}: log λ = {} against {}",
+            r.solution.x[0],
+            base.solution.x[0]
+        );
+        let rel = (r.objective / (scale * scale) - base.objective).abs() / base.objective;
+        assert!(rel < 1e-4, "scale {scale}: objective {}", r.objective);
+        assert!(
+            (r.solution.y[0] / scale - base.solution.y[0]).abs()
+                < 1e-3 * (1.0 + base.solution.y[0].abs())
+        );
+    }
+}

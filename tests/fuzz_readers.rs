@@ -186,10 +186,10 @@ fn mutate(seed: &str, kind: u8, a: usize, b: usize) -> String {
             let k = a % lines.len().max(1);
             let mut out: Vec<&str> = Vec::new();
             for (i, l) in lines.iter().enumerate() {
-                if i != k || b % 2 == 0 {
+                if i != k || b.is_multiple_of(2) {
                     out.push(l);
                 }
-                if i == k && b % 2 == 0 {
+                if i == k && b.is_multiple_of(2) {
                     out.push(l);
                 }
             }
@@ -300,7 +300,7 @@ proptest! {
 /// A valid `.npy` file: a 2 × 2 little-endian f64 array.
 fn npy_2x2() -> Vec<u8> {
     let mut header = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }".to_string();
-    while (10 + header.len() + 1) % 64 != 0 {
+    while !(10 + header.len() + 1).is_multiple_of(64) {
         header.push(' ');
     }
     header.push('\n');

@@ -442,3 +442,86 @@ fn data_errors_exit_one() {
     let out = solve(&["bilevel", "hyperclean", "--train", &tr, "--val", &va]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
 }
+
+/// Finite but extreme data: a clean error naming the scale (exit 1), or a finite answer;
+/// never `inf`/`null` with exit 0 (W4).
+#[test]
+fn extreme_finite_data_is_an_error_or_a_finite_answer() {
+    let errors: [(&str, &str, &str, &str); 6] = [
+        ("maxcut", "g.txt", "3 2\n1 2 1e308\n2 3 1e308\n", "rescale"),
+        ("qubo", "q.bq", "2 2\n1 2 1e308\n1 1 -1e308\n", "rescale"),
+        (
+            "ot",
+            "o.txt",
+            "2 2\n1e308 1e308\n1e308 1e308\n0 1\n1 0\n",
+            "total mass",
+        ),
+        (
+            "ot",
+            "o.txt",
+            "2 2\n0.5 0.5\n0.5 0.5\n0 -1e308\n1 0\n",
+            "rescale the costs",
+        ),
+        (
+            "mimo",
+            "m.json",
+            r#"{"nt":1,"nr":1,"h":[[1e200,0]],"y":[[1,0]],"noise_var":0.1}"#,
+            "rescale y and H",
+        ),
+        (
+            "ot",
+            "u.txt",
+            "2 2\n0.5 0.5\n0.4 0.4\n0 1\n1 0\n",
+            "--normalize",
+        ),
+    ];
+    for (cmd, name, content, message) in errors {
+        let (_d, f) = file(name, content);
+        let out = solve(&[cmd, &f, "-q", "--max-rounds", "2"]);
+        let out = if text(&out.stderr).contains("unexpected argument") {
+            solve(&[cmd, &f, "-q"])
+        } else {
+            out
+        };
+        clean_error(&out, cmd);
+        assert!(
+            text(&out.stderr).contains(message),
+            "{cmd}: {}",
+            text(&out.stderr)
+        );
+    }
+    // --reg 1e308 overflows the entropy term.
+    let (_d, f) = file("o.txt", "2 2\n0.5 0.5\n0.5 0.5\n0 1\n1 0\n");
+    let out = solve(&["ot", &f, "--reg", "1e308"]);
+    clean_error(&out, "ot --reg 1e308");
+    // A zero-mass point gets a finite potential (its plan row stays zero).
+    let (_d, f) = file("z.txt", "2 2\n1 0\n0.5 0.5\n0 1\n1 0\n");
+    let out = solve(&["ot", &f, "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f_pot = v["solution"]["f"].as_array().unwrap();
+    assert!(f_pot.iter().all(|x| x.is_f64()), "{f_pot:?}");
+    // A zero channel without noise: MMSE still answers.
+    let (_d, f) = file(
+        "m.json",
+        r#"{"nt":2,"nr":1,"h":[[0,0],[0,0]],"y":[[1,0]],"noise_var":0}"#,
+    );
+    let out = solve(&["mimo", &f, "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["objective"].is_f64());
+    // A numerical breakdown is exit 1 with the report printed (nlp: log of a negative number
+    // at the start).
+    let (_d, f) = file(
+        "h.json",
+        r#"{"problems":[{"name":"t","n":1,"m":1,"objective":"log(x1)","constraints":["x1 + 1"],"x0":[-1],"f_star":0,"x_star":[0]}]}"#,
+    );
+    let out = solve(&["nlp", &f, "--problem", "t", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("numerical"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(text(&out.stdout).contains("numerical_error"));
+}

@@ -80,6 +80,15 @@ impl MatrixGame {
                 k % n + 1
             )));
         }
+        // The operator norm (up to √(mn)·max|a|) and its square in the step-size estimate
+        // must stay finite; the equilibria do not change under a positive rescaling.
+        let big = a.iter().fold(0.0f64, |acc, v| acc.max(v.abs()));
+        if big > 1e150 {
+            return Err(ProblemError::Invalid(format!(
+                "{name}: entries up to {big:e}, above 1e150 (the operator norm would overflow); \
+                 rescale the matrix (the equilibria do not change, the value scales)"
+            )));
+        }
         let mut at = vec![0.0; m * n];
         for i in 0..m {
             for j in 0..n {

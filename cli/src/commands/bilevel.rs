@@ -136,7 +136,8 @@ pub fn run(a: &BilevelArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         super::write_json_file(path, &report.solution)?;
     }
     if a.common.json {
-        return super::print_report(io.stdout, &report, &facts, &());
+        super::print_report(io.stdout, &report, &facts, &())?;
+        return super::check_answer(report.status, report.objective);
     }
     let out = &mut *io.stdout;
     kv(out, "problem", &report.problem)?;

@@ -100,7 +100,8 @@ pub fn run(a: &GameArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         super::write_json_file(path, &report.solution)?;
     }
     if a.common.json {
-        return super::print_report(io.stdout, &report, &(), &());
+        super::print_report(io.stdout, &report, &(), &())?;
+        return super::check_answer(report.status, report.objective);
     }
     let out = &mut *io.stdout;
     kv(

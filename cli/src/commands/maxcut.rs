@@ -94,10 +94,10 @@ pub fn run(a: &MaxcutArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         },
         io,
     )?;
-    if let Some(r) = &sdp {
-        if a.init == Init::Sdp {
-            s.initial = Some(r.solution.cut.clone());
-        }
+    if let Some(r) = &sdp
+        && a.init == Init::Sdp
+    {
+        s.initial = Some(r.solution.cut.clone());
     }
     let mut report = run_mcpg(&problem, &s, &a.common, io)?;
     // Independent check: the reported cut is the cut of the returned partition.

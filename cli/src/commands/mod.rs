@@ -166,13 +166,22 @@ pub fn check_answer(
     status: mathprog_solvers::core::Status,
     objective: f64,
 ) -> Result<(), CliError> {
+    check_answer_why(status, objective, None)
+}
+
+/// [`check_answer`] with the solver's own account of a breakdown, when it gives one.
+pub fn check_answer_why(
+    status: mathprog_solvers::core::Status,
+    objective: f64,
+    why: Option<&str>,
+) -> Result<(), CliError> {
     use mathprog_solvers::core::Status;
     if status == Status::NumericalError {
-        return Err(CliError::Failed(
+        let why = why.unwrap_or("check the data's scale and the starting point");
+        return Err(CliError::Failed(format!(
             "the method broke down numerically (status numerical_error; the report shows the \
-             last iterate): check the data's scale and the starting point"
-                .into(),
-        ));
+             last iterate): {why}"
+        )));
     }
     if !objective.is_finite() {
         return Err(CliError::Failed(format!(

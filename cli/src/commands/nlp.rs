@@ -165,7 +165,12 @@ pub fn run(a: &NlpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         super::write_json_file(path, &report.solution)?;
     }
     if a.common.json {
-        return super::print_report(io.stdout, &report, &facts, &());
+        super::print_report(io.stdout, &report, &facts, &())?;
+        return super::check_answer_why(
+            report.status,
+            report.objective,
+            report.stats.failure.as_deref(),
+        );
     }
     let out = &mut *io.stdout;
     kv(
@@ -214,7 +219,11 @@ pub fn run(a: &NlpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     }
     kv(out, "time", format!("{:.4} s", report.elapsed))?;
     io.stdout.flush().map_err(out_err)?;
-    super::check_answer(report.status, report.objective)
+    super::check_answer_why(
+        report.status,
+        report.objective,
+        report.stats.failure.as_deref(),
+    )
 }
 
 /// The problem set's name in messages and reports: its path, or the built-in set's name.

@@ -377,6 +377,13 @@ impl LogisticRegressionNlp {
                 x0.len()
             ));
         }
+        let m_all = c.rows() + usize::from(sphere);
+        if m_all > n {
+            return bad(format!(
+                "{m_all} constraints on {n} features: at most {n} can be independent (fewer \
+                 constraints: --constraints on the command line)"
+            ));
+        }
         let finite = match &features {
             Features::DenseRowMajor { data, .. } => data.iter().all(|v| v.is_finite()),
             Features::Sparse(m) => m.data().iter().all(|v| v.is_finite()),

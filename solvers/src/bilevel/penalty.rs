@@ -167,6 +167,7 @@ pub struct BilevelSolution {
 /// from `y` (updated in place), until `l·‖y − Π(y − ∇h/l)‖ ≤ tol` or `max` steps. Returns the
 /// number of gradient evaluations. `w` is scratch (4 vectors of `y`'s length). Stops early
 /// (with the last iterate) when `budget` is spent.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn apg(
     y: &mut [f64],
     l: f64,

@@ -69,12 +69,17 @@ impl Common {
     }
 
     /// Number of worker threads this run will use.
+    ///
+    /// A request above four threads a core (and above 64) is clamped there: more threads only
+    /// oversubscribe the cores, while each reserves a stack (100,000 of them exhaust the
+    /// address space). Answers do not depend on the thread count.
     pub fn resolved_threads(&self) -> usize {
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
         match self.threads {
-            Some(t) if t > 0 => t,
-            _ => std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1),
+            Some(t) if t > 0 => t.min((4 * cores).max(64)),
+            _ => cores,
         }
     }
 
