@@ -101,6 +101,43 @@ FLAGS = [
     ("threads 100000", ["maxcut", "data/maxcut/torus_4x6_pm1_s2.txt", "--threads", "100000", "--max-rounds", "2"], 20),
 ]
 
+# Time-limit checks (`--time-limit 2`, default threads): wall clock of the whole command must be
+# within 5 % of the limit; files under ../shared are skipped when it is absent.
+SHARED = os.path.join(ROOT, "..", "shared", "data")
+TIMED = [
+    ["maxcut", f"{SHARED}/gset/G22.txt"],
+    ["maxcut", f"{SHARED}/gset/G81.txt", "--bound"],
+    ["maxcut", f"{SHARED}/gset/G22.txt", "--filter", "tabu"],
+    ["maxsat", f"{SHARED}/maxsat/clq1-cv260c1040l2g1.wcnf"],
+    ["qubo", "data/qubo/rand_n20_d50_s1.bq", "--accept-fraction", "1e9"],
+    ["sdp", f"{SHARED}/sdplib/thetaG11.dat-s"],
+    ["sdp", f"{SHARED}/sdplib/thetaG11.dat-s", "--memory-efficient"],
+    ["sdp", "--maxcut", f"{SHARED}/gset/G81.txt"],
+    ["game", "--generate", "uniform", "--size", "2000"],
+    ["game", "--generate", "gaussian", "--size", "2000", "--method", "vr-inexact"],
+    ["bilevel", "hyperclean", "--size", "20000"],
+    ["nlp", "--pde-control", "128"],
+    ["mimo", "--nt", "800", "--snr", "6", "--max-rounds", "100000"],
+    ["ot", "--source-grid", "data/ot/mix_12x12_k2_s1.txt", "--target-grid", "data/ot/mix_16x16_k3_s2.txt",
+     "--reg", "1e-5"],
+]
+
+
+def timed_rows(limit=2.0):
+    rows = []
+    for args in TIMED:
+        if any(a.startswith(SHARED) and not os.path.exists(a) for a in args):
+            rows.append(f"| `{' '.join(args)}` | skipped (needs ../shared) | | |")
+            continue
+        t = time.time()
+        p = subprocess.run([EXE] + args + ["--time-limit", str(limit), "-q"], cwd=ROOT, capture_output=True)
+        wall = time.time() - t
+        status = next((l.split(None, 1)[1] for l in p.stdout.decode().splitlines() if l.startswith("status")), "?")
+        ok = "yes" if wall <= limit * 1.05 or status.strip() not in ("time limit", "?") else "**no**"
+        short = " ".join(a.replace(SHARED, "../shared/data") for a in args)
+        rows.append(f"| `{short}` | {wall:.2f} s | {status.strip()} | {ok} |")
+    return rows
+
 
 def mutate(text, rng):
     kind = rng.randrange(6)
@@ -230,6 +267,9 @@ def main():
         lines.append(f"- **{g}: {v}** `{cmd}` input `{data!r}`: `{err.strip()[-200:]}`")
     if not failures:
         lines.append("None.")
+    lines += ["", "## Time limits (`--time-limit 2`, default threads, wall clock of the whole command)", "",
+              "| command | wall | status | within 5 % (or finished early) |", "|---|---|---|---|"]
+    lines += timed_rows()
     os.makedirs(os.path.dirname(a.out), exist_ok=True)
     with open(a.out, "w") as f:
         f.write("\n".join(lines) + "\n")

@@ -37,6 +37,7 @@ use mathprog_problems::sdp::MaxCutSdp;
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::time::Instant;
 
 /// Settings of [`solve`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -225,13 +226,14 @@ pub fn round_cut(
             a
         }
     };
-    // Trials in chunks, in parallel within a chunk; the budget is checked between chunks (the
-    // first chunk always runs).
-    const CHUNK: usize = 256;
+    // Trials in chunks of two per thread, in parallel within a chunk; the budget is checked
+    // between chunks (the first chunk always runs), so a spent budget costs at most two trials
+    // a thread (each a local search over the whole graph).
+    let chunk = 2 * rayon::current_num_threads().max(1);
     let mut best: Option<(f64, usize, Vec<Spin>)> = None;
     let mut start = 0;
     while start < trials {
-        let end = trials.min(start.saturating_add(CHUNK));
+        let end = trials.min(start.saturating_add(chunk));
         let b = (start..end).into_par_iter().map(trial).reduce_with(better);
         best = match (best, b) {
             (Some(a), Some(b)) => Some(better(a, b)),
@@ -316,6 +318,7 @@ pub fn solve(
     let mut lambda;
     let mut eig_residual;
     let maxdeg = p.degrees().iter().fold(0.0f64, |m, d| m.max(d.abs()));
+    let mut per_matvec: Option<f64> = None;
     let status = loop {
         for _ in 0..s.sweeps {
             sweep(p, &mut v, r, &mut g[..r]);
@@ -329,17 +332,35 @@ pub fn solve(
         // Eigen-oracle on S(ȳ) = L/4 − Diag(ȳ).
         let scale = maxdeg * 0.5 + ybar.iter().fold(0.0f64, |m, x| m.max(x.abs()));
         let want_abs = (s.tol * primal.abs().max(1.0) / (4.0 * n as f64)).max(1e-14 * scale);
-        let ls = LanczosSettings {
+        let mut ls = LanczosSettings {
             tol: (want_abs / scale.max(f64::MIN_POSITIVE)).clamp(1e-12, 1e-2),
             scale,
             max_basis: s.lanczos_basis.max(4),
             max_matvecs: 50 * s.lanczos_basis.max(4),
             seed: s.common.seed ^ iters,
         };
+        // The eigen-oracle is the long step: give it only the operator applications the time
+        // left allows (at the rate measured so far). An oracle cut short certifies nothing:
+        // its bound is not used and the run ends at its time limit.
+        let cap = run.deadline().zip(per_matvec).map(|(d, pm)| {
+            let left = d.saturating_duration_since(Instant::now()).as_secs_f64();
+            ((left / pm) as usize).max(1)
+        });
+        let capped = cap.is_some_and(|c| c < ls.max_matvecs);
+        if let Some(c) = cap {
+            ls.max_matvecs = ls.max_matvecs.min(c);
+        }
+        let t_eig = Instant::now();
         let eig = oracle.largest(p, &ybar, q_prev.as_deref(), &ls, &pool)?;
+        if eig.matvecs > 0 {
+            per_matvec = Some(t_eig.elapsed().as_secs_f64() / eig.matvecs as f64);
+        }
         matvecs += eig.matvecs;
         lambda = eig.value;
         eig_residual = eig.residual;
+        if capped && eig.matvecs >= ls.max_matvecs {
+            break Status::TimeLimit;
+        }
         let sum_y: f64 = ybar.iter().sum();
         let bound = sum_y + n as f64 * (eig.value + eig.residual).max(0.0);
         if bound < best_bound {

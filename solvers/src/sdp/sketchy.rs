@@ -201,16 +201,31 @@ pub fn solve(
     );
     let mut cg = Cgal::new(p, s, &pool, r);
     let mut next_check = s.check_every;
+    // The run ends, with a final certificate, once the time left is twice the longest one so
+    // far (their cost varies with the Lanczos iterations they need).
+    let mut cert_time = std::time::Duration::ZERO;
     let status = loop {
         let res2 = cg.iteration();
         // Certify from the sketch.
+        let early = run
+            .deadline()
+            .map(|d| d.checked_sub(cert_time).unwrap_or(d));
         let last = s
             .common
-            .budget_status(Control::Continue, run.deadline(), cg.iters)
+            .budget_status(Control::Continue, early, cg.iters)
             .is_some();
         if cg.iters >= next_check || last {
             next_check = cg.iters + s.check_every.max(cg.iters / 10);
+            let t = std::time::Instant::now();
             cg.certify();
+            cert_time = cert_time.max(2 * t.elapsed());
+        }
+        if last {
+            // (The budget's own status: time, iterations or a stop.)
+            let ctl = Control::Continue;
+            if let Some(st) = s.common.budget_status(ctl, early, cg.iters) {
+                break st;
+            }
         }
         let gap = (cg.best_bound - cg.best_primal) / cg.best_bound.abs().max(1.0);
         let ctl = run.report(&IterRecord {
