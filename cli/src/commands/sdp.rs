@@ -44,6 +44,11 @@ pub struct SdpArgs {
     /// --memory-efficient --maxcut: momentum on the eigen-oracle's dual vector (MOCO).
     #[arg(long, requires = "memory_efficient")]
     momentum: bool,
+    /// Which path solves an SDPA file: auto (MaxCut-type problems by the MaxCut solver,
+    /// small and medium ones by the interior-point method, large ones by the low-rank
+    /// augmented Lagrangian; the report says which and why), ipm, or low-rank.
+    #[arg(long, value_enum, default_value = "auto", conflicts_with = "maxcut")]
+    method: mathprog_solvers::sdp::SdpMethod,
     /// Limit on outer (multiplier) iterations.
     #[arg(long, value_name = "N")]
     max_iter: Option<u64>,
@@ -147,6 +152,7 @@ pub fn run(a: &SdpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     s.common.max_iter = a.max_iter;
     s.tol = a.tol.unwrap_or(1e-6);
     s.rank = a.rank;
+    s.method = a.method;
     if a.memory_efficient {
         s.dense_eig_max = 0;
         s.lbfgs_memory = 4;

@@ -23,6 +23,12 @@ pub enum Status {
     Interrupted,
     /// The method broke down numerically.
     NumericalError,
+    /// The primal problem has no feasible point; the report carries a certificate (for an
+    /// SDP `min ⟨C, X⟩ s.t. A(X) = b, X ⪰ 0`: `y` with `A*(y) ⪯ 0`, `bᵀy = 1`).
+    PrimalInfeasible,
+    /// The dual problem has no feasible point; the report carries a certificate (for an SDP:
+    /// `X ⪰ 0` with `A(X) = 0`, `⟨C, X⟩ = −1`, so the primal is unbounded if feasible).
+    DualInfeasible,
 }
 
 impl Status {
@@ -37,6 +43,8 @@ impl Status {
             Status::Stalled => "stalled",
             Status::Interrupted => "interrupted",
             Status::NumericalError => "numerical error",
+            Status::PrimalInfeasible => "primal infeasible",
+            Status::DualInfeasible => "dual infeasible",
         }
     }
 }

@@ -770,6 +770,8 @@ pub fn solve(
             ranks: alm.lay.ranks.clone(),
         }),
         maxcut: None,
+        ipm: None,
+        choice: None,
     };
     Ok(run.finish(
         End::new(

@@ -15,6 +15,7 @@ pub mod alm;
 pub mod gpu;
 #[cfg(feature = "gpu-checks")]
 pub mod gpu_checks;
+pub mod ipm;
 pub mod maxcut;
 pub mod sketchy;
 
@@ -27,15 +28,56 @@ use serde::{Deserialize, Serialize};
 /// How [`solve`] treats a standard-form SDP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[non_exhaustive]
 pub enum SdpMethod {
     /// MaxCut-type SDPs (`X_ii = 1` only, one dense block) by [`maxcut`] with its certified
-    /// bound, every other SDP by [`alm`].
+    /// bound; others by [`ipm`] when small or medium ([`auto_choice`]), else by [`alm`].
     #[default]
     Auto,
-    /// Always the augmented Lagrangian ([`alm`]).
+    /// Always the low-rank augmented Lagrangian ([`alm`]).
+    #[cfg_attr(feature = "clap", value(name = "low-rank"))]
     Alm,
+    /// Always the primal–dual interior-point method ([`ipm`]).
+    Ipm,
 }
+
+/// The automatic choice for a standard-form SDP that is not MaxCut-type: the interior-point
+/// method when its Schur complement (`m × m`) and its dense blocks are small enough for
+/// `O(m³ + m Σ n_k³)` work per iteration, the low-rank path for the large ones. Returns the
+/// choice and its reason.
+pub fn auto_choice(p: &SdpProblem) -> (SdpMethod, String) {
+    let m = p.num_constraints();
+    let nmax = p.blocks().iter().map(|b| b.size()).max().unwrap_or(0);
+    let dense_max = p
+        .blocks()
+        .iter()
+        .filter_map(|b| match b {
+            Block::Dense(n) => Some(*n),
+            Block::Diagonal(_) => None,
+        })
+        .max()
+        .unwrap_or(0);
+    if m <= IPM_MAX_M && dense_max <= IPM_MAX_BLOCK {
+        (
+            SdpMethod::Ipm,
+            format!(
+                "auto: m = {m}, largest dense block {dense_max} (at most {IPM_MAX_M} and \
+                 {IPM_MAX_BLOCK}): interior point"
+            ),
+        )
+    } else {
+        (
+            SdpMethod::Alm,
+            format!("auto: m = {m}, largest block {nmax}: low-rank augmented Lagrangian"),
+        )
+    }
+}
+
+/// Largest `m` the automatic choice gives the interior-point method.
+pub const IPM_MAX_M: usize = 2000;
+/// Largest dense block the automatic choice gives the interior-point method.
+pub const IPM_MAX_BLOCK: usize = 500;
 
 /// Residuals of a MaxCut SDP solve ([`maxcut`], [`sketchy`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -97,6 +139,12 @@ pub struct SdpStats {
     /// The MaxCut solver's counters (MaxCut-type SDPs).
     #[serde(flatten, default)]
     pub maxcut: Option<MaxCutSdpStats>,
+    /// The interior-point method's counters.
+    #[serde(flatten, default)]
+    pub ipm: Option<ipm::IpmStats>,
+    /// Which path [`solve`] took and why.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub choice: Option<String>,
 }
 
 /// Counters of [`alm`].
@@ -207,10 +255,25 @@ pub fn solve(
 ) -> Result<SdpReport, SolveError> {
     let form = match s.method {
         SdpMethod::Auto => maxcut_form(p),
-        SdpMethod::Alm => None,
+        _ => None,
     };
     let Some(mc) = form else {
-        return alm::solve(p, s, observer);
+        let (method, why) = match s.method {
+            SdpMethod::Auto => auto_choice(p),
+            m => (m, "requested".to_string()),
+        };
+        let mut r = if method == SdpMethod::Ipm {
+            let mut is = ipm::IpmSettings::default();
+            is.common = s.common.clone();
+            is.common.max_iter = s.common.max_iter.or(Some(100));
+            // The residuals reported are measured on (X, y) after the run: a margin.
+            is.tol = 0.1 * s.tol;
+            ipm::solve(p, &is, observer)?
+        } else {
+            alm::solve(p, s, observer)?
+        };
+        r.stats.choice = Some(why);
+        return Ok(r);
     };
     let ms = maxcut::MaxCutSdpSettings {
         common: s.common.clone(),
@@ -293,6 +356,8 @@ fn lift_maxcut(p: &SdpProblem, mc: &MaxCutForm, r: MaxCutSdpReport) -> SdpReport
             dual_value: lower.unwrap_or(f64::NAN),
             alm: None,
             maxcut: Some(x),
+            ipm: None,
+            choice: Some("auto: MaxCut-type (X_ii = 1 only, one dense block)".into()),
         },
     );
     out.algorithm = "maxcut-cd".into();
