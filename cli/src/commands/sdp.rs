@@ -5,6 +5,7 @@ use super::{CliError, backend_line, common_settings, kv, out_err};
 use crate::{CommonArgs, Io};
 use clap::Args;
 use mathprog_problems::io::sdpa::read_sdpa;
+use mathprog_solvers::core::Status;
 use mathprog_solvers::sdp::alm::AlmSettings;
 use mathprog_solvers::sdp::solve;
 use serde::Serialize;
@@ -157,7 +158,14 @@ pub fn run(a: &SdpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         s.dense_eig_max = 0;
         s.lbfgs_memory = 4;
     }
-    let report = super::with_observer(io, &a.common, |obs| solve(&p, &s, obs))?;
+    let mut report = super::with_observer(io, &a.common, |obs| solve(&p, &s, obs))?;
+    // Statuses in SDPA's naming, as SDPLIB's infp/infd: SDPA's primal is the y-problem
+    // `min cᵀx s.t. Σ x_i F_i − F_0 ⪰ 0` (the library's dual).
+    report.status = match report.status {
+        Status::PrimalInfeasible => Status::DualInfeasible,
+        Status::DualInfeasible => Status::PrimalInfeasible,
+        st => st,
+    };
     let file = a.file.display().to_string();
     let facts = SdpaFacts {
         file: file.clone(),
