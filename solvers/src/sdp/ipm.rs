@@ -477,6 +477,7 @@ fn max_step(x: &Pt, dx: &Pt) -> f64 {
 }
 
 /// The iterate and its residuals.
+#[derive(Clone)]
 struct State {
     x: Pt,
     y: Vec<f64>,
@@ -630,17 +631,29 @@ pub fn solve(
     let mut st = start(&data, p);
     let (mut iters, mut schur_secs) = (0u64, 0.0f64);
     let mut found = None;
+    // The best iterate so far (by its largest residual) is what a run that stalls or breaks
+    // down returns: on ill-posed problems (hinf) later iterates can lose accuracy.
+    let mut best: Option<(f64, State)> = None;
+    let mut since_best = 0u32;
     let status = loop {
         let (pinf, dinf, gap) = measures(&data, &st, cnorm, bnorm);
+        let worst = pinf.max(dinf).max(gap);
         let pobj = data.c_pt().dot(&st.x);
+        let improved = best.as_ref().is_none_or(|(w, _)| worst < *w);
+        if improved {
+            best = Some((worst, st.clone()));
+            since_best = 0;
+        } else {
+            since_best += 1;
+        }
         let ctl = run.report(&IterRecord {
             iteration: iters,
             elapsed: run.elapsed(),
             best: pobj,
             current: pobj,
             bound: None,
-            residual: Some(pinf.max(dinf).max(gap)),
-            improved: true,
+            residual: Some(worst),
+            improved,
             extra: &[
                 ("pinf", pinf),
                 ("dinf", dinf),
@@ -661,22 +674,39 @@ pub fn solve(
         if let Some(stop) = run.budget(ctl, iters) {
             break stop;
         }
+        if since_best >= STALL_ITERATIONS {
+            break Status::Stalled;
+        }
         let t = std::time::Instant::now();
+        let failed = if iters == 0 {
+            Status::NumericalError
+        } else {
+            Status::Stalled
+        };
         let Some(zinv) = inverses(&st.z) else {
-            break Status::NumericalError;
+            break failed;
         };
         let mm = pool.install(|| schur(&data, &st.x, &st.z, &zinv));
         let Some(llt) = factor(mm) else {
-            break Status::NumericalError;
+            break failed;
         };
         schur_secs += t.elapsed().as_secs_f64();
         if !step(&data, &mut st, &zinv, &llt, s.step_fraction) {
-            break Status::Stalled;
+            break failed;
         }
         iters += 1;
     };
+    if found.is_none()
+        && status != Status::Converged
+        && let Some((_, b)) = best
+    {
+        st = b;
+    }
     Ok(finish(p, &data, st, found, status, iters, schur_secs, run))
 }
+
+/// Iterations without a new best residual before the run counts as stalled.
+const STALL_ITERATIONS: u32 = 15;
 
 /// One predictor–corrector step; `false` when the steps are too short to make progress.
 fn step(
@@ -721,6 +751,8 @@ fn step(
         e.lp[k] = sigma * mu / st.z.lp[k] - st.x.lp[k] - pred.dx.lp[k] * pred.dz.lp[k] / st.z.lp[k];
     }
     let dir = direction(data, st, zinv, llt, &e);
+    // SDPT3's adaptive fraction: closer to the boundary only while the steps are long.
+    let gamma = gamma.min(0.9 + 0.09 * a);
     let ap = (gamma * max_step(&st.x, &dir.dx)).min(1.0);
     let ad = (gamma * max_step(&st.z, &dir.dz)).min(1.0);
     if ap < 1e-10 && ad < 1e-10 {

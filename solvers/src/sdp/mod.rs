@@ -42,36 +42,44 @@ pub enum SdpMethod {
     Ipm,
 }
 
-/// The automatic choice for a standard-form SDP that is not MaxCut-type: the interior-point
-/// method when its Schur complement (`m × m`) and its dense blocks are small enough for
-/// `O(m³ + m Σ n_k³)` work per iteration, the low-rank path for the large ones. Returns the
-/// choice and its reason.
+/// The automatic choice for a standard-form SDP that is not MaxCut-type. The low-rank path
+/// when the problem is large (`m` above [`IPM_MAX_M`] or a dense block above
+/// [`IPM_MAX_BLOCK`]), or is one dense block whose solutions have low rank by the
+/// Barvinok–Pataki bound (`√(2m) < n/4`, `n ≥ 100`: gpp-type); otherwise the interior-point
+/// method, whose `O(m³ + m Σ n_k³)` iterations are cheap there and which copes with the small,
+/// ill-conditioned classes (control, hinf, qap, arch, truss) where first-order methods stall.
+/// Returns the choice and its reason.
 pub fn auto_choice(p: &SdpProblem) -> (SdpMethod, String) {
     let m = p.num_constraints();
-    let nmax = p.blocks().iter().map(|b| b.size()).max().unwrap_or(0);
-    let dense_max = p
+    let dense: Vec<usize> = p
         .blocks()
         .iter()
         .filter_map(|b| match b {
             Block::Dense(n) => Some(*n),
             Block::Diagonal(_) => None,
         })
-        .max()
-        .unwrap_or(0);
-    if m <= IPM_MAX_M && dense_max <= IPM_MAX_BLOCK {
-        (
-            SdpMethod::Ipm,
-            format!(
-                "auto: m = {m}, largest dense block {dense_max} (at most {IPM_MAX_M} and \
-                 {IPM_MAX_BLOCK}): interior point"
-            ),
-        )
-    } else {
-        (
-            SdpMethod::Alm,
-            format!("auto: m = {m}, largest block {nmax}: low-rank augmented Lagrangian"),
-        )
+        .collect();
+    let dense_max = dense.iter().copied().max().unwrap_or(0);
+    let single = p.blocks().len() == 1 && dense.len() == 1;
+    let rank_bound = (2.0 * m as f64).sqrt();
+    if m > IPM_MAX_M || dense_max > IPM_MAX_BLOCK {
+        let why = format!(
+            "auto: m = {m}, largest dense block {dense_max} (above {IPM_MAX_M} or \
+             {IPM_MAX_BLOCK}): low-rank augmented Lagrangian"
+        );
+        return (SdpMethod::Alm, why);
     }
+    if single && dense_max >= 100 && rank_bound < dense_max as f64 / 4.0 {
+        let why = format!(
+            "auto: one dense block of {dense_max} with m = {m} (solutions of rank <= \
+             {rank_bound:.0}): low-rank augmented Lagrangian"
+        );
+        return (SdpMethod::Alm, why);
+    }
+    (
+        SdpMethod::Ipm,
+        format!("auto: m = {m}, largest dense block {dense_max}: interior point"),
+    )
 }
 
 /// Largest `m` the automatic choice gives the interior-point method.
