@@ -368,25 +368,44 @@ fn schur(data: &Data, x: &Pt, z: &Pt, zinv: &[Mat<f64>]) -> Mat<f64> {
     mm
 }
 
+/// The Schur complement and its Cholesky factor.
+struct Schur {
+    m: Mat<f64>,
+    llt: faer::linalg::solvers::Llt<f64>,
+}
+
+impl Schur {
+    /// `M dy = h`, with two steps of iterative refinement against the unshifted `M` (its
+    /// condition grows like `1/μ²` in the endgame).
+    fn solve(&self, h: &[f64]) -> Vec<f64> {
+        let n = h.len();
+        let rhs = Mat::<f64>::from_fn(n, 1, |i, _| h[i]);
+        let mut x = self.llt.solve(&rhs);
+        for _ in 0..2 {
+            let r = &rhs - &self.m * &x;
+            let d = self.llt.solve(&r);
+            x += &d;
+        }
+        (0..n).map(|i| x[(i, 0)]).collect()
+    }
+}
+
 /// The Cholesky factor of `M`, with a growing diagonal shift when `M` is numerically
 /// singular (the endgame's conditioning).
-fn factor(mut mm: Mat<f64>) -> Option<faer::linalg::solvers::Llt<f64>> {
-    let m = mm.nrows();
-    let big = (0..m)
+fn factor(m: Mat<f64>) -> Option<Schur> {
+    let mut mm = m.clone();
+    let size = mm.nrows();
+    let big = (0..size)
         .map(|i| mm[(i, i)].abs())
         .fold(0.0, f64::max)
         .max(1e-300);
     let mut shift = 0.0;
     for _ in 0..8 {
-        if let Ok(f) = mm.llt(Side::Lower) {
-            return Some(f);
+        if let Ok(llt) = mm.llt(Side::Lower) {
+            return Some(Schur { m, llt });
         }
-        let add = if shift == 0.0 {
-            1e-14 * big
-        } else {
-            shift * 100.0
-        };
-        for i in 0..m {
+        let add = if shift == 0.0 { 1e-14 * big } else { shift * 100.0 };
+        for i in 0..size {
             mm[(i, i)] += add - shift;
         }
         shift = add;
@@ -405,7 +424,7 @@ fn direction(
     data: &Data,
     st: &State,
     zinv: &[Mat<f64>],
-    llt: &faer::linalg::solvers::Llt<f64>,
+    schur: &Schur,
     e: &Pt,
 ) -> Dir {
     // G = E − X R_d Z⁻¹; h = r_p − A(G).
@@ -418,9 +437,8 @@ fn direction(
         g.lp[k] -= st.x.lp[k] * st.rd.lp[k] / st.z.lp[k];
     }
     let ag = data.apply_a(&g);
-    let h = Mat::<f64>::from_fn(data.m, 1, |i, _| st.rp[i] - ag[i]);
-    let sol = llt.solve(h);
-    let dy: Vec<f64> = (0..data.m).map(|i| sol[(i, 0)]).collect();
+    let h: Vec<f64> = (0..data.m).map(|i| st.rp[i] - ag[i]).collect();
+    let dy = schur.solve(&h);
     let mut dz = st.rd.clone();
     dz.axpy(-1.0, &data.apply_at(&dy));
     let mut dx = e.clone();
@@ -687,11 +705,11 @@ pub fn solve(
             break failed;
         };
         let mm = pool.install(|| schur(&data, &st.x, &st.z, &zinv));
-        let Some(llt) = factor(mm) else {
+        let Some(schur) = factor(mm) else {
             break failed;
         };
         schur_secs += t.elapsed().as_secs_f64();
-        if !step(&data, &mut st, &zinv, &llt, s.step_fraction) {
+        if !step(&data, &mut st, &zinv, &schur, s.step_fraction) {
             break failed;
         }
         iters += 1;
@@ -713,7 +731,7 @@ fn step(
     data: &Data,
     st: &mut State,
     zinv: &[Mat<f64>],
-    llt: &faer::linalg::solvers::Llt<f64>,
+    schur: &Schur,
     gamma: f64,
 ) -> bool {
     let mu = st.mu(data.nu);
@@ -721,7 +739,7 @@ fn step(
     let mut e = st.x.clone();
     e.mats.iter_mut().for_each(|a| *a *= faer::Scale(-1.0));
     e.lp.iter_mut().for_each(|v| *v = -*v);
-    let pred = direction(data, st, zinv, llt, &e);
+    let pred = direction(data, st, zinv, schur, &e);
     let ap = (gamma * max_step(&st.x, &pred.dx)).min(1.0);
     let ad = (gamma * max_step(&st.z, &pred.dz)).min(1.0);
     let mut xa = st.x.clone();
@@ -750,7 +768,7 @@ fn step(
     for k in 0..e.lp.len() {
         e.lp[k] = sigma * mu / st.z.lp[k] - st.x.lp[k] - pred.dx.lp[k] * pred.dz.lp[k] / st.z.lp[k];
     }
-    let dir = direction(data, st, zinv, llt, &e);
+    let dir = direction(data, st, zinv, schur, &e);
     // SDPT3's adaptive fraction: closer to the boundary only while the steps are long.
     let gamma = gamma.min(0.9 + 0.09 * a);
     let ap = (gamma * max_step(&st.x, &dir.dx)).min(1.0);
