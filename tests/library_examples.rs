@@ -46,11 +46,20 @@ fn semidefinite_programming() {
     use mathprog::problems::io::sdpa::read_sdpa;
     use mathprog::solvers::sdp::{self, alm::AlmSettings};
     let p = read_sdpa(common::suite("sdplib/theta1.dat-s")).unwrap();
-    let r = sdp::solve(&p, &AlmSettings::default(), &mut NoObserver).unwrap();
-    assert_eq!(r.status, Status::Converged);
-    assert_eq!(r.stats.method, "alm-cd");
-    assert!((-r.objective - 23.0).abs() < 1e-4 * 23.0);
-    assert!(r.residuals.relative_gap <= 1e-6);
+    // The automatic choice (here the interior-point method), and the low-rank path.
+    for (method, name) in [
+        (sdp::SdpMethod::Auto, "ipm-hkm"),
+        (sdp::SdpMethod::Alm, "alm-cd"),
+    ] {
+        let mut s = AlmSettings::default();
+        s.method = method;
+        let r = sdp::solve(&p, &s, &mut NoObserver).unwrap();
+        assert_eq!(r.status, Status::Converged);
+        assert_eq!(r.stats.method, name);
+        assert!(r.stats.choice.is_some());
+        assert!((-r.objective - 23.0).abs() < 1e-4 * 23.0);
+        assert!(r.residuals.relative_gap <= 1e-6);
+    }
 }
 
 #[test]

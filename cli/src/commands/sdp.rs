@@ -7,7 +7,7 @@ use clap::Args;
 use mathprog_problems::io::sdpa::read_sdpa;
 use mathprog_solvers::core::Status;
 use mathprog_solvers::sdp::alm::AlmSettings;
-use mathprog_solvers::sdp::solve;
+use mathprog_solvers::sdp::{SdpMethod, solve};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -153,7 +153,11 @@ pub fn run(a: &SdpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     s.common.max_iter = a.max_iter;
     s.tol = a.tol.unwrap_or(1e-6);
     s.rank = a.rank;
-    s.method = a.method;
+    // The memory-efficient mode is a mode of the low-rank path.
+    s.method = match a.method {
+        SdpMethod::Auto if a.memory_efficient => SdpMethod::Alm,
+        m => m,
+    };
     if a.memory_efficient {
         s.dense_eig_max = 0;
         s.lbfgs_memory = 4;

@@ -54,10 +54,11 @@ pub struct IpmSettings {
 impl Default for IpmSettings {
     /// `tol = 1e-7`, 100 iterations, steps at 0.95 of the boundary.
     fn default() -> Self {
-        let mut common = Common::default();
-        common.max_iter = Some(100);
         IpmSettings {
-            common,
+            common: Common {
+                max_iter: Some(100),
+                ..Common::default()
+            },
             tol: 1e-7,
             step_fraction: 0.95,
         }
@@ -404,7 +405,11 @@ fn factor(m: Mat<f64>) -> Option<Schur> {
         if let Ok(llt) = mm.llt(Side::Lower) {
             return Some(Schur { m, llt });
         }
-        let add = if shift == 0.0 { 1e-14 * big } else { shift * 100.0 };
+        let add = if shift == 0.0 {
+            1e-14 * big
+        } else {
+            shift * 100.0
+        };
         for i in 0..size {
             mm[(i, i)] += add - shift;
         }
@@ -420,13 +425,7 @@ struct Dir {
     dz: Pt,
 }
 
-fn direction(
-    data: &Data,
-    st: &State,
-    zinv: &[Mat<f64>],
-    schur: &Schur,
-    e: &Pt,
-) -> Dir {
+fn direction(data: &Data, st: &State, zinv: &[Mat<f64>], schur: &Schur, e: &Pt) -> Dir {
     // G = E − X R_d Z⁻¹; h = r_p − A(G).
     let mut g = e.clone();
     for (d, gd) in g.mats.iter_mut().enumerate() {
@@ -542,9 +541,9 @@ fn start(data: &Data, p: &SdpProblem) -> State {
         };
         xi[k] = xi[k].max(n.sqrt());
         eta[k] = eta[k].max(n.sqrt()).max(cnorm[k].sqrt());
-        for i in 0..data.m {
-            let an = anorm[i][k].sqrt();
-            xi[k] = xi[k].max(scale * (1.0 + data.b[i].abs()) / (1.0 + an));
+        for (row, bi) in anorm.iter().zip(&data.b) {
+            let an = row[k].sqrt();
+            xi[k] = xi[k].max(scale * (1.0 + bi.abs()) / (1.0 + an));
             eta[k] = eta[k].max(an);
         }
     }
@@ -727,13 +726,7 @@ pub fn solve(
 const STALL_ITERATIONS: u32 = 15;
 
 /// One predictor–corrector step; `false` when the steps are too short to make progress.
-fn step(
-    data: &Data,
-    st: &mut State,
-    zinv: &[Mat<f64>],
-    schur: &Schur,
-    gamma: f64,
-) -> bool {
+fn step(data: &Data, st: &mut State, zinv: &[Mat<f64>], schur: &Schur, gamma: f64) -> bool {
     let mu = st.mu(data.nu);
     // Predictor: E = −X.
     let mut e = st.x.clone();

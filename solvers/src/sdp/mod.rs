@@ -236,9 +236,10 @@ fn maxcut_form(p: &SdpProblem) -> Option<MaxCutForm> {
 
 /// Solve a standard-form SDP with the method of `s.method`: under [`SdpMethod::Auto`]
 /// MaxCut-type SDPs (`X_ii = 1` constraints only, one dense block) go to [`maxcut::solve`]
-/// with its certified bound, everything else to [`alm::solve`]. The report has the shape of
-/// [`alm::solve`]'s (for a MaxCut-type SDP with the real infeasibilities of the mapped primal
-/// and dual); `stats.method` names the method used.
+/// with its certified bound, the others to [`ipm::solve`] or [`alm::solve`] by
+/// [`auto_choice`]. The report has the shape of [`alm::solve`]'s (for a MaxCut-type SDP with
+/// the real infeasibilities of the mapped primal and dual); `stats.method` names the method
+/// used and `stats.choice` why.
 ///
 /// ```
 /// use mathprog_problems::sdp::{Block, Entry, SdpProblem, SymBlockMatrix};
@@ -254,7 +255,7 @@ fn maxcut_form(p: &SdpProblem) -> Option<MaxCutForm> {
 /// assert_eq!(r.status, Status::Converged);
 /// assert!((r.objective - 1.0).abs() < 1e-5);
 /// assert!(r.residuals.primal_infeasibility <= 1e-6);
-/// assert_eq!(r.stats.method, "alm-cd");
+/// assert_eq!(r.stats.method, "ipm-hkm"); // small: the interior-point method
 /// ```
 pub fn solve(
     p: &SdpProblem,
@@ -271,12 +272,14 @@ pub fn solve(
             m => (m, "requested".to_string()),
         };
         let mut r = if method == SdpMethod::Ipm {
-            let mut is = ipm::IpmSettings::default();
-            is.common = s.common.clone();
-            is.common.max_iter = s.common.max_iter.or(Some(100));
             // (The reported dual infeasibility, from λ_min(C − A*(y)), is at most the IPM's
             // ‖R_d‖ measure: the same tolerance suffices.)
-            is.tol = s.tol;
+            let mut is = ipm::IpmSettings {
+                common: s.common.clone(),
+                tol: s.tol,
+                ..Default::default()
+            };
+            is.common.max_iter = s.common.max_iter.or(Some(100));
             ipm::solve(p, &is, observer)?
         } else {
             alm::solve(p, s, observer)?
