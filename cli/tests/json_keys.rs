@@ -46,10 +46,7 @@ const RUNS: &[(&str, &str)] = &[
         "sdp_sdpa",
         "sdp data/suites/sdplib/theta1.dat-s --max-iter 5 --method low-rank",
     ),
-    (
-        "sdp_sdpa_ipm",
-        "sdp data/suites/sdplib/theta1.dat-s",
-    ),
+    ("sdp_sdpa_ipm", "sdp data/suites/sdplib/theta1.dat-s"),
     (
         "sdp_sdpa_memory_efficient",
         "sdp data/suites/sdplib/theta1.dat-s --max-iter 5 --memory-efficient",
