@@ -633,6 +633,23 @@ pub fn solve(
     observer: &mut dyn Observer,
 ) -> Result<SdpReport, SolveError> {
     s.validate()?;
+    // Memory: M and its copy (m² each) and about a dozen n_k² matrices per dense block
+    // (X, Z, Z⁻¹, the directions, products), before anything is allocated.
+    let m = p.num_constraints();
+    let dense: usize = p
+        .blocks()
+        .iter()
+        .map(|b| match b {
+            Block::Dense(n) => n.saturating_mul(*n),
+            Block::Diagonal(n) => *n,
+        })
+        .fold(0usize, usize::saturating_add);
+    let words = m
+        .saturating_mul(m)
+        .saturating_mul(3)
+        .saturating_add(dense.saturating_mul(12));
+    mathprog_problems::limits::check_alloc("the interior-point method", words, 8)
+        .map_err(|e| SolveError::InvalidInput(format!("{e} (use the low-rank path)")))?;
     let pool = s.common.thread_pool()?;
     let data = Data::new(p);
     let mut run = Run::start(
