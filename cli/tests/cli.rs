@@ -1149,3 +1149,45 @@ fn backend_flag_auto_falls_back_and_cuda_fails_clearly_without_a_gpu() {
     let out = run(&["ot", f, "--backend", "tpu"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `solve sdp --method`: the automatic choice is reported; an infeasible SDPA file gets its
+/// status in SDPA's naming with a certificate (exit 0: an answer), whatever path was asked.
+#[test]
+fn sdp_methods_and_infeasibility() {
+    let theta = root("data/suites/sdplib/theta1.dat-s");
+    let theta = theta.to_str().unwrap();
+    for (method, name) in [
+        ("auto", "ipm-hkm"),
+        ("ipm", "ipm-hkm"),
+        ("low-rank", "alm-cd"),
+    ] {
+        let out = run(&["sdp", theta, "--method", method, "--json"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{method}: {}",
+            text(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["stats"]["method"], name, "{method}");
+        assert_eq!(v["status"], "converged", "{method}");
+        assert!(v["stats"]["choice"].is_string());
+    }
+    // SDPA dual `max <F0,Y> s.t. <I, Y> = -1, Y PSD` has no feasible point.
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("inf.dat-s");
+    std::fs::write(&f, "1\n1\n2\n-1\n0 1 1 1 1\n1 1 1 1 1\n1 1 2 2 1\n").unwrap();
+    let out = run(&["sdp", f.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], "dual_infeasible");
+    assert!(v["stats"]["certificate_residual"].as_f64().unwrap() <= 1e-6);
+    let out = run(&["sdp", f.to_str().unwrap()]);
+    assert!(
+        text(&out.stdout).contains("dual infeasible"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = run(&["sdp", theta, "--method", "simplex"]);
+    assert_eq!(out.status.code(), Some(2));
+}
