@@ -148,14 +148,67 @@ fn parse_weight(tok: &str, err: &dyn Fn(String) -> ReadError) -> Result<u64, Rea
     }
 }
 
+/// The format a file turned out to be in.
+#[derive(PartialEq)]
+enum Mode {
+    /// DIMACS CNF (`p cnf`).
+    Cnf,
+    /// WCNF before 2022 (`p wcnf`, weights first, optional top).
+    Old,
+    /// WCNF 2022+ (no p line, `h` for hard clauses).
+    New,
+}
+
+/// A `p cnf V C` or `p wcnf V C [TOP]` line: the mode, the top weight, the declared variables
+/// and clauses.
+fn p_line(
+    toks: &[&str],
+    line: &str,
+    err: &dyn Fn(String) -> ReadError,
+) -> Result<(Mode, Option<u64>, usize, usize), ReadError> {
+    let mut top = None;
+    let mode = match toks.get(1).copied() {
+        Some("cnf") => {
+            if toks.len() != 4 {
+                return Err(err(format!(
+                    "expected `p cnf <variables> <clauses>`, found `{}`",
+                    line.trim()
+                )));
+            }
+            Mode::Cnf
+        }
+        Some("wcnf") => {
+            if !(toks.len() == 4 || toks.len() == 5) {
+                return Err(err(format!(
+                    "expected `p wcnf <variables> <clauses> [<top>]`, found `{}`",
+                    line.trim()
+                )));
+            }
+            if let Some(t) = toks.get(4) {
+                top = Some(parse_weight(t, &|m| err(format!("top weight: {m}")))?);
+            }
+            Mode::Old
+        }
+        other => {
+            return Err(err(format!(
+                "expected `p cnf` or `p wcnf`, found `p {}`",
+                other.unwrap_or("")
+            )));
+        }
+    };
+    let nv = parse_usize(toks[2], "the number of variables", err)?;
+    if nv > i32::MAX as usize {
+        return Err(err(format!(
+            "{nv} variables: at most {} are supported",
+            i32::MAX
+        )));
+    }
+    let nc = parse_usize(toks[3], "the number of clauses", err)?;
+    Ok((mode, top, nv, nc))
+}
+
 /// Parse CNF/WCNF text; `path` is only used in error messages.
 pub fn parse_sat(text: &str, path: &Path) -> Result<SatFile, ReadError> {
-    #[derive(PartialEq)]
-    enum Mode {
-        Cnf,
-        Old,
-        New,
-    }
     let mut mode: Option<Mode> = None;
     let mut declared: Option<(usize, usize, usize)> = None; // (vars, clauses, p-line)
     let mut top: Option<u64> = None;
@@ -180,43 +233,9 @@ pub fn parse_sat(text: &str, path: &Path) -> Result<SatFile, ReadError> {
                     "second `p` line".into()
                 }));
             }
-            match toks.get(1).copied() {
-                Some("cnf") => {
-                    if toks.len() != 4 {
-                        return Err(err(format!(
-                            "expected `p cnf <variables> <clauses>`, found `{}`",
-                            line.trim()
-                        )));
-                    }
-                    mode = Some(Mode::Cnf);
-                }
-                Some("wcnf") => {
-                    if !(toks.len() == 4 || toks.len() == 5) {
-                        return Err(err(format!(
-                            "expected `p wcnf <variables> <clauses> [<top>]`, found `{}`",
-                            line.trim()
-                        )));
-                    }
-                    mode = Some(Mode::Old);
-                    if let Some(t) = toks.get(4) {
-                        top = Some(parse_weight(t, &|m| err(format!("top weight: {m}")))?);
-                    }
-                }
-                other => {
-                    return Err(err(format!(
-                        "expected `p cnf` or `p wcnf`, found `p {}`",
-                        other.unwrap_or("")
-                    )));
-                }
-            }
-            let nv = parse_usize(toks[2], "the number of variables", &err)?;
-            if nv > i32::MAX as usize {
-                return Err(err(format!(
-                    "{nv} variables: at most {} are supported",
-                    i32::MAX
-                )));
-            }
-            let nc = parse_usize(toks[3], "the number of clauses", &err)?;
+            let (m, t, nv, nc) = p_line(&toks, line, &err)?;
+            mode = Some(m);
+            top = t;
             declared = Some((nv, nc, ln));
             clauses.reserve(crate::limits::capped(nc));
             continue;

@@ -30,23 +30,7 @@ pub fn read_sdpa(path: impl AsRef<Path>) -> Result<SdpProblem, ReadError> {
 
 /// Parse the text of an SDPA sparse file; `path` is used in messages.
 pub fn parse_sdpa(text: &str, path: &Path) -> Result<SdpProblem, ReadError> {
-    // Tokens with their line numbers, after the leading comment lines.
-    let mut toks: Vec<(usize, &str)> = Vec::new();
-    let mut in_header = true;
-    for (k, line) in text.lines().enumerate() {
-        let t = line.trim_start();
-        if in_header && (t.starts_with('"') || t.starts_with('*')) {
-            continue;
-        }
-        if !t.is_empty() {
-            in_header = false;
-        }
-        toks.extend(
-            t.split(|c: char| c.is_ascii_whitespace() || "{}(),".contains(c))
-                .filter(|s| !s.is_empty())
-                .map(|s| (k + 1, s)),
-        );
-    }
+    let toks = tokens(text);
     let pos = std::cell::Cell::new(0usize);
     let last_line = toks.last().map_or(0, |t| t.0);
     let next = |what: &str| -> Result<(usize, &str), ReadError> {
@@ -166,35 +150,8 @@ pub fn parse_sdpa(text: &str, path: &Path) -> Result<SdpProblem, ReadError> {
         let i = int(next("a row index")?, "a row index")?;
         let j = int(next("a column index")?, "a column index")?;
         let v = real(next("an entry value")?, "an entry value")?;
-        if !(0..=m as i64).contains(&matno) {
-            return Err(ReadError::parse(
-                path,
-                ln,
-                format!("matrix number {matno} outside 0..={m}"),
-            ));
-        }
-        if !(1..=nb).contains(&blk) {
-            return Err(ReadError::parse(
-                path,
-                ln,
-                format!("block number {blk} outside 1..={nb}"),
-            ));
-        }
-        let size = blocks[blk as usize - 1].size() as i64;
-        if !(1..=size).contains(&i) || !(1..=size).contains(&j) {
-            return Err(ReadError::parse(
-                path,
-                ln,
-                format!("entry ({i}, {j}) outside block {blk} of size {size}"),
-            ));
-        }
-        if matches!(blocks[blk as usize - 1], Block::Diagonal(_)) && i != j {
-            return Err(ReadError::parse(
-                path,
-                ln,
-                format!("off-diagonal entry ({i}, {j}) in diagonal block {blk}"),
-            ));
-        }
+        check_entry(&blocks, m, (matno, blk, i, j))
+            .map_err(|msg| ReadError::parse(path, ln, msg))?;
         mats[matno as usize].push(Entry {
             block: blk as usize - 1,
             i: i as usize - 1,
@@ -210,6 +167,55 @@ pub fn parse_sdpa(text: &str, path: &Path) -> Result<SdpProblem, ReadError> {
     let cmat = build(f0.into_iter().map(|e| Entry { v: -e.v, ..e }).collect())?;
     let a = mats.map(build).collect::<Result<Vec<_>, _>>()?;
     SdpProblem::new(blocks, cmat, a, c).map_err(|e| ReadError::parse(path, 0, e.to_string()))
+}
+
+/// Tokens with their line numbers, after the leading comment lines (`"` or `*`); the
+/// characters `{}(),` separate tokens as whitespace does.
+fn tokens(text: &str) -> Vec<(usize, &str)> {
+    let mut toks: Vec<(usize, &str)> = Vec::new();
+    let mut in_header = true;
+    for (k, line) in text.lines().enumerate() {
+        let t = line.trim_start();
+        if in_header && (t.starts_with('"') || t.starts_with('*')) {
+            continue;
+        }
+        if !t.is_empty() {
+            in_header = false;
+        }
+        toks.extend(
+            t.split(|c: char| c.is_ascii_whitespace() || "{}(),".contains(c))
+                .filter(|s| !s.is_empty())
+                .map(|s| (k + 1, s)),
+        );
+    }
+    toks
+}
+
+/// An entry `matno blk i j` (1-based block and indices) against `m` matrices and the blocks.
+fn check_entry(
+    blocks: &[Block],
+    m: usize,
+    (matno, blk, i, j): (i64, i64, i64, i64),
+) -> Result<(), String> {
+    let nb = blocks.len() as i64;
+    if !(0..=m as i64).contains(&matno) {
+        return Err(format!("matrix number {matno} outside 0..={m}"));
+    }
+    if !(1..=nb).contains(&blk) {
+        return Err(format!("block number {blk} outside 1..={nb}"));
+    }
+    let size = blocks[blk as usize - 1].size() as i64;
+    if !(1..=size).contains(&i) || !(1..=size).contains(&j) {
+        return Err(format!(
+            "entry ({i}, {j}) outside block {blk} of size {size}"
+        ));
+    }
+    if matches!(blocks[blk as usize - 1], Block::Diagonal(_)) && i != j {
+        return Err(format!(
+            "off-diagonal entry ({i}, {j}) in diagonal block {blk}"
+        ));
+    }
+    Ok(())
 }
 
 /// Write a problem in SDPA sparse format (`F_0 = −C`, `F_i = A_i`, `c = b`), atomically.

@@ -91,6 +91,24 @@ pub struct BilevelStats {
     pub objective_scale: Option<f64>,
 }
 
+impl BilevelStats {
+    /// Counters of a run with every method-specific one absent.
+    pub(crate) fn base(outer_iterations: u64, sigma: f64, step: f64) -> Self {
+        BilevelStats {
+            outer_iterations,
+            sigma,
+            step,
+            grad_f_calls: None,
+            grad_g_calls: None,
+            hessian_products: None,
+            sigma_stages: None,
+            samples: None,
+            full_evaluations: None,
+            objective_scale: None,
+        }
+    }
+}
+
 /// The report of a bilevel solve.
 pub type BilevelReport = Report<BilevelSolution, BilevelResiduals, BilevelStats>;
 

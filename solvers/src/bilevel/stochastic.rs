@@ -246,16 +246,9 @@ pub(crate) fn solve_stochastic(
         iters += 1;
     };
     let stats = BilevelStats {
-        outer_iterations: iters,
-        sigma,
-        step: alpha,
-        grad_f_calls: None,
-        grad_g_calls: None,
-        hessian_products: None,
-        sigma_stages: None,
         samples: Some(samples_used),
         full_evaluations: Some(full_evals),
-        objective_scale: None,
+        ..BilevelStats::base(iters, sigma, alpha)
     };
     let end = Ending {
         status,

@@ -318,7 +318,7 @@ pub fn solve(
     let mut lambda;
     let mut eig_residual;
     let maxdeg = p.degrees().iter().fold(0.0f64, |m, d| m.max(d.abs()));
-    let mut per_matvec: Option<f64> = None;
+    let mut pace = Pace::default();
     let status = loop {
         for _ in 0..s.sweeps {
             sweep(p, &mut v, r, &mut g[..r]);
@@ -340,21 +340,12 @@ pub fn solve(
             seed: s.common.seed ^ iters,
         };
         // The eigen-oracle is the long step: give it only the operator applications the time
-        // left allows (at the rate measured so far). An oracle cut short certifies nothing:
-        // its bound is not used and the run ends at its time limit.
-        let cap = run.deadline().zip(per_matvec).map(|(d, pm)| {
-            let left = d.saturating_duration_since(Instant::now()).as_secs_f64();
-            ((left / pm) as usize).max(1)
-        });
-        let capped = cap.is_some_and(|c| c < ls.max_matvecs);
-        if let Some(c) = cap {
-            ls.max_matvecs = ls.max_matvecs.min(c);
-        }
+        // left allows. An oracle cut short certifies nothing: its bound is not used and the
+        // run ends at its time limit.
+        let capped = pace.cap(run.deadline(), &mut ls);
         let t_eig = Instant::now();
         let eig = oracle.largest(p, &ybar, q_prev.as_deref(), &ls, &pool)?;
-        if eig.matvecs > 0 {
-            per_matvec = Some(t_eig.elapsed().as_secs_f64() / eig.matvecs as f64);
-        }
+        pace.record(t_eig, eig.matvecs);
         matvecs += eig.matvecs;
         lambda = eig.value;
         eig_residual = eig.residual;
@@ -433,6 +424,34 @@ pub fn solve(
             .iterations(iters)
             .backend(backend.report().clone()),
     ))
+}
+
+/// The measured cost of one operator application of the eigen-oracle.
+#[derive(Default)]
+struct Pace {
+    per_matvec: Option<f64>,
+}
+
+impl Pace {
+    /// Cap `ls.max_matvecs` by what the time left to `deadline` allows at the measured rate;
+    /// whether the cap binds.
+    fn cap(&self, deadline: Option<Instant>, ls: &mut LanczosSettings) -> bool {
+        let Some(cap) = deadline.zip(self.per_matvec).map(|(d, pm)| {
+            let left = d.saturating_duration_since(Instant::now()).as_secs_f64();
+            ((left / pm) as usize).max(1)
+        }) else {
+            return false;
+        };
+        let binds = cap < ls.max_matvecs;
+        ls.max_matvecs = ls.max_matvecs.min(cap);
+        binds
+    }
+    /// Record a call started at `t0` that applied the operator `matvecs` times.
+    fn record(&mut self, t0: Instant, matvecs: usize) {
+        if matvecs > 0 {
+            self.per_matvec = Some(t0.elapsed().as_secs_f64() / matvecs as f64);
+        }
+    }
 }
 
 /// The eigen-oracle's operator `L/4 − Diag(ȳ)`: on the CPU (rayon, matrix-free) or, with the
