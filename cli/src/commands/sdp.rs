@@ -193,27 +193,39 @@ pub fn run(a: &SdpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
                 p.blocks()
             ),
         )?;
-        kv(
-            out,
-            "value",
-            format!(
-                "{:.9e} (SDPA / SDPLIB convention: max <F0,Y>)",
-                -report.objective
-            ),
-        )?;
-        kv(
-            out,
-            "dual",
-            format!(
-                "{:.9e} (SDPA convention; {})",
-                -st.dual_value,
-                if report.bound.is_some() {
-                    "slack PSD: a proven bound"
-                } else {
-                    "slack not PSD to working precision"
-                }
-            ),
-        )?;
+        if matches!(
+            report.status,
+            Status::PrimalInfeasible | Status::DualInfeasible
+        ) {
+            // The returned point is the certificate, not a solution: no values to show.
+            kv(
+                out,
+                "value",
+                "none: infeasible (the solution holds the certificate)",
+            )?;
+        } else {
+            kv(
+                out,
+                "value",
+                format!(
+                    "{:.9e} (SDPA / SDPLIB convention: max <F0,Y>)",
+                    -report.objective
+                ),
+            )?;
+            kv(
+                out,
+                "dual",
+                format!(
+                    "{:.9e} (SDPA convention; {})",
+                    -st.dual_value,
+                    if report.bound.is_some() {
+                        "slack PSD: a proven bound"
+                    } else {
+                        "slack not PSD to working precision"
+                    }
+                ),
+            )?;
+        }
         kv(
             out,
             "residuals",
@@ -226,6 +238,16 @@ pub fn run(a: &SdpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
             ),
         )?;
         kv(out, "status", report.status)?;
+        if let Some(r) = st.ipm.as_ref().and_then(|i| i.certificate_residual) {
+            kv(
+                out,
+                "certificate",
+                format!("residual {r:.2e} (checked a posteriori)"),
+            )?;
+        }
+        if let Some(why) = &st.choice {
+            kv(out, "method", why)?;
+        }
         backend_line(out, &report.backend)?;
         kv(
             out,
@@ -239,11 +261,13 @@ pub fn run(a: &SdpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
             },
         )?;
         let ranks = match (&st.alm, &st.maxcut) {
-            (Some(alm), _) => format!("{:?}", alm.ranks),
-            (None, Some(mc)) => format!("[{}]", mc.rank),
-            (None, None) => String::new(),
+            (Some(alm), _) => Some(format!("{:?}", alm.ranks)),
+            (None, Some(mc)) => Some(format!("[{}]", mc.rank)),
+            (None, None) => None,
         };
-        kv(out, "ranks", ranks.replace(' ', ""))?;
+        if let Some(r) = ranks {
+            kv(out, "ranks", r.replace(' ', ""))?;
+        }
         kv(out, "time", format!("{:.3} s", report.elapsed))?;
     }
     io.stdout.flush().map_err(out_err)?;
