@@ -283,19 +283,16 @@ fn run_ridge(
     let (prob, test) = match (&a.train, &a.val) {
         (Some(tr), Some(va)) => {
             let (tr, va) = (read(tr)?, read(va)?);
-            let test = a.test.as_ref().map(read).transpose()?;
+            let test = match a.test.as_ref().map(read).transpose()? {
+                Some(t) => {
+                    let d = t.dim();
+                    Some((t.to_dense(d).map_err(data_err)?, t.labels, d))
+                }
+                None => None,
+            };
             (
                 RidgeBilevel::from_libsvm(&tr, &va, 0.0).map_err(data_err)?,
-                test.map(|t| {
-                    let d = t.dim();
-                    let mut x = vec![0.0; t.len() * d];
-                    for (k, row) in t.features.outer_iterator().enumerate() {
-                        for (j, v) in row.iter() {
-                            x[k * d + j] = *v;
-                        }
-                    }
-                    (x, t.labels.clone(), d)
-                }),
+                test,
             )
         }
         _ => {

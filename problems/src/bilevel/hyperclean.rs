@@ -42,12 +42,8 @@ impl Labelled {
     /// From LIBSVM data with binary labels (larger label → +1), padded to `d` features.
     pub fn from_libsvm(data: &LibsvmData, d: usize) -> Result<Self, ProblemError> {
         let y = data.binary_labels().map_err(ProblemError::Invalid)?;
-        let mut x = vec![0.0; data.len() * d];
-        for (k, row) in data.features.outer_iterator().enumerate() {
-            for (j, v) in row.iter() {
-                x[k * d + j] = *v;
-            }
-        }
+        let d = d.max(data.dim());
+        let x = data.to_dense(d)?;
         Ok(Labelled { x, y, d })
     }
     /// Fraction of samples with `sign(a_kᵀw) = y_k`.

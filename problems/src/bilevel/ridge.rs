@@ -86,16 +86,6 @@ pub struct RidgeBilevel {
     u0: f64,
 }
 
-fn dense(data: &LibsvmData, d: usize) -> Vec<f64> {
-    let mut x = vec![0.0; data.len() * d];
-    for (k, row) in data.features.outer_iterator().enumerate() {
-        for (j, v) in row.iter() {
-            x[k * d + j] = *v;
-        }
-    }
-    x
-}
-
 impl RidgeBilevel {
     /// From dense row-major training and validation sets (`n_tr × d`, `n_v × d`) and the
     /// starting `u₀ = log λ₀`.
@@ -143,9 +133,9 @@ impl RidgeBilevel {
         let d = train.dim().max(val.dim());
         Self::new(
             d,
-            &dense(train, d),
+            &train.to_dense(d)?,
             &train.labels,
-            &dense(val, d),
+            &val.to_dense(d)?,
             &val.labels,
             u0,
         )

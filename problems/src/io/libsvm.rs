@@ -29,6 +29,20 @@ impl LibsvmData {
     pub fn dim(&self) -> usize {
         self.features.cols()
     }
+    /// The features as a dense row-major `samples × d` matrix (`d ≥ dim`: padded with zero
+    /// columns), after checking its size against the memory budget.
+    pub fn to_dense(&self, d: usize) -> Result<Vec<f64>, crate::error::ProblemError> {
+        let d = d.max(self.dim());
+        let len = crate::limits::checked_size("dense features", self.len(), d)?;
+        crate::limits::check_alloc("dense features", len, 8)?;
+        let mut x = vec![0.0; len];
+        for (k, row) in self.features.outer_iterator().enumerate() {
+            for (j, v) in row.iter() {
+                x[k * d + j] = *v;
+            }
+        }
+        Ok(x)
+    }
     /// Labels mapped to `±1` for binary classification: the larger of the two distinct label
     /// values becomes `+1`. Fails (naming the values) when there are more than two.
     pub fn binary_labels(&self) -> Result<Vec<f64>, String> {

@@ -233,6 +233,11 @@ impl Data {
         }
     }
 
+    /// `⟨C, X⟩` (without copying `C`).
+    fn c_dot(&self, x: &Pt) -> f64 {
+        block_dot((&self.c, &self.c_lp), (&x.mats, &x.lp))
+    }
+
     fn c_pt(&self) -> Pt {
         Pt {
             mats: self.c.clone(),
@@ -250,15 +255,7 @@ struct Pt {
 
 impl Pt {
     fn dot(&self, o: &Pt) -> f64 {
-        let mut s: f64 = self.lp.iter().zip(&o.lp).map(|(a, b)| a * b).sum();
-        for (a, b) in self.mats.iter().zip(&o.mats) {
-            for j in 0..a.ncols() {
-                for i in 0..a.nrows() {
-                    s += a[(i, j)] * b[(i, j)];
-                }
-            }
-        }
-        s
+        block_dot((&self.mats, &self.lp), (&o.mats, &o.lp))
     }
     fn norm(&self) -> f64 {
         self.dot(self).sqrt()
@@ -272,6 +269,19 @@ impl Pt {
             *a += t * b;
         }
     }
+}
+
+/// `Σ_k ⟨A_k, B_k⟩ + aᵀb` over dense blocks and LP parts.
+fn block_dot(a: (&[Mat<f64>], &[f64]), b: (&[Mat<f64>], &[f64])) -> f64 {
+    let mut s: f64 = a.1.iter().zip(b.1).map(|(x, y)| x * y).sum();
+    for (x, y) in a.0.iter().zip(b.0) {
+        for j in 0..x.ncols() {
+            for i in 0..x.nrows() {
+                s += x[(i, j)] * y[(i, j)];
+            }
+        }
+    }
+    s
 }
 
 fn symmetrise(a: &mut Mat<f64>) {
@@ -609,7 +619,7 @@ fn infeasibility(data: &Data, st: &State, cnorm: f64, bnorm: f64) -> Option<Infe
             return Some(Infeasible::Primal(yh, res));
         }
     }
-    let ctx = data.c_pt().dot(&st.x);
+    let ctx = data.c_dot(&st.x);
     if -ctx > 1e8 * (1.0 + bnorm) {
         let mut xh = st.x.clone();
         for a in &mut xh.mats {
@@ -670,9 +680,8 @@ pub fn solve(
     let mut best: Option<(f64, State)> = None;
     let mut since_best = 0u32;
     let status = loop {
-        let (pinf, dinf, gap) = measures(&data, &st, cnorm, bnorm);
+        let (pinf, dinf, gap, pobj) = measures(&data, &st, cnorm, bnorm);
         let worst = pinf.max(dinf).max(gap);
-        let pobj = data.c_pt().dot(&st.x);
         let improved = best.as_ref().is_none_or(|(w, _)| worst < *w);
         if improved {
             best = Some((worst, st.clone()));
@@ -809,14 +818,14 @@ fn step(
     true
 }
 
-/// `(‖r_p‖/(1+‖b‖), ‖R_d‖_F/(1+‖C‖_F), |⟨C,X⟩ − bᵀy|/(1+|⟨C,X⟩|+|bᵀy|))`.
-fn measures(data: &Data, st: &State, cnorm: f64, bnorm: f64) -> (f64, f64, f64) {
+/// `(‖r_p‖/(1+‖b‖), ‖R_d‖_F/(1+‖C‖_F), |⟨C,X⟩ − bᵀy|/(1+|⟨C,X⟩|+|bᵀy|), ⟨C,X⟩)`.
+fn measures(data: &Data, st: &State, cnorm: f64, bnorm: f64) -> (f64, f64, f64, f64) {
     let pinf = st.rp.iter().map(|v| v * v).sum::<f64>().sqrt() / (1.0 + bnorm);
     let dinf = st.rd.norm() / (1.0 + cnorm);
-    let pobj = data.c_pt().dot(&st.x);
+    let pobj = data.c_dot(&st.x);
     let dobj: f64 = data.b.iter().zip(&st.y).map(|(b, y)| b * y).sum();
     let gap = (pobj - dobj).abs() / (1.0 + pobj.abs() + dobj.abs());
-    (pinf, dinf, gap)
+    (pinf, dinf, gap, pobj)
 }
 
 /// The report: `X` as factors (eigen-decomposition of each dense block), residuals measured
@@ -851,7 +860,7 @@ fn finish(
     let mut slack = data.c_pt();
     slack.axpy(-1.0, &data.apply_at(&y));
     let smin = lambda_min(&slack);
-    let pobj = data.c_pt().dot(&x);
+    let pobj = data.c_dot(&x);
     let dobj: f64 = data.b.iter().zip(&y).map(|(b, v)| b * v).sum();
     let residuals = SdpResiduals {
         primal_infeasibility: pres / (1.0 + bnorm),

@@ -191,7 +191,7 @@ fn append_column(v: &mut Vec<f64>, r: &mut usize, q: &[f64], weight: f64) {
 
 /// Best of `trials` random hyperplane roundings of the factor, each improved by 1-flip local
 /// search; parallel over trials with per-trial random streams, so the result does not depend
-/// on the thread count.
+/// on the thread count. No trials: an empty cut of value NaN.
 pub fn round_cut(
     p: &MaxCutSdp,
     v: &[f64],
@@ -200,6 +200,9 @@ pub fn round_cut(
     seed: u64,
     budget: &Budget<'_>,
 ) -> (Vec<Spin>, f64) {
+    if trials == 0 {
+        return (Vec::new(), f64::NAN);
+    }
     let mc = MaxCut::new(p.graph().clone());
     let n = p.n();
     let trial = |t: usize| {
@@ -389,14 +392,10 @@ pub fn solve(
         }
         q_prev = Some(eig.vector);
     };
-    let (cut, cut_value) = if s.rounding_trials > 0 {
-        {
-            let budget = run.clock();
-            pool.install(|| round_cut(p, &v, r, s.rounding_trials, s.common.seed, &budget))
-        }
-    } else {
-        (Vec::new(), f64::NAN)
-    };
+    // (No trials: no cut, value NaN.)
+    let budget = run.clock();
+    let (cut, cut_value) =
+        pool.install(|| round_cut(p, &v, r, s.rounding_trials, s.common.seed, &budget));
     let gap = (best_bound - primal) / best_bound.abs().max(1.0);
     let residuals = MaxCutSdpResiduals {
         relative_gap: gap,

@@ -210,22 +210,12 @@ pub fn solve(
         let early = run
             .deadline()
             .map(|d| d.checked_sub(cert_time).unwrap_or(d));
-        let last = s
-            .common
-            .budget_status(Control::Continue, early, cg.iters)
-            .is_some();
-        if cg.iters >= next_check || last {
+        let stop = s.common.budget_status(Control::Continue, early, cg.iters);
+        if cg.iters >= next_check || stop.is_some() {
             next_check = cg.iters + s.check_every.max(cg.iters / 10);
             let t = std::time::Instant::now();
             cg.certify();
             cert_time = cert_time.max(2 * t.elapsed());
-        }
-        if last {
-            // (The budget's own status: time, iterations or a stop.)
-            let ctl = Control::Continue;
-            if let Some(st) = s.common.budget_status(ctl, early, cg.iters) {
-                break st;
-            }
         }
         let gap = (cg.best_bound - cg.best_primal) / cg.best_bound.abs().max(1.0);
         let ctl = run.report(&IterRecord {
@@ -241,7 +231,8 @@ pub fn solve(
         if gap <= s.tol {
             break Status::Converged;
         }
-        if let Some(st) = run.budget(ctl, cg.iters) {
+        // (`stop`: the budget against the early deadline, after the final certificate.)
+        if let Some(st) = stop.or_else(|| run.budget(ctl, cg.iters)) {
             break st;
         }
     };
@@ -255,23 +246,15 @@ pub fn solve(
         iters,
         ..
     } = cg;
-    let (cut, cut_value) = if s.rounding_trials > 0 && best_primal.is_finite() {
-        {
-            let budget = run.clock();
-            pool.install(|| {
-                round_cut(
-                    p,
-                    &best_factor,
-                    r,
-                    s.rounding_trials,
-                    s.common.seed,
-                    &budget,
-                )
-            })
-        }
+    // (No trials, or no factor yet: no cut, value NaN.)
+    let trials = if best_primal.is_finite() {
+        s.rounding_trials
     } else {
-        (Vec::new(), f64::NAN)
+        0
     };
+    let budget = run.clock();
+    let (cut, cut_value) =
+        pool.install(|| round_cut(p, &best_factor, r, trials, s.common.seed, &budget));
     let gap = (best_bound - best_primal) / best_bound.abs().max(1.0);
     let residuals = MaxCutSdpResiduals {
         relative_gap: gap,
