@@ -7,6 +7,7 @@ use clap::Args;
 use mathprog_problems::io::sdpa::read_sdpa;
 use mathprog_solvers::core::Status;
 use mathprog_solvers::sdp::alm::AlmSettings;
+use mathprog_solvers::sdp::ipm;
 use mathprog_solvers::sdp::{SdpMethod, solve};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -50,6 +51,11 @@ pub struct SdpArgs {
     /// augmented Lagrangian; the report says which and why), ipm, or low-rank.
     #[arg(long, value_enum, default_value = "auto", conflicts_with = "maxcut")]
     method: mathprog_solvers::sdp::SdpMethod,
+    /// Working precision of the interior-point path: auto (double; a run that stalls is
+    /// repeated in double-double arithmetic within the remaining time, as SDPA-DD does for
+    /// ill-posed problems such as SDPLIB's hinf), double, or double-double.
+    #[arg(long, value_enum, default_value = "auto")]
+    precision: ipm::Precision,
     /// Limit on outer (multiplier) iterations.
     #[arg(long, value_name = "N")]
     max_iter: Option<u64>,
@@ -153,6 +159,7 @@ pub fn run(a: &SdpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     s.common.max_iter = a.max_iter;
     s.tol = a.tol.unwrap_or(1e-6);
     s.rank = a.rank;
+    s.ipm_precision = a.precision;
     // The memory-efficient mode is a mode of the low-rank path.
     s.method = match a.method {
         SdpMethod::Auto if a.memory_efficient => SdpMethod::Alm,
@@ -257,7 +264,16 @@ pub fn run(a: &SdpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
                     "{} outer, {} L-BFGS",
                     report.iterations, alm.inner_iterations
                 ),
-                (None, _) => format!("{} ({})", report.iterations, st.method),
+                (None, _) => match &st.ipm {
+                    Some(i) if i.precision == "double-double" => {
+                        format!("{} ({}, double-double)", report.iterations, st.method)
+                    }
+                    Some(i) if i.double_double_tried => format!(
+                        "{} ({}, double; a double-double rerun did no better)",
+                        report.iterations, st.method
+                    ),
+                    _ => format!("{} ({})", report.iterations, st.method),
+                },
             },
         )?;
         let ranks = match (&st.alm, &st.maxcut) {

@@ -72,6 +72,9 @@ pub struct AlmSettings {
     /// How [`super::solve`] treats the problem (MaxCut-type SDPs by the MaxCut solver, or
     /// always the augmented Lagrangian); [`solve`] here ignores it.
     pub method: super::SdpMethod,
+    /// Working precision of the interior-point path (see [`super::ipm::Precision`]).
+    #[serde(default)]
+    pub ipm_precision: super::ipm::Precision,
 }
 
 impl Default for AlmSettings {
@@ -86,6 +89,7 @@ impl Default for AlmSettings {
             lbfgs_memory: 8,
             dense_eig_max: 400,
             method: super::SdpMethod::Auto,
+            ipm_precision: super::ipm::Precision::Auto,
         }
     }
 }

@@ -29,10 +29,11 @@
 //! Mehrotra, SIAM J. Optim. 2 (1992); Borchers, CSDP, Optim. Methods Softw. 11 (1999).
 
 use super::alm::SdpSolution;
+use super::dd;
 use super::{SdpReport, SdpResiduals, SdpStats};
 use crate::core::{BackendReport, Common, End, IterRecord, Observer, Run, SolveError, Status};
-use faer::linalg::solvers::Solve;
-use faer::{Mat, Side};
+use faer::traits::RealField;
+use faer::{Mat, Side, fx128};
 use mathprog_problems::Sense;
 use mathprog_problems::sdp::{Block, SdpProblem};
 use rayon::prelude::*;
@@ -49,6 +50,28 @@ pub struct IpmSettings {
     pub tol: f64,
     /// Fraction of the largest step to the boundary (CSDP 0.90–0.97, SDPA 0.9).
     pub step_fraction: f64,
+    /// Working precision of the iteration (default [`Precision::Auto`]).
+    #[serde(default)]
+    pub precision: Precision,
+}
+
+/// Working precision of the interior-point iteration. Ill-posed SDPs (no strictly feasible
+/// point, unbounded dual faces: SDPLIB's hinf and qap classes) lose the last digits of a
+/// double-precision endgame to the conditioning of the Schur complement (`κ ~ 1/μ²`);
+/// double-double arithmetic (about 32 digits, as in Nakata's SDPA-DD) carries them through,
+/// at roughly ten times the cost per iteration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum Precision {
+    /// Double precision; when that run stalls or breaks down, rerun in double-double within
+    /// the remaining budget and keep the better answer.
+    #[default]
+    Auto,
+    /// Double precision only.
+    Double,
+    /// Double-double only.
+    DoubleDouble,
 }
 
 impl Default for IpmSettings {
@@ -61,6 +84,7 @@ impl Default for IpmSettings {
             },
             tol: 1e-7,
             step_fraction: 0.95,
+            precision: Precision::Auto,
         }
     }
 }
@@ -96,36 +120,207 @@ pub struct IpmStats {
     /// for a primal one, `‖A(X̂)‖₂` for a dual one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub certificate_residual: Option<f64>,
+    /// Precision of the returned iterate: `"double"` or `"double-double"`.
+    pub precision: String,
+    /// Whether a double-double run was made (kept or not).
+    pub double_double_tried: bool,
+}
+
+/// The working precision of the iteration: `f64`, or faer's double-double [`fx128`]
+/// (about 32 significant digits, Dekker/Bailey arithmetic) for the ill-posed problems on
+/// which the endgame of a double-precision run stalls. The dense kernels are faer's in `f64`
+/// and plain loops in double-double (faer 0.24's matrix product has no `fx128` kernel).
+pub(crate) trait Real:
+    RealField + Copy + Send + Sync + std::ops::Neg<Output = Self> + From<f64>
+{
+    /// The nearest `f64`.
+    fn to_f(self) -> f64;
+    /// `√self`.
+    fn root(self) -> Self;
+    /// `a b`.
+    fn matmul(a: &Mat<Self>, b: &Mat<Self>) -> Mat<Self>;
+    /// The lower Cholesky factor `L` of `a = L Lᵀ` (`None` unless positive definite).
+    fn cholesky(a: &Mat<Self>) -> Option<Mat<Self>>;
+    /// `b ← L⁻¹ b`.
+    fn lower_solve(l: &Mat<Self>, b: &mut Mat<Self>);
+    /// `b ← L⁻ᵀ b`.
+    fn lower_t_solve(l: &Mat<Self>, b: &mut Mat<Self>);
+    /// `a·b` (double-double: without qd's software fused multiply-add).
+    fn prod(a: Self, b: Self) -> Self;
+    /// `y ← y + f·x`.
+    fn axpy(y: &mut [Self], x: &[Self], f: Self);
+}
+
+impl Real for f64 {
+    fn to_f(self) -> f64 {
+        self
+    }
+    fn root(self) -> f64 {
+        self.sqrt()
+    }
+    fn matmul(a: &Mat<f64>, b: &Mat<f64>) -> Mat<f64> {
+        a * b
+    }
+    fn cholesky(a: &Mat<f64>) -> Option<Mat<f64>> {
+        Some(a.llt(Side::Lower).ok()?.L().to_owned())
+    }
+    fn lower_solve(l: &Mat<f64>, b: &mut Mat<f64>) {
+        faer::linalg::triangular_solve::solve_lower_triangular_in_place(
+            l.as_ref(),
+            b.as_mut(),
+            faer::Par::Seq,
+        );
+    }
+    fn lower_t_solve(l: &Mat<f64>, b: &mut Mat<f64>) {
+        faer::linalg::triangular_solve::solve_upper_triangular_in_place(
+            l.transpose(),
+            b.as_mut(),
+            faer::Par::Seq,
+        );
+    }
+    fn prod(a: f64, b: f64) -> f64 {
+        a * b
+    }
+    fn axpy(y: &mut [f64], x: &[f64], f: f64) {
+        y.iter_mut().zip(x).for_each(|(t, &s)| *t += f * s);
+    }
+}
+
+impl Real for fx128 {
+    fn to_f(self) -> f64 {
+        self.0 + self.1
+    }
+    fn root(self) -> fx128 {
+        self.sqrt()
+    }
+    fn matmul(a: &Mat<fx128>, b: &Mat<fx128>) -> Mat<fx128> {
+        let mut c = Mat::<fx128>::zeros(a.nrows(), b.ncols());
+        let used: Vec<bool> = (0..a.ncols())
+            .map(|k| a.col_as_slice(k).iter().any(|v| v.0 != 0.0))
+            .collect();
+        for j in 0..b.ncols() {
+            for (k, _) in used.iter().enumerate().filter(|(_, u)| **u) {
+                let w = b[(k, j)];
+                if w.0 != 0.0 {
+                    dd::axpy(c.col_as_slice_mut(j), a.col_as_slice(k), w);
+                }
+            }
+        }
+        c
+    }
+    fn cholesky(a: &Mat<fx128>) -> Option<Mat<fx128>> {
+        // Right-looking, column by column (column-major slices).
+        let n = a.nrows();
+        let mut l = a.clone();
+        for j in 0..n {
+            let d = l[(j, j)];
+            if d.0.is_nan() || d.0 <= 0.0 {
+                return None;
+            }
+            let r = d.sqrt();
+            let col = &mut l.col_as_slice_mut(j)[j..];
+            col.iter_mut().for_each(|v| *v /= r);
+            for k in j + 1..n {
+                let f = -l[(k, j)];
+                let (src, dst) = two_cols(&mut l, j, k);
+                dd::axpy(&mut dst[k..], &src[k..], f);
+            }
+        }
+        for j in 0..n {
+            l.col_as_slice_mut(j)[..j]
+                .iter_mut()
+                .for_each(|v| *v = zero());
+        }
+        Some(l)
+    }
+    fn lower_solve(l: &Mat<fx128>, b: &mut Mat<fx128>) {
+        let n = l.nrows();
+        for c in 0..b.ncols() {
+            let x = b.col_as_slice_mut(c);
+            for j in 0..n {
+                let v = x[j] / l[(j, j)];
+                x[j] = v;
+                dd::axpy(&mut x[j + 1..], &l.col_as_slice(j)[j + 1..], -v);
+            }
+        }
+    }
+    fn lower_t_solve(l: &Mat<fx128>, b: &mut Mat<fx128>) {
+        let n = l.nrows();
+        for c in 0..b.ncols() {
+            let x = b.col_as_slice_mut(c);
+            for j in (0..n).rev() {
+                let lj = l.col_as_slice(j);
+                let s = x[j] - dd::dot(&lj[j + 1..], &x[j + 1..]);
+                x[j] = s / lj[j];
+            }
+        }
+    }
+    fn prod(a: fx128, b: fx128) -> fx128 {
+        dd::prod(a, b)
+    }
+    fn axpy(y: &mut [fx128], x: &[fx128], f: fx128) {
+        dd::axpy(y, x, f)
+    }
+}
+
+/// Columns `j < k` of `l`, both as slices (the first is only read).
+fn two_cols<T: Real>(l: &mut Mat<T>, j: usize, k: usize) -> (&mut [T], &mut [T]) {
+    let (left, right) = l.as_mut().split_at_col_mut(k);
+    let src = left
+        .col_mut(j)
+        .try_as_col_major_mut()
+        .expect("contiguous column");
+    let dst = right
+        .col_mut(0)
+        .try_as_col_major_mut()
+        .expect("contiguous column");
+    (src.as_slice_mut(), dst.as_slice_mut())
+}
+
+/// The Cholesky solve `a⁻¹ b` from `a`'s factor.
+fn chol_solve<T: Real>(l: &Mat<T>, b: &Mat<T>) -> Mat<T> {
+    let mut x = b.clone();
+    T::lower_solve(l, &mut x);
+    T::lower_t_solve(l, &mut x);
+    x
+}
+
+fn zero<T: Real>() -> T {
+    T::from(0.0)
+}
+
+fn mag<T: Real>(v: T) -> T {
+    if v < zero() { -v } else { v }
 }
 
 /// Expanded symmetric entries `(row, col, value)` of one constraint in one dense block
 /// (off-diagonal entries appear twice).
-type Entries = Vec<(usize, usize, f64)>;
+type Entries<T> = Vec<(usize, usize, T)>;
 
-/// The problem in the solver's layout: dense blocks (size ≥ 2) and one LP vector (diagonal
-/// blocks and 1 × 1 dense blocks).
-struct Data {
+/// The problem in the solver's layout and precision: dense blocks (size ≥ 2) and one LP
+/// vector (diagonal blocks and 1 × 1 dense blocks).
+struct Data<T> {
     m: usize,
     /// Original block index of each dense block.
     dense: Vec<usize>,
     size: Vec<usize>,
     /// `[dense block][constraint]` entries.
-    a: Vec<Vec<Entries>>,
-    c: Vec<Mat<f64>>,
+    a: Vec<Vec<Entries<T>>>,
+    c: Vec<Mat<T>>,
     /// LP variable `k`: (original block, position).
     lp_at: Vec<(usize, usize)>,
     /// `[constraint]` → (LP variable, value).
-    a_lp: Vec<Vec<(usize, f64)>>,
+    a_lp: Vec<Vec<(usize, T)>>,
     /// `[LP variable]` → (constraint, value).
-    lp_rows: Vec<Vec<(usize, f64)>>,
-    c_lp: Vec<f64>,
-    b: Vec<f64>,
+    lp_rows: Vec<Vec<(usize, T)>>,
+    c_lp: Vec<T>,
+    b: Vec<T>,
     /// Barrier parameter `n = Σ n_k`.
     nu: f64,
 }
 
-impl Data {
-    fn new(p: &SdpProblem) -> Data {
+impl<T: Real> Data<T> {
+    fn new(p: &SdpProblem) -> Data<T> {
         let blocks = p.blocks();
         let mut dense = Vec::new();
         let mut dense_of = vec![usize::MAX; blocks.len()];
@@ -150,28 +345,28 @@ impl Data {
         let mut lp_rows = vec![Vec::new(); lp_at.len()];
         for (i, ai) in p.a().iter().enumerate() {
             for e in ai.entries() {
-                let d = dense_of[e.block];
+                let (d, v) = (dense_of[e.block], T::from(e.v));
                 if d != usize::MAX {
-                    a[d][i].push((e.i, e.j, e.v));
+                    a[d][i].push((e.i, e.j, v));
                     if e.i != e.j {
-                        a[d][i].push((e.j, e.i, e.v));
+                        a[d][i].push((e.j, e.i, v));
                     }
                 } else {
                     let k = lp_start[e.block] + e.i;
-                    a_lp[i].push((k, e.v));
-                    lp_rows[k].push((i, e.v));
+                    a_lp[i].push((k, v));
+                    lp_rows[k].push((i, v));
                 }
             }
         }
-        let mut c: Vec<Mat<f64>> = size.iter().map(|&n| Mat::zeros(n, n)).collect();
-        let mut c_lp = vec![0.0; lp_at.len()];
+        let mut c: Vec<Mat<T>> = size.iter().map(|&n| Mat::zeros(n, n)).collect();
+        let mut c_lp = vec![zero(); lp_at.len()];
         for e in p.c().entries() {
-            let d = dense_of[e.block];
+            let (d, v) = (dense_of[e.block], T::from(e.v));
             if d != usize::MAX {
-                c[d][(e.i, e.j)] = e.v;
-                c[d][(e.j, e.i)] = e.v;
+                c[d][(e.i, e.j)] = v;
+                c[d][(e.j, e.i)] = v;
             } else {
-                c_lp[lp_start[e.block] + e.i] = e.v;
+                c_lp[lp_start[e.block] + e.i] = v;
             }
         }
         let nu = (size.iter().sum::<usize>() + lp_at.len()).max(1) as f64;
@@ -185,23 +380,23 @@ impl Data {
             a_lp,
             lp_rows,
             c_lp,
-            b: p.b().to_vec(),
+            b: p.b().iter().map(|&v| T::from(v)).collect(),
             nu,
         }
     }
 
     /// `A(X)`.
-    fn apply_a(&self, x: &Pt) -> Vec<f64> {
+    fn apply_a(&self, x: &Pt<T>) -> Vec<T> {
         (0..self.m)
             .map(|i| {
-                let mut s = 0.0;
+                let mut s = zero::<T>();
                 for (d, xd) in x.mats.iter().enumerate() {
                     for &(r, c, v) in &self.a[d][i] {
-                        s += v * xd[(r, c)];
+                        s += T::prod(v, xd[(r, c)]);
                     }
                 }
                 for &(k, v) in &self.a_lp[i] {
-                    s += v * x.lp[k];
+                    s += T::prod(v, x.lp[k]);
                 }
                 s
             })
@@ -209,16 +404,16 @@ impl Data {
     }
 
     /// `A*(y)`.
-    fn apply_at(&self, y: &[f64]) -> Pt {
+    fn apply_at(&self, y: &[T]) -> Pt<T> {
         let mut out = self.zeros();
         for (d, od) in out.mats.iter_mut().enumerate() {
-            for (i, yi) in y.iter().enumerate() {
+            for (i, &yi) in y.iter().enumerate() {
                 for &(r, c, v) in &self.a[d][i] {
-                    od[(r, c)] += v * yi;
+                    od[(r, c)] += T::prod(v, yi);
                 }
             }
         }
-        for (i, yi) in y.iter().enumerate() {
+        for (i, &yi) in y.iter().enumerate() {
             for &(k, v) in &self.a_lp[i] {
                 out.lp[k] += v * yi;
             }
@@ -226,54 +421,78 @@ impl Data {
         out
     }
 
-    fn zeros(&self) -> Pt {
+    fn zeros(&self) -> Pt<T> {
         Pt {
             mats: self.size.iter().map(|&n| Mat::zeros(n, n)).collect(),
-            lp: vec![0.0; self.lp_at.len()],
+            lp: vec![zero(); self.lp_at.len()],
         }
     }
 
     /// `⟨C, X⟩` (without copying `C`).
-    fn c_dot(&self, x: &Pt) -> f64 {
+    fn c_dot(&self, x: &Pt<T>) -> T {
         block_dot((&self.c, &self.c_lp), (&x.mats, &x.lp))
     }
 
-    fn c_pt(&self) -> Pt {
+    fn c_pt(&self) -> Pt<T> {
         Pt {
             mats: self.c.clone(),
             lp: self.c_lp.clone(),
         }
     }
+
+    /// `bᵀy`.
+    fn b_dot(&self, y: &[T]) -> T {
+        dot(&self.b, y)
+    }
+}
+
+fn dot<T: Real>(a: &[T], b: &[T]) -> T {
+    a.iter().zip(b).fold(zero(), |s, (&x, &y)| s + x * y)
 }
 
 /// A block-diagonal point: dense blocks and the LP vector.
 #[derive(Clone)]
-struct Pt {
-    mats: Vec<Mat<f64>>,
-    lp: Vec<f64>,
+struct Pt<T> {
+    mats: Vec<Mat<T>>,
+    lp: Vec<T>,
 }
 
-impl Pt {
-    fn dot(&self, o: &Pt) -> f64 {
+impl<T: Real> Pt<T> {
+    fn dot(&self, o: &Pt<T>) -> T {
         block_dot((&self.mats, &self.lp), (&o.mats, &o.lp))
     }
-    fn norm(&self) -> f64 {
-        self.dot(self).sqrt()
+    fn norm(&self) -> T {
+        self.dot(self).root()
     }
     /// `self + t·o`.
-    fn axpy(&mut self, t: f64, o: &Pt) {
+    fn axpy(&mut self, t: T, o: &Pt<T>) {
         for (a, b) in self.mats.iter_mut().zip(&o.mats) {
             *a += faer::Scale(t) * b;
         }
-        for (a, b) in self.lp.iter_mut().zip(&o.lp) {
+        for (a, &b) in self.lp.iter_mut().zip(&o.lp) {
             *a += t * b;
+        }
+    }
+    fn scale(&mut self, t: T) {
+        self.mats.iter_mut().for_each(|a| *a *= faer::Scale(t));
+        self.lp.iter_mut().for_each(|v| *v *= t);
+    }
+    /// The point in another precision.
+    fn to<U: Real>(&self) -> Pt<U> {
+        Pt {
+            mats: self
+                .mats
+                .iter()
+                .map(|a| Mat::from_fn(a.nrows(), a.ncols(), |i, j| U::from(a[(i, j)].to_f())))
+                .collect(),
+            lp: self.lp.iter().map(|v| U::from(v.to_f())).collect(),
         }
     }
 }
 
 /// `Σ_k ⟨A_k, B_k⟩ + aᵀb` over dense blocks and LP parts.
-fn block_dot(a: (&[Mat<f64>], &[f64]), b: (&[Mat<f64>], &[f64])) -> f64 {
-    let mut s: f64 = a.1.iter().zip(b.1).map(|(x, y)| x * y).sum();
+fn block_dot<T: Real>(a: (&[Mat<T>], &[T]), b: (&[Mat<T>], &[T])) -> T {
+    let mut s = dot(a.1, b.1);
     for (x, y) in a.0.iter().zip(b.0) {
         for j in 0..x.ncols() {
             for i in 0..x.nrows() {
@@ -284,11 +503,11 @@ fn block_dot(a: (&[Mat<f64>], &[f64]), b: (&[Mat<f64>], &[f64])) -> f64 {
     s
 }
 
-fn symmetrise(a: &mut Mat<f64>) {
-    let n = a.nrows();
+fn symmetrise<T: Real>(a: &mut Mat<T>) {
+    let (n, half) = (a.nrows(), T::from(0.5));
     for i in 0..n {
         for j in 0..i {
-            let v = 0.5 * (a[(i, j)] + a[(j, i)]);
+            let v = half * (a[(i, j)] + a[(j, i)]);
             a[(i, j)] = v;
             a[(j, i)] = v;
         }
@@ -296,12 +515,12 @@ fn symmetrise(a: &mut Mat<f64>) {
 }
 
 /// `Z⁻¹` of every dense block (`None` when one is not positive definite).
-fn inverses(z: &Pt) -> Option<Vec<Mat<f64>>> {
+fn inverses<T: Real>(z: &Pt<T>) -> Option<Vec<Mat<T>>> {
     z.mats
         .iter()
         .map(|zd| {
-            let llt = zd.llt(Side::Lower).ok()?;
-            let mut inv = llt.solve(Mat::<f64>::identity(zd.nrows(), zd.nrows()));
+            let l = T::cholesky(zd)?;
+            let mut inv = chol_solve(&l, &Mat::<T>::identity(zd.nrows(), zd.nrows()));
             symmetrise(&mut inv);
             Some(inv)
         })
@@ -309,9 +528,9 @@ fn inverses(z: &Pt) -> Option<Vec<Mat<f64>>> {
 }
 
 /// The Schur complement `M_ij = tr(A_i X A_j Z⁻¹) + Σ_k a_ik a_jk x_k/z_k`.
-fn schur(data: &Data, x: &Pt, z: &Pt, zinv: &[Mat<f64>]) -> Mat<f64> {
+fn schur<T: Real>(data: &Data<T>, x: &Pt<T>, z: &Pt<T>, zinv: &[Mat<T>]) -> Mat<T> {
     let m = data.m;
-    let mut mm = Mat::<f64>::zeros(m, m);
+    let mut mm = Mat::<T>::zeros(m, m);
     for (d, n) in data.size.iter().copied().enumerate() {
         let a = &data.a[d];
         let (xd, zi) = (&x.mats[d], &zinv[d]);
@@ -323,7 +542,7 @@ fn schur(data: &Data, x: &Pt, z: &Pt, zinv: &[Mat<f64>]) -> Mat<f64> {
             tail[q] = tail[q + 1] + a[order[q]].len();
         }
         let n3 = (n * n * n) as f64;
-        let cols: Vec<Vec<(usize, f64)>> = (0..order.len())
+        let cols: Vec<Vec<(usize, T)>> = (0..order.len())
             .into_par_iter()
             .map(|q| {
                 let j = order[q];
@@ -333,25 +552,25 @@ fn schur(data: &Data, x: &Pt, z: &Pt, zinv: &[Mat<f64>]) -> Mat<f64> {
                 if fj * later <= n3 + n as f64 * fj + later {
                     // F3: Σ_{(α,β)∈A_i} Σ_{(γ,δ)∈A_j} v w X_βγ Z⁻¹_δα.
                     for &i in &order[q..] {
-                        let mut s = 0.0;
+                        let mut s = zero::<T>();
                         for &(al, be, v) in &a[i] {
                             for &(ga, de, w) in &a[j] {
-                                s += v * w * xd[(be, ga)] * zi[(de, al)];
+                                s += T::prod(T::prod(v, w), T::prod(xd[(be, ga)], zi[(de, al)]));
                             }
                         }
                         out.push((i, s));
                     }
                 } else {
                     // F1: T = X A_j Z⁻¹ densely, then ⟨A_i, T⟩.
-                    let mut xa = Mat::<f64>::zeros(n, n);
+                    let mut xa = Mat::<T>::zeros(n, n);
                     for &(ga, de, w) in &a[j] {
-                        for r in 0..n {
-                            xa[(r, de)] += w * xd[(r, ga)];
-                        }
+                        T::axpy(xa.col_as_slice_mut(de), xd.col_as_slice(ga), w);
                     }
-                    let t = &xa * zi;
+                    let t = T::matmul(&xa, zi);
                     for &i in &order[q..] {
-                        let s: f64 = a[i].iter().map(|&(al, be, v)| v * t[(be, al)]).sum();
+                        let s = a[i]
+                            .iter()
+                            .fold(zero::<T>(), |s, &(al, be, v)| s + T::prod(v, t[(be, al)]));
                         out.push((i, s));
                     }
                 }
@@ -380,21 +599,21 @@ fn schur(data: &Data, x: &Pt, z: &Pt, zinv: &[Mat<f64>]) -> Mat<f64> {
 }
 
 /// The Schur complement and its Cholesky factor.
-struct Schur {
-    m: Mat<f64>,
-    llt: faer::linalg::solvers::Llt<f64>,
+struct Schur<T> {
+    m: Mat<T>,
+    l: Mat<T>,
 }
 
-impl Schur {
+impl<T: Real> Schur<T> {
     /// `M dy = h`, with two steps of iterative refinement against the unshifted `M` (its
     /// condition grows like `1/μ²` in the endgame).
-    fn solve(&self, h: &[f64]) -> Vec<f64> {
+    fn solve(&self, h: &[T]) -> Vec<T> {
         let n = h.len();
-        let rhs = Mat::<f64>::from_fn(n, 1, |i, _| h[i]);
-        let mut x = self.llt.solve(&rhs);
+        let rhs = Mat::<T>::from_fn(n, 1, |i, _| h[i]);
+        let mut x = chol_solve(&self.l, &rhs);
         for _ in 0..2 {
-            let r = &rhs - &self.m * &x;
-            let d = self.llt.solve(&r);
+            let r = &rhs - T::matmul(&self.m, &x);
+            let d = chol_solve(&self.l, &r);
             x += &d;
         }
         (0..n).map(|i| x[(i, 0)]).collect()
@@ -403,25 +622,26 @@ impl Schur {
 
 /// The Cholesky factor of `M`, with a growing diagonal shift when `M` is numerically
 /// singular (the endgame's conditioning).
-fn factor(m: Mat<f64>) -> Option<Schur> {
+fn factor<T: Real>(m: Mat<T>) -> Option<Schur<T>> {
     let mut mm = m.clone();
     let size = mm.nrows();
     let big = (0..size)
-        .map(|i| mm[(i, i)].abs())
+        .map(|i| mag(mm[(i, i)]).to_f())
         .fold(0.0, f64::max)
         .max(1e-300);
+    let eps = T::epsilon_impl().to_f();
     let mut shift = 0.0;
     for _ in 0..8 {
-        if let Ok(llt) = mm.llt(Side::Lower) {
-            return Some(Schur { m, llt });
+        if let Some(l) = T::cholesky(&mm) {
+            return Some(Schur { m, l });
         }
         let add = if shift == 0.0 {
-            1e-14 * big
+            45.0 * eps * big
         } else {
             shift * 100.0
         };
         for i in 0..size {
-            mm[(i, i)] += add - shift;
+            mm[(i, i)] += T::from(add - shift);
         }
         shift = add;
     }
@@ -429,31 +649,37 @@ fn factor(m: Mat<f64>) -> Option<Schur> {
 }
 
 /// A search direction from the right-hand side `E` (per block) and the residuals.
-struct Dir {
-    dx: Pt,
-    dy: Vec<f64>,
-    dz: Pt,
+struct Dir<T> {
+    dx: Pt<T>,
+    dy: Vec<T>,
+    dz: Pt<T>,
 }
 
-fn direction(data: &Data, st: &State, zinv: &[Mat<f64>], schur: &Schur, e: &Pt) -> Dir {
+fn direction<T: Real>(
+    data: &Data<T>,
+    st: &State<T>,
+    zinv: &[Mat<T>],
+    schur: &Schur<T>,
+    e: &Pt<T>,
+) -> Dir<T> {
     // G = E − X R_d Z⁻¹; h = r_p − A(G).
     let mut g = e.clone();
     for (d, gd) in g.mats.iter_mut().enumerate() {
-        let t = &st.x.mats[d] * &st.rd.mats[d];
-        *gd -= &t * &zinv[d];
+        let t = T::matmul(&st.x.mats[d], &st.rd.mats[d]);
+        *gd -= T::matmul(&t, &zinv[d]);
     }
     for k in 0..g.lp.len() {
         g.lp[k] -= st.x.lp[k] * st.rd.lp[k] / st.z.lp[k];
     }
     let ag = data.apply_a(&g);
-    let h: Vec<f64> = (0..data.m).map(|i| st.rp[i] - ag[i]).collect();
+    let h: Vec<T> = (0..data.m).map(|i| st.rp[i] - ag[i]).collect();
     let dy = schur.solve(&h);
     let mut dz = st.rd.clone();
-    dz.axpy(-1.0, &data.apply_at(&dy));
+    dz.axpy(T::from(-1.0), &data.apply_at(&dy));
     let mut dx = e.clone();
     for (d, dxd) in dx.mats.iter_mut().enumerate() {
-        let t = &st.x.mats[d] * &dz.mats[d];
-        *dxd -= &t * &zinv[d];
+        let t = T::matmul(&st.x.mats[d], &dz.mats[d]);
+        *dxd -= T::matmul(&t, &zinv[d]);
         symmetrise(dxd);
     }
     for k in 0..dx.lp.len() {
@@ -464,38 +690,29 @@ fn direction(data: &Data, st: &State, zinv: &[Mat<f64>], schur: &Schur, e: &Pt) 
 
 /// The largest `α` with `x + α dx` positive definite (`f64::INFINITY` when every direction
 /// stays inside): `1/max(0, λ_max(−L⁻¹ dX L⁻ᵀ))` per dense block, `−x_k/dx_k` per LP entry.
-fn max_step(x: &Pt, dx: &Pt) -> f64 {
+fn max_step<T: Real>(x: &Pt<T>, dx: &Pt<T>) -> f64 {
     let mut alpha = f64::INFINITY;
     for (k, &v) in dx.lp.iter().enumerate() {
-        if v < 0.0 {
-            alpha = alpha.min(-x.lp[k] / v);
+        if v < zero() {
+            alpha = alpha.min((-x.lp[k] / v).to_f());
         }
     }
     for (xd, dd) in x.mats.iter().zip(&dx.mats) {
-        let n = xd.nrows();
-        let Ok(llt) = xd.llt(Side::Lower) else {
+        let Some(l) = T::cholesky(xd) else {
             return 0.0;
         };
-        let l = llt.L();
         let mut t = dd.clone();
-        faer::linalg::triangular_solve::solve_lower_triangular_in_place(
-            l,
-            t.as_mut(),
-            faer::Par::Seq,
-        );
+        T::lower_solve(&l, &mut t);
         let mut w = t.transpose().to_owned();
-        faer::linalg::triangular_solve::solve_lower_triangular_in_place(
-            l,
-            w.as_mut(),
-            faer::Par::Seq,
-        );
-        symmetrise(&mut w);
-        let Ok(eig) = w.self_adjoint_eigen(Side::Lower) else {
+        T::lower_solve(&l, &mut w);
+        // W = L⁻¹ dX L⁻ᵀ is well scaled: its eigenvalues in double precision suffice.
+        let lmin = lambda_min(&Pt {
+            mats: vec![w],
+            lp: Vec::new(),
+        });
+        if lmin.is_nan() {
             return 0.0;
-        };
-        let lmin = (0..n)
-            .map(|i| eig.S().column_vector()[i])
-            .fold(f64::INFINITY, f64::min);
+        }
         if lmin < 0.0 {
             alpha = alpha.min(-1.0 / lmin);
         }
@@ -505,30 +722,42 @@ fn max_step(x: &Pt, dx: &Pt) -> f64 {
 
 /// The iterate and its residuals.
 #[derive(Clone)]
-struct State {
-    x: Pt,
-    y: Vec<f64>,
-    z: Pt,
-    rp: Vec<f64>,
-    rd: Pt,
+struct State<T> {
+    x: Pt<T>,
+    y: Vec<T>,
+    z: Pt<T>,
+    rp: Vec<T>,
+    rd: Pt<T>,
 }
 
-impl State {
-    fn refresh(&mut self, data: &Data) {
+impl<T: Real> State<T> {
+    fn refresh(&mut self, data: &Data<T>) {
         let ax = data.apply_a(&self.x);
-        self.rp = data.b.iter().zip(&ax).map(|(b, a)| b - a).collect();
+        self.rp = data.b.iter().zip(&ax).map(|(&b, &a)| b - a).collect();
         let mut rd = data.c_pt();
-        rd.axpy(-1.0, &self.z);
-        rd.axpy(-1.0, &data.apply_at(&self.y));
+        rd.axpy(T::from(-1.0), &self.z);
+        rd.axpy(T::from(-1.0), &data.apply_at(&self.y));
         self.rd = rd;
     }
-    fn mu(&self, nu: f64) -> f64 {
-        self.x.dot(&self.z) / nu
+    fn mu(&self, nu: f64) -> T {
+        self.x.dot(&self.z) / T::from(nu)
+    }
+    /// The iterate in double precision, residuals recomputed there.
+    fn to_f64(&self, data: &Data<f64>) -> State<f64> {
+        let mut st = State {
+            x: self.x.to(),
+            y: self.y.iter().map(|v| v.to_f()).collect(),
+            z: self.z.to(),
+            rp: Vec::new(),
+            rd: data.zeros(),
+        };
+        st.refresh(data);
+        st
     }
 }
 
 /// CSDP's starting point: `X = ξI`, `Z = ηI` per block, `y = 0`.
-fn start(data: &Data, p: &SdpProblem) -> State {
+fn start<T: Real>(data: &Data<T>, p: &SdpProblem) -> State<T> {
     let blocks = p.blocks();
     let mut xi = vec![10.0f64; blocks.len()];
     let mut eta = vec![10.0f64; blocks.len()];
@@ -551,7 +780,7 @@ fn start(data: &Data, p: &SdpProblem) -> State {
         };
         xi[k] = xi[k].max(n.sqrt());
         eta[k] = eta[k].max(n.sqrt()).max(cnorm[k].sqrt());
-        for (row, bi) in anorm.iter().zip(&data.b) {
+        for (row, &bi) in anorm.iter().zip(p.b()) {
             let an = row[k].sqrt();
             xi[k] = xi[k].max(scale * (1.0 + bi.abs()) / (1.0 + an));
             eta[k] = eta[k].max(an);
@@ -561,17 +790,17 @@ fn start(data: &Data, p: &SdpProblem) -> State {
     let mut z = data.zeros();
     for (d, &k) in data.dense.iter().enumerate() {
         for i in 0..data.size[d] {
-            x.mats[d][(i, i)] = xi[k];
-            z.mats[d][(i, i)] = eta[k];
+            x.mats[d][(i, i)] = T::from(xi[k]);
+            z.mats[d][(i, i)] = T::from(eta[k]);
         }
     }
     for (v, &(k, _)) in data.lp_at.iter().enumerate() {
-        x.lp[v] = xi[k];
-        z.lp[v] = eta[k];
+        x.lp[v] = T::from(xi[k]);
+        z.lp[v] = T::from(eta[k]);
     }
     let mut st = State {
         x,
-        y: vec![0.0; data.m],
+        y: vec![zero(); data.m],
         z,
         rp: Vec::new(),
         rd: data.zeros(),
@@ -585,18 +814,18 @@ enum Infeasible {
     /// `A(X) = b, X ⪰ 0` has no solution: `ŷ` with `A*(ŷ) ⪯ 0`, `bᵀŷ = 1`.
     Primal(Vec<f64>, f64),
     /// The dual has no feasible point: `X̂ ⪰ 0`, `A(X̂) ≈ 0`, `⟨C, X̂⟩ = −1`.
-    Dual(Pt, f64),
+    Dual(Pt<f64>, f64),
 }
 
 /// `λ_min` over the blocks of a block-diagonal point (dense: eigenvalues; LP: entries).
-fn lambda_min(p: &Pt) -> f64 {
-    let mut l = p.lp.iter().copied().fold(f64::INFINITY, f64::min);
+fn lambda_min<T: Real>(p: &Pt<T>) -> f64 {
+    let mut l = p.lp.iter().map(|v| v.to_f()).fold(f64::INFINITY, f64::min);
     for a in &p.mats {
-        let mut s = a.clone();
+        let mut s = Mat::<f64>::from_fn(a.nrows(), a.ncols(), |i, j| a[(i, j)].to_f());
         symmetrise(&mut s);
         if let Ok(e) = s.self_adjoint_eigen(Side::Lower) {
             for i in 0..s.nrows() {
-                l = l.min(e.S().column_vector()[i]);
+                l = l.min(e.S().column_vector()[i].to_f());
             }
         } else {
             return f64::NAN;
@@ -605,28 +834,31 @@ fn lambda_min(p: &Pt) -> f64 {
     l
 }
 
-/// The infeasibility tests of the module documentation, verified a posteriori.
-fn infeasibility(data: &Data, st: &State, cnorm: f64, bnorm: f64) -> Option<Infeasible> {
-    let bty: f64 = data.b.iter().zip(&st.y).map(|(b, y)| b * y).sum();
+/// The infeasibility tests of the module documentation, verified a posteriori in double
+/// precision on the rounded certificate.
+fn infeasibility<T: Real>(
+    data: &Data<T>,
+    d64: &Data<f64>,
+    st: &State<T>,
+    cnorm: f64,
+    bnorm: f64,
+) -> Option<Infeasible> {
+    let bty = data.b_dot(&st.y).to_f();
     if bty > 1e8 * (1.0 + cnorm) {
-        let yh: Vec<f64> = st.y.iter().map(|v| v / bty).collect();
-        let neg = data.apply_at(&yh);
+        let yh: Vec<f64> = st.y.iter().map(|v| v.to_f() / bty).collect();
+        let mut minus = d64.zeros();
+        minus.axpy(-1.0, &d64.apply_at(&yh));
         // A*(ŷ) ⪯ 0: λ_min(−A*(ŷ)) ≥ −ε.
-        let mut minus = data.zeros();
-        minus.axpy(-1.0, &neg);
         let res = (-lambda_min(&minus)).max(0.0);
         if res <= 1e-6 {
             return Some(Infeasible::Primal(yh, res));
         }
     }
-    let ctx = data.c_dot(&st.x);
+    let ctx = data.c_dot(&st.x).to_f();
     if -ctx > 1e8 * (1.0 + bnorm) {
-        let mut xh = st.x.clone();
-        for a in &mut xh.mats {
-            *a *= faer::Scale(1.0 / -ctx);
-        }
-        xh.lp.iter_mut().for_each(|v| *v /= -ctx);
-        let res = data.apply_a(&xh).iter().map(|v| v * v).sum::<f64>().sqrt();
+        let mut xh: Pt<f64> = st.x.to();
+        xh.scale(1.0 / -ctx);
+        let res = d64.apply_a(&xh).iter().map(|v| v * v).sum::<f64>().sqrt();
         if res <= 1e-6 {
             return Some(Infeasible::Dual(xh, res));
         }
@@ -637,6 +869,10 @@ fn infeasibility(data: &Data, st: &State, cnorm: f64, bnorm: f64) -> Option<Infe
 /// Solve `p` by the interior-point method (see the module documentation). The report's
 /// objective is `⟨C, X⟩`, its bound `bᵀy` when `C − A*(y) ⪰ 0` to working precision; the
 /// residuals are measured on the returned `(X, y)` as [`super::alm`] measures them.
+///
+/// With [`Precision::Auto`] a run that stalls in double precision (or breaks down) is
+/// repeated in double-double arithmetic within what is left of the budget, and the better of
+/// the two answers is returned; `stats.ipm.precision` says which.
 pub fn solve(
     p: &SdpProblem,
     s: &IpmSettings,
@@ -644,7 +880,8 @@ pub fn solve(
 ) -> Result<SdpReport, SolveError> {
     s.validate()?;
     // Memory: M and its copy (m² each) and about a dozen n_k² matrices per dense block
-    // (X, Z, Z⁻¹, the directions, products), before anything is allocated.
+    // (X, Z, Z⁻¹, the directions, products), before anything is allocated; twice that in
+    // double-double.
     let m = p.num_constraints();
     let dense: usize = p
         .blocks()
@@ -658,10 +895,15 @@ pub fn solve(
         .saturating_mul(m)
         .saturating_mul(3)
         .saturating_add(dense.saturating_mul(12));
-    mathprog_problems::limits::check_alloc("the interior-point method", words, 8)
+    let bytes = if s.precision == Precision::Double {
+        8
+    } else {
+        16
+    };
+    mathprog_problems::limits::check_alloc("the interior-point method", words, bytes)
         .map_err(|e| SolveError::InvalidInput(format!("{e} (use the low-rank path)")))?;
     let pool = s.common.thread_pool()?;
-    let data = Data::new(p);
+    let d64 = Data::<f64>::new(p);
     let mut run = Run::start(
         &s.common,
         observer,
@@ -670,27 +912,112 @@ pub fn solve(
         Sense::Minimize,
         p.dim(),
     );
-    let cnorm = data.c_pt().norm();
-    let bnorm = data.b.iter().map(|v| v * v).sum::<f64>().sqrt();
-    let mut st = start(&data, p);
+    let norms = (
+        d64.c_pt().norm(),
+        d64.b.iter().map(|v| v * v).sum::<f64>().sqrt(),
+    );
+    let mut ph = if s.precision == Precision::DoubleDouble {
+        None
+    } else {
+        let last = s.precision == Precision::Double;
+        Some(iterate(&d64, &d64, s, &pool, &mut run, norms, 0, last, p))
+    };
+    let retry = match &ph {
+        None => true,
+        Some(ph) => {
+            s.precision == Precision::Auto
+                && ph.found.is_none()
+                && matches!(ph.status, Status::Stalled | Status::NumericalError)
+        }
+    };
+    if retry {
+        let dd = Data::<fx128>::new(p);
+        let before = ph.as_ref().map_or(0, |ph| ph.iters);
+        let mut second = iterate(&dd, &d64, s, &pool, &mut run, norms, before, true, p);
+        second.iters += before;
+        second.schur_secs += ph.as_ref().map_or(0.0, |ph| ph.schur_secs);
+        let better = match &ph {
+            None => true,
+            Some(first) => {
+                second.found.is_some()
+                    || second.status == Status::Converged
+                    || second.worst < first.worst
+            }
+        };
+        if better {
+            ph = Some(second);
+        } else if let Some(first) = &mut ph {
+            first.iters = second.iters;
+            first.schur_secs = second.schur_secs;
+            first.retried = true;
+        }
+    }
+    let ph = ph.expect("one phase ran");
+    Ok(finish(p, &d64, ph, run))
+}
+
+/// The outcome of one run of the iteration in one precision.
+struct Phase {
+    status: Status,
+    /// The returned iterate (the best one unless converged), in double precision.
+    st: State<f64>,
+    /// Its largest scaled residual.
+    worst: f64,
+    found: Option<Infeasible>,
+    iters: u64,
+    schur_secs: f64,
+    /// `"double"` or `"double-double"`.
+    precision: &'static str,
+    /// Whether a double-double rerun was tried and not kept.
+    retried: bool,
+}
+
+/// The interior-point iteration in precision `T` from the standard start; `offset` numbers
+/// the iterations after an earlier phase.
+#[allow(clippy::too_many_arguments)]
+fn iterate<T: Real>(
+    data: &Data<T>,
+    d64: &Data<f64>,
+    s: &IpmSettings,
+    pool: &rayon::ThreadPool,
+    run: &mut Run<'_>,
+    (cnorm, bnorm): (f64, f64),
+    offset: u64,
+    last: bool,
+    p: &SdpProblem,
+) -> Phase {
+    let mut st = start(data, p);
     let (mut iters, mut schur_secs) = (0u64, 0.0f64);
     let mut found = None;
     // The best iterate so far (by its largest residual) is what a run that stalls or breaks
     // down returns: on ill-posed problems (hinf) later iterates can lose accuracy.
-    let mut best: Option<(f64, State)> = None;
+    let mut best: Option<(f64, State<T>)> = None;
     let mut since_best = 0u32;
+    // In the last phase progress also counts when μ or an infeasibility halves (the gap can
+    // rise for a while as the infeasibilities fall on ill-posed problems); a double-precision
+    // run with a double-double one to follow gives up on the first stall.
+    let mut lows = [f64::INFINITY; 3];
     let status = loop {
-        let (pinf, dinf, gap, pobj) = measures(&data, &st, cnorm, bnorm);
+        let (pinf, dinf, gap, pobj) = measures(data, &st, cnorm, bnorm);
         let worst = pinf.max(dinf).max(gap);
         let improved = best.as_ref().is_none_or(|(w, _)| worst < *w);
+        let mut progress = improved;
+        for (low, v) in lows.iter_mut().zip([pinf, dinf, st.mu(data.nu).to_f()]) {
+            if v < 0.5 * *low {
+                *low = v;
+                progress |= last;
+            }
+        }
         if improved {
             best = Some((worst, st.clone()));
+        }
+        if progress {
             since_best = 0;
         } else {
             since_best += 1;
         }
         let ctl = run.report(&IterRecord {
-            iteration: iters,
+            iteration: offset + iters,
             elapsed: run.elapsed(),
             best: pobj,
             current: pobj,
@@ -701,13 +1028,13 @@ pub fn solve(
                 ("pinf", pinf),
                 ("dinf", dinf),
                 ("gap", gap),
-                ("mu", st.mu(data.nu)),
+                ("mu", st.mu(data.nu).to_f()),
             ],
         });
         if pinf <= s.tol && dinf <= s.tol && gap <= s.tol {
             break Status::Converged;
         }
-        if let Some(inf) = infeasibility(&data, &st, cnorm, bnorm) {
+        if let Some(inf) = infeasibility(data, d64, &st, cnorm, bnorm) {
             found = Some(inf);
             break match found {
                 Some(Infeasible::Primal(..)) => Status::PrimalInfeasible,
@@ -729,7 +1056,7 @@ pub fn solve(
         let Some(zinv) = inverses(&st.z) else {
             break failed;
         };
-        let mm = pool.install(|| schur(&data, &st.x, &st.z, &zinv));
+        let mm = pool.install(|| schur(data, &st.x, &st.z, &zinv));
         let Some(schur) = factor(mm) else {
             break failed;
         };
@@ -741,47 +1068,63 @@ pub fn solve(
         } else {
             0.0
         };
-        if !step(&data, &mut st, &zinv, &schur, s.step_fraction, sigma_min) {
+        if !step(data, &mut st, &zinv, &schur, s.step_fraction, sigma_min) {
             break failed;
         }
         iters += 1;
     };
+    let mut worst = best.as_ref().map_or(f64::INFINITY, |(w, _)| *w);
     if found.is_none()
         && status != Status::Converged
         && let Some((_, b)) = best
     {
         st = b;
+    } else {
+        let (pinf, dinf, gap, _) = measures(data, &st, cnorm, bnorm);
+        worst = pinf.max(dinf).max(gap);
     }
-    Ok(finish(p, &data, st, found, status, iters, schur_secs, run))
+    Phase {
+        status,
+        st: st.to_f64(d64),
+        worst,
+        found,
+        iters,
+        schur_secs,
+        precision: if T::epsilon_impl().to_f() < 1e-20 {
+            "double-double"
+        } else {
+            "double"
+        },
+        retried: false,
+    }
 }
 
 /// Iterations without a new best residual before the run counts as stalled.
 const STALL_ITERATIONS: u32 = 15;
 
 /// One predictor–corrector step; `false` when the steps are too short to make progress.
-fn step(
-    data: &Data,
-    st: &mut State,
-    zinv: &[Mat<f64>],
-    schur: &Schur,
+fn step<T: Real>(
+    data: &Data<T>,
+    st: &mut State<T>,
+    zinv: &[Mat<T>],
+    schur: &Schur<T>,
     gamma: f64,
     sigma_min: f64,
 ) -> bool {
     let mu = st.mu(data.nu);
     // Predictor: E = −X.
     let mut e = st.x.clone();
-    e.mats.iter_mut().for_each(|a| *a *= faer::Scale(-1.0));
-    e.lp.iter_mut().for_each(|v| *v = -*v);
+    e.scale(T::from(-1.0));
     let pred = direction(data, st, zinv, schur, &e);
     let ap = (gamma * max_step(&st.x, &pred.dx)).min(1.0);
     let ad = (gamma * max_step(&st.z, &pred.dz)).min(1.0);
     let mut xa = st.x.clone();
-    xa.axpy(ap, &pred.dx);
+    xa.axpy(T::from(ap), &pred.dx);
     let mut za = st.z.clone();
-    za.axpy(ad, &pred.dz);
-    let mu_a = xa.dot(&za) / data.nu;
-    let a = ap.min(ad);
-    let expon = if mu > 1e-6 && a >= 1.0 / 3f64.sqrt() {
+    za.axpy(T::from(ad), &pred.dz);
+    let mu_a = (xa.dot(&za) / T::from(data.nu)).to_f();
+    let (a, mu_f) = (ap.min(ad), mu.to_f());
+    let expon = if mu_f > 1e-6 && a >= 1.0 / 3f64.sqrt() {
         (3.0 * a * a).max(1.0)
     } else {
         1.0
@@ -789,17 +1132,18 @@ fn step(
     let sigma = if mu_a < 0.0 {
         0.8
     } else {
-        (mu_a / mu).powf(expon).clamp(sigma_min, 1.0)
+        (mu_a / mu_f).powf(expon).clamp(sigma_min, 1.0)
     };
+    let smu = T::from(sigma) * mu;
     // Corrector: E = σμZ⁻¹ − X − dX_a dZ_a Z⁻¹.
     let mut e = st.x.clone();
     for (d, ed) in e.mats.iter_mut().enumerate() {
-        let t = &pred.dx.mats[d] * &pred.dz.mats[d];
-        let corr = &t * &zinv[d];
-        *ed = faer::Scale(sigma * mu) * &zinv[d] - &*ed - corr;
+        let t = T::matmul(&pred.dx.mats[d], &pred.dz.mats[d]);
+        let corr = T::matmul(&t, &zinv[d]);
+        *ed = faer::Scale(smu) * &zinv[d] - &*ed - corr;
     }
     for k in 0..e.lp.len() {
-        e.lp[k] = sigma * mu / st.z.lp[k] - st.x.lp[k] - pred.dx.lp[k] * pred.dz.lp[k] / st.z.lp[k];
+        e.lp[k] = smu / st.z.lp[k] - st.x.lp[k] - pred.dx.lp[k] * pred.dz.lp[k] / st.z.lp[k];
     }
     let dir = direction(data, st, zinv, schur, &e);
     // SDPT3's adaptive fraction: closer to the boundary only while the steps are long.
@@ -809,45 +1153,40 @@ fn step(
     if ap < 1e-10 && ad < 1e-10 {
         return false;
     }
-    st.x.axpy(ap, &dir.dx);
-    st.z.axpy(ad, &dir.dz);
-    for (y, d) in st.y.iter_mut().zip(&dir.dy) {
-        *y += ad * d;
+    st.x.axpy(T::from(ap), &dir.dx);
+    st.z.axpy(T::from(ad), &dir.dz);
+    for (y, &d) in st.y.iter_mut().zip(&dir.dy) {
+        *y += T::from(ad) * d;
     }
     st.refresh(data);
     true
 }
 
 /// `(‖r_p‖/(1+‖b‖), ‖R_d‖_F/(1+‖C‖_F), |⟨C,X⟩ − bᵀy|/(1+|⟨C,X⟩|+|bᵀy|), ⟨C,X⟩)`.
-fn measures(data: &Data, st: &State, cnorm: f64, bnorm: f64) -> (f64, f64, f64, f64) {
-    let pinf = st.rp.iter().map(|v| v * v).sum::<f64>().sqrt() / (1.0 + bnorm);
-    let dinf = st.rd.norm() / (1.0 + cnorm);
+fn measures<T: Real>(
+    data: &Data<T>,
+    st: &State<T>,
+    cnorm: f64,
+    bnorm: f64,
+) -> (f64, f64, f64, f64) {
+    let pinf = dot(&st.rp, &st.rp).root().to_f() / (1.0 + bnorm);
+    let dinf = st.rd.norm().to_f() / (1.0 + cnorm);
     let pobj = data.c_dot(&st.x);
-    let dobj: f64 = data.b.iter().zip(&st.y).map(|(b, y)| b * y).sum();
-    let gap = (pobj - dobj).abs() / (1.0 + pobj.abs() + dobj.abs());
-    (pinf, dinf, gap, pobj)
+    let dobj = data.b_dot(&st.y);
+    let gap = mag(pobj - dobj).to_f() / (1.0 + mag(pobj).to_f() + mag(dobj).to_f());
+    (pinf, dinf, gap, pobj.to_f())
 }
 
 /// The report: `X` as factors (eigen-decomposition of each dense block), residuals measured
-/// on `(X, y)` with `S = C − A*(y)`.
-#[allow(clippy::too_many_arguments)]
-fn finish(
-    p: &SdpProblem,
-    data: &Data,
-    st: State,
-    found: Option<Infeasible>,
-    status: Status,
-    iters: u64,
-    schur_seconds: f64,
-    run: Run<'_>,
-) -> SdpReport {
+/// in double precision on `(X, y)` with `S = C − A*(y)`.
+fn finish(p: &SdpProblem, data: &Data<f64>, ph: Phase, run: Run<'_>) -> SdpReport {
     let cnorm = data.c_pt().norm();
     let bnorm = data.b.iter().map(|v| v * v).sum::<f64>().sqrt();
-    let mu = st.mu(data.nu);
-    let (x, y, cert) = match found {
-        Some(Infeasible::Primal(yh, r)) => (st.x, yh, Some(r)),
-        Some(Infeasible::Dual(xh, r)) => (xh, st.y, Some(r)),
-        None => (st.x, st.y, None),
+    let mu = ph.st.mu(data.nu);
+    let (x, y, cert) = match ph.found {
+        Some(Infeasible::Primal(yh, r)) => (ph.st.x, yh, Some(r)),
+        Some(Infeasible::Dual(xh, r)) => (xh, ph.st.y, Some(r)),
+        None => (ph.st.x, ph.st.y, None),
     };
     let ax = data.apply_a(&x);
     let pres = data
@@ -860,8 +1199,9 @@ fn finish(
     let mut slack = data.c_pt();
     slack.axpy(-1.0, &data.apply_at(&y));
     let smin = lambda_min(&slack);
+    let verified = smin >= 0.0 && slack_is_psd(p, &y);
     let pobj = data.c_dot(&x);
-    let dobj: f64 = data.b.iter().zip(&y).map(|(b, v)| b * v).sum();
+    let dobj = data.b_dot(&y);
     let residuals = SdpResiduals {
         primal_infeasibility: pres / (1.0 + bnorm),
         dual_infeasibility: (-smin).max(0.0) / (1.0 + cnorm),
@@ -878,23 +1218,48 @@ fn finish(
         maxcut: None,
         ipm: Some(IpmStats {
             mu,
-            schur_seconds,
+            schur_seconds: ph.schur_secs,
             certificate_residual: cert,
+            precision: ph.precision.into(),
+            double_double_tried: ph.retried || ph.precision == "double-double",
         }),
         choice: None,
     };
     let backend = BackendReport::cpu_only(run.common().backend, "ipm-hkm");
     run.finish(
-        End::new(status, solution, pobj, residuals, stats)
-            .bound((smin >= 0.0).then_some(dobj))
-            .iterations(iters)
+        End::new(ph.status, solution, pobj, residuals, stats)
+            .bound(verified.then_some(dobj))
+            .iterations(ph.iters)
             .backend(backend),
     )
 }
 
+/// Whether `C − A*(y)` is positive semidefinite, verified by Cholesky factorisations of its
+/// blocks computed in double-double arithmetic from the double-precision `y` (rounding errors
+/// about `1e-32 n ‖C − A*(y)‖`): then `bᵀy` is a proven bound, even where the eigenvalues of
+/// an ill-posed problem's slack sit at the level of double-precision rounding.
+fn slack_is_psd(p: &SdpProblem, y: &[f64]) -> bool {
+    let dd = Data::<fx128>::new(p);
+    let yd: Vec<fx128> = y.iter().map(|&v| fx128::from(v)).collect();
+    let mut slack = dd.c_pt();
+    slack.axpy(fx128::from(-1.0), &dd.apply_at(&yd));
+    slack.lp.iter().all(|v| v.0 >= 0.0)
+        && slack.mats.iter().all(|z| {
+            // Semidefinite: positive definite after a shift at the rounding level.
+            let big = (0..z.nrows())
+                .map(|i| z[(i, i)].0.abs())
+                .fold(0.0, f64::max);
+            let mut zs = z.clone();
+            for i in 0..z.nrows() {
+                zs[(i, i)] += fx128::from(1e-28 * big.max(1e-300));
+            }
+            fx128::cholesky(&zs).is_some()
+        })
+}
+
 /// `X` per original block as the factors of [`SdpSolution`]: dense blocks `Q diag(√λ₊)`
 /// (rank `n`), diagonal blocks the square roots.
-fn factors(p: &SdpProblem, data: &Data, x: &Pt) -> Vec<(usize, Vec<f64>)> {
+fn factors(p: &SdpProblem, data: &Data<f64>, x: &Pt<f64>) -> Vec<(usize, Vec<f64>)> {
     let mut out: Vec<(usize, Vec<f64>)> = p
         .blocks()
         .iter()

@@ -11,6 +11,7 @@
 //!   ([`SdpMethod`]; by default MaxCut-type SDPs go to [`maxcut`]).
 
 pub mod alm;
+mod dd;
 #[cfg(feature = "cuda")]
 pub mod gpu;
 #[cfg(feature = "gpu-checks")]
@@ -277,6 +278,7 @@ pub fn solve(
             let mut is = ipm::IpmSettings {
                 common: s.common.clone(),
                 tol: s.tol,
+                precision: s.ipm_precision,
                 ..Default::default()
             };
             is.common.max_iter = s.common.max_iter.or(Some(100));
