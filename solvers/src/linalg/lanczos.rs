@@ -13,7 +13,8 @@
 //! top Ritz value converges to `λ_max` (Kuczyński–Woźniakowski, SIAM J. Matrix Anal. Appl. 13,
 //! 1992: the chance that the start is deficient in the top eigenvector decays exponentially
 //! with the number of steps), so `θ + ‖Ax − θx‖` is an upper bound on `λ_max` with overwhelming
-//! probability. The smallest eigenpair is the largest of `−A`.
+//! probability. A warm start is mixed with a random vector of a tenth of its norm, so the same
+//! holds for it. The smallest eigenpair is the largest of `−A`.
 
 use faer::{Mat, Side};
 use rand::SeedableRng;
@@ -76,13 +77,17 @@ pub fn largest_eigenpair(
 ) -> EigenPair {
     assert!(n > 0, "empty operator");
     let kmax = s.max_basis.clamp(2, n.max(2));
-    let mut x: Vec<f64> = match start {
-        Some(v) if v.len() == n && norm(v) > 0.0 => v.to_vec(),
-        _ => {
-            let mut rng = Xoshiro256PlusPlus::seed_from_u64(s.seed);
-            (0..n).map(|_| StandardNormal.sample(&mut rng)).collect()
-        }
-    };
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(s.seed);
+    let mut x: Vec<f64> = (0..n).map(|_| StandardNormal.sample(&mut rng)).collect();
+    if let Some(v) = start.filter(|v| v.len() == n && norm(v) > 0.0) {
+        // A warm start keeps a random component (a tenth of its norm): an exact eigenvector
+        // of a lower eigenvalue would otherwise span an invariant subspace and "certify" the
+        // wrong eigenvalue with a zero residual.
+        let (nv, nz) = (norm(v), norm(&x));
+        x.iter_mut()
+            .zip(v)
+            .for_each(|(a, b)| *a = b / nv + 0.1 * *a / nz);
+    }
     let nx = norm(&x);
     x.iter_mut().for_each(|v| *v /= nx);
     if n == 1 {
@@ -263,5 +268,20 @@ mod tests {
             &LanczosSettings::default(),
         );
         assert_eq!(e.value, -4.0);
+    }
+
+    /// A warm start that is an exact eigenvector of a lower eigenvalue still finds the top one.
+    #[test]
+    fn warm_start_at_a_lower_eigenvector() {
+        let n = 10;
+        let op = |x: &[f64], y: &mut [f64]| {
+            for i in 0..x.len() {
+                y[i] = (i + 1) as f64 * x[i];
+            }
+        };
+        let mut e1 = vec![0.0; n];
+        e1[0] = 1.0;
+        let e = largest_eigenpair(n, op, Some(&e1), &LanczosSettings::default());
+        assert!((e.value - n as f64).abs() < 1e-8, "{}", e.value);
     }
 }

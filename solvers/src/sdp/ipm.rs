@@ -139,8 +139,9 @@ pub(crate) trait Real:
     fn root(self) -> Self;
     /// `a b`.
     fn matmul(a: &Mat<Self>, b: &Mat<Self>) -> Mat<Self>;
-    /// The lower Cholesky factor `L` of `a = L Lᵀ` (`None` unless positive definite).
-    fn cholesky(a: &Mat<Self>) -> Option<Mat<Self>>;
+    /// The lower Cholesky factor `L` of `a = L Lᵀ`, computed in place (`None` unless positive
+    /// definite); only its lower triangle is meaningful.
+    fn cholesky(a: Mat<Self>) -> Option<Mat<Self>>;
     /// `b ← L⁻¹ b`.
     fn lower_solve(l: &Mat<Self>, b: &mut Mat<Self>);
     /// `b ← L⁻ᵀ b`.
@@ -161,21 +162,29 @@ impl Real for f64 {
     fn matmul(a: &Mat<f64>, b: &Mat<f64>) -> Mat<f64> {
         a * b
     }
-    fn cholesky(a: &Mat<f64>) -> Option<Mat<f64>> {
-        Some(a.llt(Side::Lower).ok()?.L().to_owned())
+    fn cholesky(mut a: Mat<f64>) -> Option<Mat<f64>> {
+        use faer::dyn_stack::{MemBuffer, MemStack};
+        use faer::linalg::cholesky::llt::factor;
+        let par = faer::get_global_parallelism();
+        let req = factor::cholesky_in_place_scratch::<f64>(a.nrows(), par, Default::default());
+        let mut buf = MemBuffer::new(req);
+        let stack = MemStack::new(&mut buf);
+        factor::cholesky_in_place(a.as_mut(), Default::default(), par, stack, Default::default())
+            .ok()?;
+        Some(a)
     }
     fn lower_solve(l: &Mat<f64>, b: &mut Mat<f64>) {
         faer::linalg::triangular_solve::solve_lower_triangular_in_place(
             l.as_ref(),
             b.as_mut(),
-            faer::Par::Seq,
+            faer::get_global_parallelism(),
         );
     }
     fn lower_t_solve(l: &Mat<f64>, b: &mut Mat<f64>) {
         faer::linalg::triangular_solve::solve_upper_triangular_in_place(
             l.transpose(),
             b.as_mut(),
-            faer::Par::Seq,
+            faer::get_global_parallelism(),
         );
     }
     fn prod(a: f64, b: f64) -> f64 {
@@ -208,10 +217,10 @@ impl Real for fx128 {
         }
         c
     }
-    fn cholesky(a: &Mat<fx128>) -> Option<Mat<fx128>> {
+    fn cholesky(a: Mat<fx128>) -> Option<Mat<fx128>> {
         // Right-looking, column by column (column-major slices).
         let n = a.nrows();
-        let mut l = a.clone();
+        let mut l = a;
         for j in 0..n {
             let d = l[(j, j)];
             if d.0.is_nan() || d.0 <= 0.0 {
@@ -519,7 +528,7 @@ fn inverses<T: Real>(z: &Pt<T>) -> Option<Vec<Mat<T>>> {
     z.mats
         .iter()
         .map(|zd| {
-            let l = T::cholesky(zd)?;
+            let l = T::cholesky(zd.clone())?;
             let mut inv = chol_solve(&l, &Mat::<T>::identity(zd.nrows(), zd.nrows()));
             symmetrise(&mut inv);
             Some(inv)
@@ -623,27 +632,26 @@ impl<T: Real> Schur<T> {
 /// The Cholesky factor of `M`, with a growing diagonal shift when `M` is numerically
 /// singular (the endgame's conditioning).
 fn factor<T: Real>(m: Mat<T>) -> Option<Schur<T>> {
-    let mut mm = m.clone();
-    let size = mm.nrows();
+    let size = m.nrows();
     let big = (0..size)
-        .map(|i| mag(mm[(i, i)]).to_f())
+        .map(|i| mag(m[(i, i)]).to_f())
         .fold(0.0, f64::max)
         .max(1e-300);
     let eps = T::epsilon_impl().to_f();
     let mut shift = 0.0;
     for _ in 0..8 {
-        if let Some(l) = T::cholesky(&mm) {
+        let mut mm = m.clone();
+        for i in 0..size {
+            mm[(i, i)] += T::from(shift);
+        }
+        if let Some(l) = T::cholesky(mm) {
             return Some(Schur { m, l });
         }
-        let add = if shift == 0.0 {
+        shift = if shift == 0.0 {
             45.0 * eps * big
         } else {
             shift * 100.0
         };
-        for i in 0..size {
-            mm[(i, i)] += T::from(add - shift);
-        }
-        shift = add;
     }
     None
 }
@@ -698,7 +706,7 @@ fn max_step<T: Real>(x: &Pt<T>, dx: &Pt<T>) -> f64 {
         }
     }
     for (xd, dd) in x.mats.iter().zip(&dx.mats) {
-        let Some(l) = T::cholesky(xd) else {
+        let Some(l) = T::cholesky(xd.clone()) else {
             return 0.0;
         };
         let mut t = dd.clone();
@@ -1253,7 +1261,7 @@ fn slack_is_psd(p: &SdpProblem, y: &[f64]) -> bool {
             for i in 0..z.nrows() {
                 zs[(i, i)] += fx128::from(1e-28 * big.max(1e-300));
             }
-            fx128::cholesky(&zs).is_some()
+            fx128::cholesky(zs).is_some()
         })
 }
 

@@ -30,6 +30,7 @@
 
 use super::{MaxCutSdpReport, MaxCutSdpResiduals, MaxCutSdpStats};
 use crate::core::{Budget, Common, End, IterRecord, Observer, Run, SolveError, Status, stream_rng};
+use super::maxcut_newton::{Newton, step as newton_step};
 use crate::linalg::lanczos::{LanczosSettings, largest_eigenpair};
 use mathprog_problems::binary::{Sense, Spin};
 use mathprog_problems::maxcut::MaxCut;
@@ -61,6 +62,15 @@ pub struct MaxCutSdpSettings {
     pub rounding_trials: usize,
     /// Largest Lanczos basis (memory: `n × lanczos_basis` numbers).
     pub lanczos_basis: usize,
+    /// Below this certified gap the greedy sweeps give way to Riemannian Newton steps on the
+    /// factor (see [`super::maxcut_newton`]; superlinear where the sweeps are linear and slow);
+    /// 0 never.
+    #[serde(default = "default_newton_below")]
+    pub newton_below: f64,
+}
+
+fn default_newton_below() -> f64 {
+    1e-3
 }
 
 impl Default for MaxCutSdpSettings {
@@ -74,6 +84,7 @@ impl Default for MaxCutSdpSettings {
             momentum_min: 1.0,
             rounding_trials: 64,
             lanczos_basis: 40,
+            newton_below: default_newton_below(),
         }
     }
 }
@@ -83,12 +94,14 @@ impl MaxCutSdpSettings {
     pub fn validate(&self) -> Result<(), SolveError> {
         self.common.validate()?;
         if !(self.tol >= 0.0 && self.tol.is_finite())
+            || !(self.newton_below >= 0.0 && self.newton_below.is_finite())
             || self.sweeps == 0
             || !(self.momentum_min > 0.0 && self.momentum_min <= 1.0)
         {
             return Err(SolveError::InvalidInput(format!(
-                "tol must be >= 0, sweeps >= 1 and momentum_min in (0, 1] (got {}, {}, {})",
-                self.tol, self.sweeps, self.momentum_min
+                "tol and newton_below must be >= 0, sweeps >= 1 and momentum_min in (0, 1] \
+                 (got {}, {}, {}, {})",
+                self.tol, self.newton_below, self.sweeps, self.momentum_min
             )));
         }
         Ok(())
@@ -322,11 +335,18 @@ pub fn solve(
     let mut eig_residual;
     let maxdeg = p.degrees().iter().fold(0.0f64, |m, d| m.max(d.abs()));
     let mut pace = Pace::default();
+    let (mut newton, mut newton_steps, mut last_gap) = (Newton::default(), 0u64, f64::INFINITY);
     let status = loop {
-        for _ in 0..s.sweeps {
-            sweep(p, &mut v, r, &mut g[..r]);
+        let polished = last_gap <= s.newton_below
+            && pool.install(|| newton_step(p, &mut v, r, &mut newton, NEWTON_CG));
+        if polished {
+            newton_steps += 1;
+        } else {
+            for _ in 0..s.sweeps {
+                sweep(p, &mut v, r, &mut g[..r]);
+            }
+            sweeps_done += s.sweeps as u64;
         }
-        sweeps_done += s.sweeps as u64;
         primal = pool.install(|| dual_estimate(p, &v, r, &mut y));
         let delta = (2.0 / (iters as f64 + 2.0)).max(s.momentum_min);
         for (b, yi) in ybar.iter_mut().zip(&y) {
@@ -356,17 +376,35 @@ pub fn solve(
             break Status::TimeLimit;
         }
         let sum_y: f64 = ybar.iter().sum();
-        let bound = sum_y + n as f64 * (eig.value + eig.residual).max(0.0);
+        let mut top = eig.value + eig.residual;
+        if gap_of(sum_y + n as f64 * top.max(0.0), primal) <= s.tol {
+            // About to stop: `θ + ‖Sq − θq‖` bounds the eigenvalue nearest θ, and near the
+            // optimum the top eigenvalues cluster (multiplicity = rank X*); a Ritz vector that
+            // mixes them, more of a lower one than of the top (a warm start aligned with one
+            // does), under-estimates λ_max by up to the cluster's spread. Certify again from an
+            // independent random start (which favours the top, Kuczyński–Woźniakowski) at a
+            // residual tolerance far below the spread that matters, so that Lanczos runs on
+            // until the cluster is resolved.
+            let mut fine = ls;
+            fine.seed = s.common.seed ^ iters ^ 0x9E37_79B9;
+            fine.tol = 1e-13;
+            fine.max_matvecs = 4 * ls.max_matvecs;
+            let fresh = oracle.largest(p, &ybar, None, &fine, &pool)?;
+            matvecs += fresh.matvecs;
+            top = top.max(fresh.value + fresh.residual);
+        }
+        let bound = sum_y + n as f64 * top.max(0.0);
         if bound < best_bound {
             // Store the shifted, dual-feasible vector y + max(0, λ̄)·1, whose sum is the bound.
             best_bound = bound;
-            let shift = (eig.value + eig.residual).max(0.0);
+            let shift = top.max(0.0);
             for (d, yb) in best_dual.iter_mut().zip(&ybar) {
                 *d = yb + shift;
             }
         }
         iters += 1;
-        let gap = (best_bound - primal) / best_bound.abs().max(1.0);
+        let gap = gap_of(best_bound, primal);
+        last_gap = gap;
         let ctl = run.report(&IterRecord {
             iteration: iters,
             elapsed: t0.elapsed().as_secs_f64(),
@@ -405,6 +443,7 @@ pub fn solve(
         cut_value,
         rank: r,
         sweeps: Some(sweeps_done),
+        newton_steps: Some(newton_steps),
         lanczos_matvecs: matvecs,
         lambda_max: Some(lambda),
         upper_bound: best_bound,
@@ -424,6 +463,14 @@ pub fn solve(
             .backend(backend.report().clone()),
     ))
 }
+
+/// The relative gap `(upper − lower)/max(1, |upper|)`.
+fn gap_of(upper: f64, lower: f64) -> f64 {
+    (upper - lower) / upper.abs().max(1.0)
+}
+
+/// Conjugate-gradient iterations per Newton step.
+const NEWTON_CG: usize = 100;
 
 /// The measured cost of one operator application of the eigen-oracle.
 #[derive(Default)]

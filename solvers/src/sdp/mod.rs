@@ -18,6 +18,7 @@ pub mod gpu;
 pub mod gpu_checks;
 pub mod ipm;
 pub mod maxcut;
+mod maxcut_newton;
 pub mod sketchy;
 
 use crate::core::{Observer, Report, SolveError};
@@ -108,6 +109,9 @@ pub struct MaxCutSdpStats {
     /// Greedy coordinate sweeps.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub sweeps: Option<u64>,
+    /// Riemannian Newton steps of the endgame (factored mode).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub newton_steps: Option<u64>,
     /// Lanczos matrix-vector products.
     pub lanczos_matvecs: usize,
     /// Last eigen-oracle value `λ_max(L/4 − Diag(ȳ))`.

@@ -264,6 +264,7 @@ pub fn solve(
         cut_value,
         rank: r,
         sweeps: None,
+        newton_steps: None,
         lanczos_matvecs: matvecs,
         lambda_max: None,
         upper_bound: best_bound,
