@@ -169,8 +169,14 @@ impl Real for f64 {
         let req = factor::cholesky_in_place_scratch::<f64>(a.nrows(), par, Default::default());
         let mut buf = MemBuffer::new(req);
         let stack = MemStack::new(&mut buf);
-        factor::cholesky_in_place(a.as_mut(), Default::default(), par, stack, Default::default())
-            .ok()?;
+        factor::cholesky_in_place(
+            a.as_mut(),
+            Default::default(),
+            par,
+            stack,
+            Default::default(),
+        )
+        .ok()?;
         Some(a)
     }
     fn lower_solve(l: &Mat<f64>, b: &mut Mat<f64>) {

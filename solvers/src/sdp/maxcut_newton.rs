@@ -122,15 +122,22 @@ pub(crate) fn step(p: &MaxCutSdp, v: &mut [f64], r: usize, ws: &mut Newton, max_
             break;
         }
         let alpha = rr / dhd;
-        ws.x.par_iter_mut().zip(&ws.d).for_each(|(a, b)| *a += alpha * b);
-        ws.res.par_iter_mut().zip(&ws.hd).for_each(|(a, b)| *a -= alpha * b);
+        ws.x.par_iter_mut()
+            .zip(&ws.d)
+            .for_each(|(a, b)| *a += alpha * b);
+        ws.res
+            .par_iter_mut()
+            .zip(&ws.hd)
+            .for_each(|(a, b)| *a -= alpha * b);
         let rr_new = dot(&ws.res, &ws.res);
         if rr_new.sqrt() <= stop {
             break;
         }
         let beta = rr_new / rr;
         rr = rr_new;
-        ws.d.par_iter_mut().zip(&ws.res).for_each(|(a, b)| *a = b + beta * *a);
+        ws.d.par_iter_mut()
+            .zip(&ws.res)
+            .for_each(|(a, b)| *a = b + beta * *a);
     }
     // Armijo backtracking along the retraction.
     let slope = dot(&ws.grad, &ws.x);
@@ -143,7 +150,9 @@ pub(crate) fn step(p: &MaxCutSdp, v: &mut [f64], r: usize, ws: &mut Newton, max_
             .par_chunks_mut(r)
             .zip(v.par_chunks(r).zip(ws.x.par_chunks(r)))
             .for_each(|(o, (vi, xi))| {
-                o.iter_mut().zip(vi.iter().zip(xi)).for_each(|(a, (b, c))| *a = b + t * c);
+                o.iter_mut()
+                    .zip(vi.iter().zip(xi))
+                    .for_each(|(a, (b, c))| *a = b + t * c);
                 let nr = o.iter().map(|a| a * a).sum::<f64>().sqrt();
                 o.iter_mut().for_each(|a| *a /= nr);
             });
