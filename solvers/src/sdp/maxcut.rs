@@ -326,8 +326,6 @@ pub fn solve(
     let mut g = vec![0.0; max_rank];
     let mut y = vec![0.0; n];
     let mut ybar = vec![0.0; n];
-    let mut best_bound = f64::INFINITY;
-    let mut best_dual = vec![0.0; n];
     let mut primal;
     let mut q_prev: Option<Vec<f64>> = None;
     let (mut iters, mut sweeps_done, mut matvecs) = (0u64, 0u64, 0usize);
@@ -340,9 +338,7 @@ pub fn solve(
     // tight (below 1e-5, where only they converge in reasonable time) or the sweeps are slow
     // (the gap has not halved over the last 10 oracle calls); then they stay on.
     let (mut gaps, mut newton_on) = (Vec::new(), false);
-    // The warm-started gap at which the random-start certificate is tried; halved after each
-    // try that does not confirm the tolerance.
-    let (mut confirm_below, mut best_confirmed) = (s.tol, false);
+    let mut cert = Certificate::new(n, s.tol);
     let status = loop {
         let polished =
             newton_on && pool.install(|| newton_step(p, &mut v, r, &mut newton, NEWTON_CG));
@@ -360,15 +356,7 @@ pub fn solve(
             *b = (1.0 - delta) * *b + delta * yi;
         }
         // Eigen-oracle on S(ȳ) = L/4 − Diag(ȳ).
-        let scale = maxdeg * 0.5 + ybar.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-        let want_abs = (s.tol * primal.abs().max(1.0) / (4.0 * n as f64)).max(1e-14 * scale);
-        let mut ls = LanczosSettings {
-            tol: (want_abs / scale.max(f64::MIN_POSITIVE)).clamp(1e-12, 1e-2),
-            scale,
-            max_basis: s.lanczos_basis.max(4),
-            max_matvecs: 50 * s.lanczos_basis.max(4),
-            seed: s.common.seed ^ iters,
-        };
+        let (mut ls, want_abs) = oracle_settings(s, &ybar, maxdeg, primal, iters);
         // The eigen-oracle is the long step: give it only the operator applications the time
         // left allows. An oracle cut short certifies nothing: its bound is not used and the
         // run ends at its time limit.
@@ -382,44 +370,9 @@ pub fn solve(
         if capped && eig.matvecs >= ls.max_matvecs {
             break Status::TimeLimit;
         }
-        let sum_y: f64 = ybar.iter().sum();
-        let mut top = eig.value + eig.residual;
-        let dense = n <= DENSE_CONFIRM;
-        let confirm = dense && gap_of(sum_y + n as f64 * top.max(0.0), primal) <= confirm_below;
-        if confirm {
-            // About to stop: `θ + ‖Sq − θq‖` bounds the eigenvalue nearest θ, and near the
-            // optimum the top eigenvalues cluster (multiplicity = rank X*); a Ritz vector that
-            // mixes them, more of a lower one than of the top (as a warm start aligned with a
-            // lower one gives), under-estimates λ_max by up to the cluster's spread. Confirm
-            // with `independent_top`.
-            if let Some(exact) = independent_top(p, &ybar) {
-                top = exact;
-            }
-            if gap_of(sum_y + n as f64 * top.max(0.0), primal) > s.tol {
-                confirm_below *= 0.5;
-            }
-        }
-        let bound = sum_y + n as f64 * top.max(0.0);
-        // (Small graphs) a confirmed bound replaces the warm-started ones, which may
-        // under-estimate; after the first, only confirmed bounds count.
-        let accept = if !dense {
-            bound < best_bound
-        } else if confirm {
-            !best_confirmed || bound < best_bound
-        } else {
-            !best_confirmed && bound < best_bound
-        };
-        if accept {
-            // Store the shifted, dual-feasible vector y + max(0, λ̄)·1, whose sum is the bound.
-            best_confirmed |= confirm;
-            best_bound = bound;
-            let shift = top.max(0.0);
-            for (d, yb) in best_dual.iter_mut().zip(&ybar) {
-                *d = yb + shift;
-            }
-        }
+        cert.offer(p, &ybar, eig.value + eig.residual, primal, s.tol);
         iters += 1;
-        let gap = gap_of(best_bound, primal);
+        let gap = gap_of(cert.bound, primal);
         gaps.push(gap);
         let k = gaps.len();
         newton_on |= gap <= s.newton_below && (s.tol < 1e-5 || k > 10 && gap > 0.5 * gaps[k - 11]);
@@ -428,7 +381,7 @@ pub fn solve(
             elapsed: t0.elapsed().as_secs_f64(),
             best: primal,
             current: primal,
-            bound: Some(best_bound),
+            bound: Some(cert.bound),
             residual: Some(gap),
             improved: true,
             extra: &[("rank", r as f64), ("lambda", lambda)],
@@ -448,15 +401,12 @@ pub fn solve(
         }
         q_prev = Some(eig.vector);
     };
-    if !best_confirmed
-        && best_bound.is_finite()
-        && let Some(exact) = independent_top(p, &best_dual)
-    {
-        // Stopped before any bound was confirmed: confirm the reported one.
-        let lift = exact.max(0.0);
-        best_bound += n as f64 * lift;
-        best_dual.iter_mut().for_each(|d| *d += lift);
-    }
+    cert.finish(p);
+    let Certificate {
+        bound: best_bound,
+        dual: best_dual,
+        ..
+    } = cert;
     // (No trials: no cut, value NaN.)
     let budget = run.clock();
     let (cut, cut_value) =
@@ -491,6 +441,82 @@ pub fn solve(
     ))
 }
 
+/// The best certified upper bound so far and its dual vector.
+struct Certificate {
+    /// `Σ dual`, the bound.
+    bound: f64,
+    /// `ȳ + max(0, λ̄)·1`: dual feasible (`L/4 − Diag(dual) ⪯ 0`) up to the oracle.
+    dual: Vec<f64>,
+    /// (Graphs up to [`DENSE_CONFIRM`] vertices.) The warm-started gap at which a bound is
+    /// confirmed by dense eigenvalues; halved after each confirmation that misses the target.
+    confirm_below: f64,
+    /// Whether the bound was confirmed.
+    confirmed: bool,
+}
+
+impl Certificate {
+    fn new(n: usize, tol: f64) -> Self {
+        Certificate {
+            bound: f64::INFINITY,
+            dual: vec![0.0; n],
+            confirm_below: tol,
+            confirmed: false,
+        }
+    }
+
+    /// Offer the bound `Σȳ + n·max(0, top)` of the oracle's `top ≥ λ_max(S(ȳ))` (Lanczos's
+    /// `θ + ‖Sq − θq‖`). Near the optimum the top eigenvalues cluster (multiplicity = rank X*);
+    /// a Ritz vector leaning to a lower member of the cluster (as a warm start aligned with one
+    /// gives) under-estimates `λ_max` by up to the cluster's spread. On small graphs a bound
+    /// about to meet the target is therefore replaced by the dense eigenvalues' and, once one
+    /// is, only such confirmed bounds count.
+    fn offer(&mut self, p: &MaxCutSdp, ybar: &[f64], mut top: f64, primal: f64, tol: f64) {
+        let n = p.n();
+        let sum_y: f64 = ybar.iter().sum();
+        let dense = n <= DENSE_CONFIRM;
+        let confirm =
+            dense && gap_of(sum_y + n as f64 * top.max(0.0), primal) <= self.confirm_below;
+        if confirm {
+            if let Some(exact) = independent_top(p, ybar) {
+                top = exact;
+            }
+            if gap_of(sum_y + n as f64 * top.max(0.0), primal) > tol {
+                self.confirm_below *= 0.5;
+            }
+        }
+        let bound = sum_y + n as f64 * top.max(0.0);
+        let accept = if !dense {
+            bound < self.bound
+        } else if confirm {
+            !self.confirmed || bound < self.bound
+        } else {
+            !self.confirmed && bound < self.bound
+        };
+        if accept {
+            self.confirmed |= confirm;
+            self.bound = bound;
+            let shift = top.max(0.0);
+            for (d, yb) in self.dual.iter_mut().zip(ybar) {
+                *d = yb + shift;
+            }
+        }
+    }
+
+    /// A run that stopped before any bound was confirmed (small graphs): confirm the reported
+    /// one, lifting it by the dense `λ_max` where positive.
+    fn finish(&mut self, p: &MaxCutSdp) {
+        if !self.confirmed
+            && self.bound.is_finite()
+            && let Some(exact) = independent_top(p, &self.dual)
+        {
+            let lift = exact.max(0.0);
+            self.bound += p.n() as f64 * lift;
+            self.dual.iter_mut().for_each(|d| *d += lift);
+            self.confirmed = true;
+        }
+    }
+}
+
 /// Largest graph whose confirmation uses dense eigenvalues.
 const DENSE_CONFIRM: usize = 500;
 
@@ -517,6 +543,28 @@ fn independent_top(p: &MaxCutSdp, y: &[f64]) -> Option<f64> {
         .fold(0.0, f64::max);
     let ev = m.self_adjoint_eigenvalues(faer::Side::Lower).ok()?;
     Some(ev[n - 1] + 1e-13 * norm)
+}
+
+/// The eigen-oracle's Lanczos settings for `S(ȳ)`, and the absolute accuracy wanted of
+/// `λ_max` (a `tol`-sized share of the gap over the `n` the bound multiplies it by).
+fn oracle_settings(
+    s: &MaxCutSdpSettings,
+    ybar: &[f64],
+    maxdeg: f64,
+    primal: f64,
+    iters: u64,
+) -> (LanczosSettings, f64) {
+    let n = ybar.len();
+    let scale = maxdeg * 0.5 + ybar.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    let want_abs = (s.tol * primal.abs().max(1.0) / (4.0 * n as f64)).max(1e-14 * scale);
+    let ls = LanczosSettings {
+        tol: (want_abs / scale.max(f64::MIN_POSITIVE)).clamp(1e-12, 1e-2),
+        scale,
+        max_basis: s.lanczos_basis.max(4),
+        max_matvecs: 50 * s.lanczos_basis.max(4),
+        seed: s.common.seed ^ iters,
+    };
+    (ls, want_abs)
 }
 
 /// The relative gap `(upper − lower)/max(1, |upper|)`.
