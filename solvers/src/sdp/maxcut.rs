@@ -93,11 +93,13 @@ impl MaxCutSdpSettings {
     /// Check every field (tol ≥ 0, sweeps ≥ 1, momentum_min in (0, 1]).
     pub fn validate(&self) -> Result<(), SolveError> {
         self.common.validate()?;
-        if !(self.tol >= 0.0 && self.tol.is_finite())
-            || !(self.newton_below >= 0.0 && self.newton_below.is_finite())
-            || self.sweeps == 0
-            || !(self.momentum_min > 0.0 && self.momentum_min <= 1.0)
-        {
+        let finite_non_negative = |v: f64| v >= 0.0 && v.is_finite();
+        let valid = finite_non_negative(self.tol)
+            && finite_non_negative(self.newton_below)
+            && self.sweeps != 0
+            && self.momentum_min > 0.0
+            && self.momentum_min <= 1.0;
+        if !valid {
             return Err(SolveError::InvalidInput(format!(
                 "tol and newton_below must be >= 0, sweeps >= 1 and momentum_min in (0, 1] \
                  (got {}, {}, {}, {})",
