@@ -24,6 +24,13 @@
 //! (`X̂ ⪰ 0`, `A(X̂) = 0`, `⟨C, X̂⟩ = −1`). Each claim is verified a posteriori (eigenvalues,
 //! residual norm) and reported with its residual (`stats.certificate_residual`).
 //!
+//! **Precision.** The iteration is generic over its scalar: `f64`, or faer's double-double
+//! `fx128` (about 32 digits; kernels in `sdp/dd.rs`), as SDPA-DD (Nakata, "A numerical
+//! evaluation of highly accurate multiple-precision arithmetic version of semidefinite
+//! programming solver: SDPA-GMP, -QD and -DD", IEEE CACSD 2010) does for ill-posed problems. Under
+//! [`Precision::Auto`] a double run that stalls is repeated in double-double; the dual value is
+//! reported as a bound only when `C − A*(y) ⪰ 0` passes a double-double Cholesky.
+//!
 //! References: Helmberg, Rendl, Vanderbei, Wolkowicz, SIAM J. Optim. 6 (1996); Fujisawa,
 //! Kojima, Nakata, Math. Prog. 79 (1997); Todd, Toh, Tütüncü, SIAM J. Optim. 8 (1998);
 //! Mehrotra, SIAM J. Optim. 2 (1992); Borchers, CSDP, Optim. Methods Softw. 11 (1999).

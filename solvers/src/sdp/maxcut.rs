@@ -62,9 +62,10 @@ pub struct MaxCutSdpSettings {
     pub rounding_trials: usize,
     /// Largest Lanczos basis (memory: `n × lanczos_basis` numbers).
     pub lanczos_basis: usize,
-    /// Below this certified gap the greedy sweeps give way to Riemannian Newton steps on the
-    /// factor (see [`super::maxcut_newton`]; superlinear where the sweeps are linear and slow);
-    /// 0 never.
+    /// Below this certified gap, when `tol < 1e-5` or once the sweeps stall (the gap has not
+    /// halved over 10 oracle calls), the greedy sweeps give way to Riemannian Newton steps on
+    /// the factor (`sdp/maxcut_newton.rs`: superlinear where the sweeps are linear and slow);
+    /// 0 never (default 1e-3).
     #[serde(default = "default_newton_below")]
     pub newton_below: f64,
 }
