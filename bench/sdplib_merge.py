@@ -58,27 +58,34 @@ def main():
     # infeasibility status); Clarabel's: Solved or an infeasibility status.
     limit = float(sys.argv[3]) if len(sys.argv) > 3 else 30.0
     import math
-    times = {"ours": {}, "clarabel": {}}
+    # SCS's: "solved" or an infeasibility status (not "solved (inaccurate ...)").
+    solved_status = {"clarabel": ("Solved", "PrimalInfeasible", "DualInfeasible"),
+                     "scs": ("solved", "infeasible", "unbounded")}
+    times = {"ours": {}, "clarabel": {}, "scs": {}}
     for name in rows:
         c = rows[name]
         ok = (c[6] == "converged" and "✗" not in c[5]) or c[5] == "certificate"
         times["ours"][name] = float(c[7]) if ok else None
-        cl = peers.get((name, "clarabel"))
-        cl_ok = cl is not None and cl.get("status") in ("Solved", "PrimalInfeasible", "DualInfeasible")
-        times["clarabel"][name] = min(cl["s"], limit) if cl_ok else None
-    solved_any = [n for n in rows if times["ours"][n] is not None or times["clarabel"][n] is not None]
+        for solver in ("clarabel", "scs"):
+            r = peers.get((name, solver))
+            r_ok = r is not None and r.get("status") in solved_status[solver]
+            times[solver][name] = min(r["s"], limit) if r_ok else None
+    ran_any = ["ours"] + [k for k in ("clarabel", "scs") if any(p[1] == k for p in peers)]
+    solved_any = [n for n in rows if any(times[k][n] is not None for k in ran_any)]
 
     def sgm(t):
         vals = [(t[n] if t[n] is not None else limit) for n in solved_any]
         return math.exp(sum(math.log(v + 1.0) for v in vals) / max(1, len(vals))) - 1.0
 
     print()
+    ran = [k for k in ("clarabel", "scs") if any(p[1] == k for p in peers)]
     print(f"Solved (ours: converged and agreeing with the listing, or the infeasibility status): "
-          f"ours {sum(v is not None for v in times['ours'].values())}, Clarabel "
-          f"{sum(v is not None for v in times['clarabel'].values())} of {len(rows)}.")
+          f"ours {sum(v is not None for v in times['ours'].values())}, "
+          + ", ".join(f"{k} {sum(v is not None for v in times[k].values())}" for k in ran)
+          + f" of {len(rows)}.")
     print(f"Shifted geometric mean of times (shift 1 s, unsolved = {limit:g} s) over the "
           f"{len(solved_any)} problems any solver solves: ours {sgm(times['ours']):.2f} s, "
-          f"Clarabel {sgm(times['clarabel']):.2f} s.")
+          + ", ".join(f"{k} {sgm(times[k]):.2f} s" for k in ran) + ".")
 
 
 if __name__ == "__main__":
