@@ -343,8 +343,10 @@ pub fn solve(
     let (mut gaps, mut newton_on) = (Vec::new(), false);
     let mut cert = Certificate::new(n, s.tol);
     let status = loop {
-        let polished =
-            newton_on && pool.install(|| newton_step(p, &mut v, r, &mut newton, NEWTON_CG));
+        let polished = newton_on && {
+            let budget = run.clock();
+            pool.install(|| newton_step(p, &mut v, r, &mut newton, NEWTON_CG, &budget))
+        };
         if polished {
             newton_steps += 1;
         } else {

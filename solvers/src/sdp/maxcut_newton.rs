@@ -16,6 +16,7 @@
 //! certified gap is linear in `‖V − V*‖`, so a gap of 1e-6 needs `h` to about 1e-12); these
 //! steps converge superlinearly there. Each CG iteration costs one product `WU` (`O(nnz·r)`).
 
+use crate::core::Budget;
 use mathprog_problems::sdp::MaxCutSdp;
 use rayon::prelude::*;
 
@@ -73,9 +74,17 @@ fn hessian(p: &MaxCutSdp, v: &[f64], r: usize, ws: &mut Newton) {
         });
 }
 
-/// One Newton step on `v` (`n × r`, unit rows), at most `max_cg` CG iterations. Returns
-/// whether `h` decreased (then `v` holds the new point); `false` leaves `v` unchanged.
-pub(crate) fn step(p: &MaxCutSdp, v: &mut [f64], r: usize, ws: &mut Newton, max_cg: usize) -> bool {
+/// One Newton step on `v` (`n × r`, unit rows), at most `max_cg` CG iterations (fewer once
+/// `budget` is spent: the step so far is used). Returns whether `h` decreased (then `v` holds
+/// the new point); `false` leaves `v` unchanged.
+pub(crate) fn step(
+    p: &MaxCutSdp,
+    v: &mut [f64],
+    r: usize,
+    ws: &mut Newton,
+    max_cg: usize,
+    budget: &Budget<'_>,
+) -> bool {
     let len = v.len();
     for w in [
         &mut ws.wv,
@@ -131,6 +140,9 @@ pub(crate) fn step(p: &MaxCutSdp, v: &mut [f64], r: usize, ws: &mut Newton, max_
             .for_each(|(a, b)| *a -= alpha * b);
         let rr_new = dot(&ws.res, &ws.res);
         if rr_new.sqrt() <= stop {
+            break;
+        }
+        if budget.spent() {
             break;
         }
         let beta = rr_new / rr;
