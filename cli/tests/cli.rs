@@ -1190,4 +1190,20 @@ fn sdp_methods_and_infeasibility() {
     );
     let out = run(&["sdp", theta, "--method", "simplex"]);
     assert_eq!(out.status.code(), Some(2));
+    // The interior point in double-double: the same optimum (23), said in the JSON and the
+    // summary; an unknown precision is a usage error.
+    let out = run(&["sdp", theta, "--precision", "double-double", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], "converged");
+    assert_eq!(v["stats"]["precision"], "double-double");
+    assert!((v["stats"]["sdpa_primal_value"].as_f64().unwrap() - 23.0).abs() < 1e-5);
+    let out = run(&["sdp", theta, "--precision", "double-double"]);
+    assert!(
+        text(&out.stdout).contains("double-double"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = run(&["sdp", theta, "--precision", "quad"]);
+    assert_eq!(out.status.code(), Some(2));
 }
