@@ -50,7 +50,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct IpmSettings {
-    /// Budget, threads, cancellation; `max_iter` bounds the iterations (default 100).
+    /// Budget, threads, cancellation; `max_iter` bounds the iterations of each precision's run
+    /// (default 100; a double-double rerun starts its own count).
     pub common: Common,
     /// Stop when the relative primal and dual infeasibilities and the relative gap are all
     /// at most this.
