@@ -381,6 +381,21 @@ mod ipm_path {
         (ev[0], ev[ev.len() - 1])
     }
 
+    /// A KKT-constructed instance solved by the IPM at `tol` and `precision`, with its optimum.
+    fn solve_kkt(
+        (n, kfrac, m, lp, seed): (usize, f64, usize, usize, u64),
+        tol: f64,
+        precision: Precision,
+    ) -> (SdpProblem, mathprog::solvers::sdp::SdpReport, f64) {
+        let k = ((n as f64 * kfrac) as usize).clamp(1, n - 1);
+        let (p, opt) = kkt_instance(n, k, m, lp, seed);
+        let mut s = IpmSettings::default();
+        s.tol = tol;
+        s.precision = precision;
+        let r = solve(&p, &s, &mut NoObserver).unwrap();
+        (p, r, opt)
+    }
+
     proptest! {
         #![proptest_config(common::config(32))]
 
@@ -390,11 +405,7 @@ mod ipm_path {
             n in 3usize..9, kfrac in 0.2f64..0.7, m in 1usize..8,
             lp in prop_oneof![Just(0usize), 2usize..5], seed in 0u64..1000
         ) {
-            let k = ((n as f64 * kfrac) as usize).clamp(1, n - 1);
-            let (p, opt) = kkt_instance(n, k, m, lp, seed);
-            let mut s = IpmSettings::default();
-            s.tol = 1e-9;
-            let r = solve(&p, &s, &mut NoObserver).unwrap();
+            let (p, r, opt) = solve_kkt((n, kfrac, m, lp, seed), 1e-9, Precision::Auto);
             prop_assert_eq!(r.status, Status::Converged, "{:?}", r.residuals);
             prop_assert!((r.objective - opt).abs() <= 1e-6 * opt.abs().max(1.0), "{} vs {}", r.objective, opt);
             prop_assert!(r.residuals.primal_infeasibility <= 1e-8);
@@ -416,12 +427,7 @@ mod ipm_path {
             n in 3usize..7, kfrac in 0.2f64..0.7, m in 1usize..6,
             lp in prop_oneof![Just(0usize), 2usize..4], seed in 0u64..1000
         ) {
-            let k = ((n as f64 * kfrac) as usize).clamp(1, n - 1);
-            let (p, opt) = kkt_instance(n, k, m, lp, seed);
-            let mut s = IpmSettings::default();
-            s.tol = 1e-10;
-            s.precision = Precision::DoubleDouble;
-            let r = solve(&p, &s, &mut NoObserver).unwrap();
+            let (_, r, opt) = solve_kkt((n, kfrac, m, lp, seed), 1e-10, Precision::DoubleDouble);
             prop_assert_eq!(r.status, Status::Converged, "{:?}", r.residuals);
             prop_assert_eq!(r.stats.ipm.as_ref().unwrap().precision.as_str(), "double-double");
             prop_assert!((r.objective - opt).abs() <= 1e-9 * opt.abs().max(1.0), "{} vs {}", r.objective, opt);

@@ -340,7 +340,8 @@ pub fn solve(
     // Newton steps take over once the gap is below `newton_below` and either the target is
     // tight (below 1e-5, where only they converge in reasonable time) or the sweeps are slow
     // (the gap has not halved over the last 10 oracle calls); then they stay on.
-    let (mut gaps, mut newton_on) = (Vec::new(), false);
+    // (The last 11 gaps, a ring indexed by the iteration count: no growth per iteration.)
+    let (mut gaps, mut newton_on) = ([f64::INFINITY; 11], false);
     let mut cert = Certificate::new(n, s.tol);
     let status = loop {
         let polished = newton_on && {
@@ -378,9 +379,11 @@ pub fn solve(
         cert.offer(p, &ybar, eig.value + eig.residual, primal, s.tol);
         iters += 1;
         let gap = gap_of(cert.bound, primal);
-        gaps.push(gap);
-        let k = gaps.len();
-        newton_on |= gap <= s.newton_below && (s.tol < 1e-5 || k > 10 && gap > 0.5 * gaps[k - 11]);
+        // `iters` was just incremented: slot `iters % 11` holds the gap of 11 iterations ago
+        // (infinite for the first 10, which never counts as slow).
+        let ten_back = gaps[iters as usize % 11];
+        gaps[iters as usize % 11] = gap;
+        newton_on |= gap <= s.newton_below && (s.tol < 1e-5 || gap > 0.5 * ten_back);
         let ctl = run.report(&IterRecord {
             iteration: iters,
             elapsed: t0.elapsed().as_secs_f64(),
