@@ -22,6 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     {
         s.momentum_min = m;
     }
+    s.precondition = std::env::var("PRECOND").as_deref() == Ok("1");
     let p = MaxCutSdp::new(read_gset(path)?);
     let r = solve(&p, &s, &mut NoObserver)?;
     println!(

@@ -43,9 +43,24 @@ pub struct SdpArgs {
         requires = "memory_efficient"
     )]
     sketch_rank: usize,
-    /// --memory-efficient --maxcut: momentum on the eigen-oracle's dual vector (MOCO).
-    #[arg(long, requires = "memory_efficient")]
+    /// --maxcut: heavy-ball momentum (MOCO's, delta_k = 2/(k + 2)) on the eigen-oracle's dual
+    /// vector (factored mode, or --memory-efficient --sketch-method moco); measured slower,
+    /// so off by default.
+    #[arg(long, requires = "maxcut")]
     momentum: bool,
+    /// --memory-efficient --maxcut: the iteration, cgal (SketchyCGAL) or moco (conic descent
+    /// with ray search on an augmented Lagrangian; add --momentum for MOCO's heavy ball).
+    #[arg(
+        long,
+        value_enum,
+        default_value = "cgal",
+        requires = "memory_efficient"
+    )]
+    sketch_method: SketchMethodArg,
+    /// --maxcut: the dual preconditioner P = Diag(deg / mean deg): eigen-oracle and
+    /// certificate on P^-1/2 (L/4 - Diag(y)) P^-1/2, bound sum(y) + sum(p) max(0, lambda).
+    #[arg(long, requires = "maxcut")]
+    precondition: bool,
     /// Which path solves an SDPA file: auto (MaxCut-type problems by the MaxCut solver,
     /// small and medium ones by the interior-point method, large ones by the low-rank
     /// augmented Lagrangian; the report says which and why), ipm, or low-rank.
@@ -68,6 +83,15 @@ pub struct SdpArgs {
     gw_trials: usize,
 }
 
+/// The iteration of `--memory-efficient --maxcut`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum SketchMethodArg {
+    /// SketchyCGAL.
+    Cgal,
+    /// Conic descent with ray search (MOCO with --momentum).
+    Moco,
+}
+
 /// `solve sdp --maxcut GRAPH`.
 fn run_maxcut(a: &SdpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     use mathprog_problems::io::gset::read_gset;
@@ -84,6 +108,11 @@ fn run_maxcut(a: &SdpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         s.tol = a.tol.unwrap_or(1e-2);
         s.sketch_rank = a.sketch_rank;
         s.momentum = a.momentum;
+        s.precondition = a.precondition;
+        s.algorithm = match a.sketch_method {
+            SketchMethodArg::Cgal => sketchy::SketchAlgorithm::Cgal,
+            SketchMethodArg::Moco => sketchy::SketchAlgorithm::Moco,
+        };
         s.rounding_trials = a.gw_trials;
         super::with_observer(io, &a.common, |obs| sketchy::solve(&p, &s, obs))?
     } else {
@@ -92,6 +121,11 @@ fn run_maxcut(a: &SdpArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         s.common.max_iter = a.max_iter;
         s.tol = a.tol.unwrap_or(1e-4);
         s.rank = a.rank;
+        s.precondition = a.precondition;
+        if a.momentum {
+            // δ_k = max(2/(k + 2), δ_min) with δ_min → 0: MOCO's schedule.
+            s.momentum_min = f64::MIN_POSITIVE;
+        }
         s.rounding_trials = a.gw_trials;
         super::with_observer(io, &a.common, |obs| maxcut::solve(&p, &s, obs))?
     };

@@ -1038,6 +1038,13 @@ fn iterate<T: Real>(
         } else {
             since_best += 1;
         }
+        if std::env::var("IPM_TRACE").is_ok() {
+            eprintln!(
+                "TRACE {iters} pinf {pinf:.2e} dinf {dinf:.2e} gap {gap:.2e} mu {:.2e} ynorm {:.2e} pobj {pobj:.10}",
+                st.mu(data.nu).to_f(),
+                dot(&st.y, &st.y).root().to_f()
+            );
+        }
         let ctl = run.report(&IterRecord {
             iteration: offset + iters,
             elapsed: run.elapsed(),
@@ -1172,6 +1179,9 @@ fn step<T: Real>(
     let gamma = gamma.min(0.9 + 0.09 * a);
     let ap = (gamma * max_step(&st.x, &dir.dx)).min(1.0);
     let ad = (gamma * max_step(&st.z, &dir.dz)).min(1.0);
+    if std::env::var("IPM_TRACE").is_ok() {
+        eprintln!("   step ap {ap:.3e} ad {ad:.3e} sigma {sigma:.3e}");
+    }
     if ap < 1e-10 && ad < 1e-10 {
         return false;
     }

@@ -68,6 +68,12 @@ pub struct MaxCutSdpSettings {
     /// 0 never (default 1e-3).
     #[serde(default = "default_newton_below")]
     pub newton_below: f64,
+    /// Dual preconditioner (MOCO's, our choice of `P`): the oracle and the certificate use
+    /// `λ_max(P^{-1/2}(L/4 − Diag(ȳ))P^{-1/2})` with `P = Diag(p)`, `p_i = deg_i / mean deg`
+    /// (see [`degree_scaling`]), the bound `Σȳ + Σp · λ⁺`, and the eigen steps the atom
+    /// `P^{-1/2}q`.
+    #[serde(default)]
+    pub precondition: bool,
 }
 
 fn default_newton_below() -> f64 {
@@ -86,6 +92,7 @@ impl Default for MaxCutSdpSettings {
             rounding_trials: 64,
             lanczos_basis: 40,
             newton_below: default_newton_below(),
+            precondition: false,
         }
     }
 }
@@ -193,6 +200,22 @@ pub(crate) fn normalise_rows(v: &mut [f64], r: usize) {
 }
 
 /// Append `weight · q` to the factor as a new column, then renormalise the rows.
+/// `√p` of the diagonal dual preconditioner `P = Diag(p)`, `p_i = deg_i / mean deg` (floored
+/// at 0.1 for isolated vertices), or all ones when `on` is false. Every feasible `X` has
+/// `⟨P, X⟩ = Σp`, so `L/4 − Diag(y) ⪯ λP` bounds the SDP value by `Σy + Σp · max(0, λ)`:
+/// the certificate spends its shift where the degrees (and the dual's errors) are large.
+pub fn degree_scaling(p: &MaxCutSdp, on: bool) -> Vec<f64> {
+    let n = p.n();
+    let mean = p.degrees().iter().map(|d| d.abs()).sum::<f64>() / n.max(1) as f64;
+    if !on || mean <= 0.0 {
+        return vec![1.0; n];
+    }
+    p.degrees()
+        .iter()
+        .map(|d| (d.abs() / mean).max(0.1).sqrt())
+        .collect()
+}
+
 fn append_column(v: &mut Vec<f64>, r: &mut usize, q: &[f64], weight: f64) {
     let r0 = *r;
     let mut w = Vec::with_capacity(q.len() * (r0 + 1));
@@ -342,7 +365,8 @@ pub fn solve(
     // (the gap has not halved over the last 10 oracle calls); then they stay on.
     // (The last 11 gaps, a ring indexed by the iteration count: no growth per iteration.)
     let (mut gaps, mut newton_on) = ([f64::INFINITY; 11], false);
-    let mut cert = Certificate::new(n, s.tol);
+    let sp = degree_scaling(p, s.precondition);
+    let mut cert = Certificate::new(n, s.tol, &sp);
     let status = loop {
         let polished = newton_on && {
             let budget = run.clock();
@@ -368,7 +392,7 @@ pub fn solve(
         // run ends at its time limit.
         let capped = pace.cap(run.deadline(), &mut ls);
         let t_eig = Instant::now();
-        let eig = oracle.largest(p, &ybar, q_prev.as_deref(), &ls, &pool)?;
+        let eig = oracle.largest(p, (&ybar, &sp), q_prev.as_deref(), &ls, &pool)?;
         pace.record(t_eig, eig.matvecs);
         matvecs += eig.matvecs;
         lambda = eig.value;
@@ -402,7 +426,9 @@ pub fn solve(
         }
         if eig.value > want_abs && r < max_rank {
             // CD direction qqᵀ: the dual is not yet feasible along q.
-            append_column(&mut v, &mut r, &eig.vector, 0.3);
+            // (The atom of the P-slice: h = P^{-1/2} q.)
+            let h: Vec<f64> = eig.vector.iter().zip(&sp).map(|(q, si)| q / si).collect();
+            append_column(&mut v, &mut r, &h, 0.3);
             if g.len() < r {
                 g.resize(r, 0.0);
             }
@@ -460,15 +486,20 @@ struct Certificate {
     confirm_below: f64,
     /// Whether the bound was confirmed.
     confirmed: bool,
+    /// `√p` of the preconditioner (all ones without one) and `Σp`.
+    sqrt_p: Vec<f64>,
+    p_sum: f64,
 }
 
 impl Certificate {
-    fn new(n: usize, tol: f64) -> Self {
+    fn new(n: usize, tol: f64, sqrt_p: &[f64]) -> Self {
         Certificate {
             bound: f64::INFINITY,
             dual: vec![0.0; n],
             confirm_below: tol,
             confirmed: false,
+            sqrt_p: sqrt_p.to_vec(),
+            p_sum: sqrt_p.iter().map(|x| x * x).sum(),
         }
     }
 
@@ -480,19 +511,18 @@ impl Certificate {
     /// is, only such confirmed bounds count.
     fn offer(&mut self, p: &MaxCutSdp, ybar: &[f64], mut top: f64, primal: f64, tol: f64) {
         let n = p.n();
-        let sum_y: f64 = ybar.iter().sum();
+        let (sum_y, trace): (f64, f64) = (ybar.iter().sum(), self.p_sum);
         let dense = n <= DENSE_CONFIRM;
-        let confirm =
-            dense && gap_of(sum_y + n as f64 * top.max(0.0), primal) <= self.confirm_below;
+        let confirm = dense && gap_of(sum_y + trace * top.max(0.0), primal) <= self.confirm_below;
         if confirm {
-            if let Some(exact) = independent_top(p, ybar) {
+            if let Some(exact) = independent_top(p, ybar, &self.sqrt_p) {
                 top = exact;
             }
-            if gap_of(sum_y + n as f64 * top.max(0.0), primal) > tol {
+            if gap_of(sum_y + trace * top.max(0.0), primal) > tol {
                 self.confirm_below *= 0.5;
             }
         }
-        let bound = sum_y + n as f64 * top.max(0.0);
+        let bound = sum_y + trace * top.max(0.0);
         let accept = if !dense {
             bound < self.bound
         } else if confirm {
@@ -504,8 +534,8 @@ impl Certificate {
             self.confirmed |= confirm;
             self.bound = bound;
             let shift = top.max(0.0);
-            for (d, yb) in self.dual.iter_mut().zip(ybar) {
-                *d = yb + shift;
+            for ((d, yb), si) in self.dual.iter_mut().zip(ybar).zip(&self.sqrt_p) {
+                *d = yb + shift * si * si;
             }
         }
     }
@@ -515,11 +545,13 @@ impl Certificate {
     fn finish(&mut self, p: &MaxCutSdp) {
         if !self.confirmed
             && self.bound.is_finite()
-            && let Some(exact) = independent_top(p, &self.dual)
+            && let Some(exact) = independent_top(p, &self.dual, &self.sqrt_p)
         {
             let lift = exact.max(0.0);
-            self.bound += p.n() as f64 * lift;
-            self.dual.iter_mut().for_each(|d| *d += lift);
+            self.bound += self.p_sum * lift;
+            for (d, si) in self.dual.iter_mut().zip(&self.sqrt_p) {
+                *d += lift * si * si;
+            }
             self.confirmed = true;
         }
     }
@@ -528,12 +560,12 @@ impl Certificate {
 /// Largest graph whose confirmation uses dense eigenvalues.
 const DENSE_CONFIRM: usize = 500;
 
-/// `λ_max(L/4 − Diag(y))` from the dense eigenvalues (exact to rounding, plus a margin of
-/// `1e-13‖S‖∞`), independent of the warm-started oracle, for graphs of at most
-/// [`DENSE_CONFIRM`] vertices; `None` above (or should the dense solver fail): there the
-/// warm-started Lanczos bound stands (a random start, tried, gave far looser bounds in the
+/// `λ_max(P^{-1/2}(L/4 − Diag(y))P^{-1/2})` (`sp` = `√p`) from the dense eigenvalues (exact to
+/// rounding, plus a margin of `1e-13‖·‖∞`), independent of the warm-started oracle, for graphs
+/// of at most [`DENSE_CONFIRM`] vertices; `None` above (or should the dense solver fail): there
+/// the warm-started Lanczos bound stands (a random start, tried, gave far looser bounds in the
 /// time: the clustered top of `S(y)` near the optimum converges slowly from random vectors).
-fn independent_top(p: &MaxCutSdp, y: &[f64]) -> Option<f64> {
+fn independent_top(p: &MaxCutSdp, y: &[f64], sp: &[f64]) -> Option<f64> {
     let n = p.n();
     if n > DENSE_CONFIRM {
         return None;
@@ -545,6 +577,11 @@ fn independent_top(p: &MaxCutSdp, y: &[f64]) -> Option<f64> {
     for (u, v, w) in p.graph().edges() {
         m[(u, v)] -= 0.25 * w;
         m[(v, u)] -= 0.25 * w;
+    }
+    for u in 0..n {
+        for v in 0..n {
+            m[(u, v)] /= sp[u] * sp[v];
+        }
     }
     let norm = (0..n)
         .map(|u| (0..n).map(|v| m[(u, v)].abs()).sum::<f64>())
@@ -633,19 +670,40 @@ impl EigenOperator {
         Ok(EigenOperator::Cpu)
     }
 
-    /// The largest eigenpair of `L/4 − Diag(y)` by Lanczos.
+    /// The largest eigenpair of `P^{-1/2}(L/4 − Diag(y))P^{-1/2}` by Lanczos (`sp` = `√p`; all
+    /// ones: no preconditioner).
     fn largest(
         &mut self,
         p: &MaxCutSdp,
-        y: &[f64],
+        (y, sp): (&[f64], &[f64]),
         start: Option<&[f64]>,
         ls: &LanczosSettings,
         pool: &rayon::ThreadPool,
     ) -> Result<crate::linalg::lanczos::EigenPair, SolveError> {
         let n = p.n();
+        let scaled = sp.iter().any(|&x| x != 1.0);
+        let mut tmp = vec![0.0; if scaled { n } else { 0 }];
+        // x ↦ P^{-1/2} A(P^{-1/2} x) for the unscaled operator A.
+        let mut wrap = |x: &[f64], out: &mut [f64], a: &mut dyn FnMut(&[f64], &mut [f64])| {
+            if !scaled {
+                return a(x, out);
+            }
+            for ((t, xi), si) in tmp.iter_mut().zip(x).zip(sp) {
+                *t = xi / si;
+            }
+            a(&tmp, out);
+            for (o, si) in out.iter_mut().zip(sp) {
+                *o /= si;
+            }
+        };
         match self {
             EigenOperator::Cpu => Ok(pool.install(|| {
-                largest_eigenpair(n, |x, out| p.apply_shifted(y, 0.0, x, out), start, ls)
+                largest_eigenpair(
+                    n,
+                    |x, out| wrap(x, out, &mut |x, out| p.apply_shifted(y, 0.0, x, out)),
+                    start,
+                    ls,
+                )
             })),
             #[cfg(feature = "cuda")]
             EigenOperator::Gpu(op) => {
@@ -656,14 +714,16 @@ impl EigenOperator {
                     largest_eigenpair(
                         n,
                         |x, out| {
-                            if failed.is_none()
-                                && let Err(e) = op.apply(0.0, x, out)
-                            {
-                                failed = Some(e);
-                            }
-                            if failed.is_some() {
-                                out.fill(0.0);
-                            }
+                            wrap(x, out, &mut |x, out| {
+                                if failed.is_none()
+                                    && let Err(e) = op.apply(0.0, x, out)
+                                {
+                                    failed = Some(e);
+                                }
+                                if failed.is_some() {
+                                    out.fill(0.0);
+                                }
+                            })
                         },
                         start,
                         ls,

@@ -9,8 +9,7 @@
 //! the step `η_t = 2/(t + 1)`):
 //!
 //! 1. `β_t = β₀√(t + 1)`, `v = y + β_t (z − b)` (the gradient of the augmented Lagrangian is
-//!    `C̃ + Diag(v)`); with momentum (MOCO, Li & Giannakis 2023, our reconstruction) the oracle
-//!    sees `w ← (1 − δ_t) w + δ_t v`, `δ_t = 2/(t + 2)`, instead of `v`;
+//!    `C̃ + Diag(v)`; MOCO's momentum and ray search are the [`moco`] iteration);
 //! 2. eigen-oracle: `u` = smallest eigenvector of `C̃ + Diag(v)` by warm-started Lanczos;
 //! 3. rank-one step towards `uuᵀ` (the extreme point of the unit-trace slice):
 //!    `z ← (1 − η) z + η u∘u`, `S ← (1 − η) S + η u (uᵀΩ)`, with `η` from CD's exact line
@@ -36,6 +35,8 @@ use crate::core::{
 };
 use crate::linalg::lanczos::{LanczosSettings, largest_eigenpair};
 use faer::{Mat, Side};
+
+pub mod moco;
 use mathprog_problems::binary::Sense;
 use mathprog_problems::sdp::MaxCutSdp;
 use rand_distr::{Distribution, StandardNormal};
@@ -54,7 +55,8 @@ pub struct SketchSettings {
     pub sketch_rank: usize,
     /// Penalty scale `β₀`.
     pub beta0: f64,
-    /// Momentum on the oracle's dual vector (MOCO reconstruction).
+    /// MOCO's heavy-ball momentum on the gradient the oracle sees ([`SketchAlgorithm::Moco`]
+    /// only; measured slower, off by default).
     pub momentum: bool,
     /// Exact line search for the step `η` on the augmented Lagrangian (conic descent's
     /// step 3) instead of CGAL's `2/(t + 1)`.
@@ -66,6 +68,28 @@ pub struct SketchSettings {
     pub lanczos_basis: usize,
     /// Goemans–Williamson hyperplanes tried at the end (0: none).
     pub rounding_trials: usize,
+    /// The iteration: CGAL's trace-constrained augmented Lagrangian (default) or MOCO's
+    /// conic descent (ray search, heavy-ball Frank–Wolfe; see [`moco`]).
+    #[serde(default)]
+    pub algorithm: SketchAlgorithm,
+    /// Degree-scaled slice and certificate ([`super::maxcut::degree_scaling`]): the MOCO
+    /// oracle and the certificates use `λ_max(P^{-1/2}(L/4 − Diag(y))P^{-1/2})`, the bound
+    /// `Σy + Σp · λ⁺` (valid: `⟨P, X⟩ = Σp` on the feasible set); CGAL's oracle keeps its
+    /// trace slice.
+    #[serde(default)]
+    pub precondition: bool,
+}
+
+/// The iteration of the memory-efficient mode.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum SketchAlgorithm {
+    /// SketchyCGAL (Yurtsever et al. 2021): trace-constrained, `η = 2/(t + 1)`, growing `β`.
+    #[default]
+    Cgal,
+    /// Momentum conic descent on an augmented Lagrangian with fixed `β` (see [`moco`]).
+    Moco,
 }
 
 impl Default for SketchSettings {
@@ -80,6 +104,8 @@ impl Default for SketchSettings {
             check_every: 10,
             lanczos_basis: 20,
             rounding_trials: 64,
+            algorithm: SketchAlgorithm::Cgal,
+            precondition: false,
         }
     }
 }
@@ -92,10 +118,17 @@ impl SketchSettings {
             || self.sketch_rank == 0
             || !(self.beta0 > 0.0 && self.beta0.is_finite())
             || self.check_every == 0
+            || (self.momentum && self.algorithm == SketchAlgorithm::Cgal)
         {
             return Err(SolveError::InvalidInput(format!(
-                "tol must be >= 0, sketch_rank and check_every >= 1, beta0 > 0 (got {}, {}, {}, {})",
-                self.tol, self.sketch_rank, self.check_every, self.beta0
+                "tol must be >= 0, sketch_rank and check_every >= 1, beta0 > 0, and momentum needs \
+                 the moco iteration (got {}, {}, {}, {}, momentum {} with {:?})",
+                self.tol,
+                self.sketch_rank,
+                self.check_every,
+                self.beta0,
+                self.momentum,
+                self.algorithm
             )));
         }
         Ok(())
@@ -191,10 +224,14 @@ pub fn solve(
     }
     let pool = s.common.thread_pool()?;
     let r = s.sketch_rank.min(n);
+    let name = match s.algorithm {
+        SketchAlgorithm::Cgal => "sketch-cgal-sdp",
+        SketchAlgorithm::Moco => "sketch-moco-sdp",
+    };
     let mut run = Run::start(
         &s.common,
         observer,
-        "sketch-cgal-sdp",
+        name,
         "maxcut-sdp",
         Sense::Maximize,
         n * r,
@@ -205,7 +242,10 @@ pub fn solve(
     // far (their cost varies with the Lanczos iterations they need).
     let mut cert_time = std::time::Duration::ZERO;
     let status = loop {
-        let res2 = cg.iteration();
+        let res2 = match s.algorithm {
+            SketchAlgorithm::Cgal => cg.iteration(),
+            SketchAlgorithm::Moco => cg.moco_iteration(),
+        };
         // Certify from the sketch.
         let early = run
             .deadline()
@@ -281,7 +321,7 @@ pub fn solve(
         End::new(status, solution, best_primal, residuals, stats)
             .bound(Some(best_bound))
             .iterations(iters)
-            .backend(BackendReport::cpu_only(s.common.backend, "sketch-cgal-sdp")),
+            .backend(BackendReport::cpu_only(s.common.backend, name)),
     ))
 }
 
@@ -315,6 +355,21 @@ struct Cgal<'a> {
     iters: u64,
     matvecs: usize,
     eig_residual: f64,
+    /// `√p` of the preconditioner `P = Diag(p)` (all ones without one).
+    sqrt_p: Vec<f64>,
+    /// `Σp` (`n` without a preconditioner): `⟨P, X⟩` on the feasible set.
+    p_sum: f64,
+    /// MOCO: `X = αV` with `⟨P, V⟩ = 1` (`z` holds `diag V`, `obj` `¼⟨L, V⟩`, `sk` `VΩ`).
+    alpha: f64,
+    /// MOCO: iterations since the last multiplier update (the momentum restarts there).
+    inner: u64,
+    /// MOCO: the fixed penalty `β` of the augmented Lagrangian.
+    beta: f64,
+    /// MOCO: multiplier updates so far.
+    outer_updates: u64,
+    /// MOCO: the dual infeasibility `Σp · max(0, λ_max)` of the momentum at the last multiplier
+    /// update (the next one waits for it to shrink).
+    last_infeas: f64,
 }
 
 impl<'a> Cgal<'a> {
@@ -328,6 +383,8 @@ impl<'a> Cgal<'a> {
         let omega: Vec<f64> = (0..n * r)
             .map(|_| StandardNormal.sample(&mut rng))
             .collect();
+        let sqrt_p = super::maxcut::degree_scaling(p, s.precondition);
+        let p_sum = sqrt_p.iter().map(|x| x * x).sum();
         Cgal {
             p,
             s,
@@ -354,20 +411,35 @@ impl<'a> Cgal<'a> {
             iters: 0,
             matvecs: 0,
             eig_residual: f64::NAN,
+            sqrt_p,
+            p_sum,
+            alpha: 0.0,
+            inner: 0,
+            // β₀ × the RMS row norm of L/4 (≈ mean degree / 4 on unit weights), at least β₀.
+            beta: s.beta0 * (0.25 * fro2.sqrt() / (n as f64).sqrt()).max(1.0),
+            outer_updates: 0,
+            last_infeas: f64::INFINITY,
         }
     }
 
     /// The certified upper bound of a dual candidate `yd` (original scale): one Lanczos run on
-    /// `L/4 − Diag(yd)`; returns (bound, eigenpair, `λ̄ = θ + ‖r‖`).
+    /// `P^{-1/2}(L/4 − Diag(yd))P^{-1/2}`; returns (bound `Σyd + Σp · max(0, λ̄)`, eigenpair,
+    /// `λ̄ = θ + ‖r‖`).
+    /// `scaled = false` drops `P` (CGAL's oracle: its slice is `tr X = n`).
     fn bound_of(
         &self,
         yd: &[f64],
         start: Option<&[f64]>,
-        tol: f64,
-        max_matvecs: usize,
-        seed: u64,
+        (tol, max_matvecs, seed): (f64, usize, u64),
+        scaled: bool,
     ) -> (f64, crate::linalg::lanczos::EigenPair, f64) {
-        let scale = self.maxdeg * 0.5 + yd.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        let scaled = scaled && self.s.precondition;
+        let pmin = if scaled {
+            self.sqrt_p.iter().fold(f64::INFINITY, |m, x| m.min(x * x))
+        } else {
+            1.0
+        };
+        let scale = (self.maxdeg * 0.5 + yd.iter().fold(0.0f64, |m, x| m.max(x.abs()))) / pmin;
         let ls = LanczosSettings {
             tol,
             scale,
@@ -375,17 +447,30 @@ impl<'a> Cgal<'a> {
             max_matvecs,
             seed,
         };
-        let p = self.p;
+        let (p, sp) = (self.p, &self.sqrt_p);
+        let mut tmp = vec![0.0; if scaled { self.n } else { 0 }];
         let eig = self.pool.install(|| {
             largest_eigenpair(
                 self.n,
-                |x, out| p.apply_shifted(yd, 0.0, x, out),
+                |x, out| {
+                    if !scaled {
+                        return p.apply_shifted(yd, 0.0, x, out);
+                    }
+                    for ((t, xi), si) in tmp.iter_mut().zip(x).zip(sp) {
+                        *t = xi / si;
+                    }
+                    p.apply_shifted(yd, 0.0, &tmp, out);
+                    for (o, si) in out.iter_mut().zip(sp) {
+                        *o /= si;
+                    }
+                },
                 start,
                 &ls,
             )
         });
         let lam = eig.value + eig.residual;
-        let bound = yd.iter().sum::<f64>() + self.n as f64 * lam.max(0.0);
+        let trace = if scaled { self.p_sum } else { self.n as f64 };
+        let bound = yd.iter().sum::<f64>() + trace * lam.max(0.0);
         (bound, eig, lam)
     }
 
@@ -401,14 +486,7 @@ impl<'a> Cgal<'a> {
         for ((vi, yi), zi) in self.v.iter_mut().zip(&self.y).zip(&self.z) {
             *vi = yi + beta * (zi - b);
         }
-        if s.momentum {
-            let delta = 2.0 / (t + 2.0);
-            for (wi, vi) in self.w.iter_mut().zip(&self.v) {
-                *wi = (1.0 - delta) * *wi + delta * vi;
-            }
-        } else {
-            self.w.copy_from_slice(&self.v);
-        }
+        self.w.copy_from_slice(&self.v);
         // Oracle on C̃ + Diag(w) = −(L/4 − Diag(c_norm w))/c_norm: the top eigenvector of
         // L/4 − Diag(y') with y' = c_norm w; its eigenvalue certifies Σy' + n·max(0, λ).
         for (yo, wi) in self.y_orig.iter_mut().zip(&self.w) {
@@ -422,9 +500,8 @@ impl<'a> Cgal<'a> {
         let (_, eig, _) = self.bound_of(
             &self.y_orig,
             self.q_prev.as_deref(),
-            1e-3,
-            budget,
-            s.common.seed ^ self.iters,
+            (1e-3, budget, s.common.seed ^ self.iters),
+            false,
         );
         self.matvecs += eig.matvecs;
         let u = &eig.vector;
@@ -473,6 +550,7 @@ impl<'a> Cgal<'a> {
         self.sk
             .par_chunks_mut(r)
             .zip(u.par_iter())
+            .with_min_len(1024)
             .for_each(|(si, ui)| {
                 let c = eta * ui / un;
                 for (sv, uo) in si.iter_mut().zip(u_omega) {
@@ -519,15 +597,20 @@ impl<'a> Cgal<'a> {
         for (use_yd, salt) in [(false, 0xC1u64), (true, 0xC0)] {
             let cap = 50 * s.lanczos_basis.max(4);
             let cand = if use_yd { &self.yd } else { &self.y_orig };
-            let (bd, eig2, lam2) =
-                self.bound_of(cand, None, tol, cap, s.common.seed ^ self.iters ^ salt);
+            let (bd, eig2, lam2) = self.bound_of(
+                cand,
+                None,
+                (tol, cap, s.common.seed ^ self.iters ^ salt),
+                true,
+            );
             self.matvecs += eig2.matvecs;
             self.eig_residual = eig2.residual;
             if bd < self.best_bound {
                 self.best_bound = bd;
                 let cand = if use_yd { &self.yd } else { &self.y_orig };
-                for (d, yv) in self.best_dual.iter_mut().zip(cand.iter()) {
-                    *d = yv + lam2.max(0.0);
+                let scaled = s.precondition;
+                for ((d, yv), si) in self.best_dual.iter_mut().zip(cand.iter()).zip(&self.sqrt_p) {
+                    *d = yv + lam2.max(0.0) * if scaled { si * si } else { 1.0 };
                 }
             }
         }
