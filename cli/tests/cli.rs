@@ -794,6 +794,41 @@ fn sdp_maxcut_memory_efficient_mode() {
         "6",
     ]);
     assert_eq!(bad.status.code(), Some(2));
+    // MOCO with momentum and the degree preconditioner: the same certified sandwich.
+    let out = run(&[
+        "sdp",
+        file.to_str().unwrap(),
+        "--maxcut",
+        "--memory-efficient",
+        "--sketch-method",
+        "moco",
+        "--momentum",
+        "--precondition",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let r: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(r["algorithm"], "sketch-moco-sdp");
+    assert_eq!(r["status"], "converged");
+    let (lower, upper) = (
+        r["objective"].as_f64().unwrap(),
+        r["bound"].as_f64().unwrap(),
+    );
+    assert!(upper >= best && lower <= upper && (upper - lower) <= 1e-2 * upper);
+    // Momentum belongs to MOCO: with CGAL it is refused, naming the setting.
+    let bad = run(&[
+        "sdp",
+        file.to_str().unwrap(),
+        "--maxcut",
+        "--memory-efficient",
+        "--momentum",
+    ]);
+    assert_ne!(bad.status.code(), Some(0));
+    assert!(
+        text(&bad.stderr).contains("momentum"),
+        "{}",
+        text(&bad.stderr)
+    );
 }
 
 #[test]

@@ -57,7 +57,7 @@ pub struct SdpArgs {
         requires = "memory_efficient"
     )]
     sketch_method: SketchMethodArg,
-    /// --maxcut: the dual preconditioner P = Diag(deg / mean deg): eigen-oracle and
+    /// --maxcut: the dual preconditioner P = Diag(sum_j |w_ij| / mean): eigen-oracle and
     /// certificate on P^-1/2 (L/4 - Diag(y)) P^-1/2, bound sum(y) + sum(p) max(0, lambda).
     #[arg(long, requires = "maxcut")]
     precondition: bool,

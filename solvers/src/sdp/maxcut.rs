@@ -69,8 +69,8 @@ pub struct MaxCutSdpSettings {
     #[serde(default = "default_newton_below")]
     pub newton_below: f64,
     /// Dual preconditioner (MOCO's, our choice of `P`): the oracle and the certificate use
-    /// `λ_max(P^{-1/2}(L/4 − Diag(ȳ))P^{-1/2})` with `P = Diag(p)`, `p_i = deg_i / mean deg`
-    /// (see [`degree_scaling`]), the bound `Σȳ + Σp · λ⁺`, and the eigen steps the atom
+    /// `λ_max(P^{-1/2}(L/4 − Diag(ȳ))P^{-1/2})` with `P = Diag(p)`, `p_i` the absolute degree
+    /// over its mean (see [`degree_scaling`]), the bound `Σȳ + Σp · λ⁺`, and the eigen steps the atom
     /// `P^{-1/2}q`.
     #[serde(default)]
     pub precondition: bool,
@@ -200,20 +200,22 @@ pub(crate) fn normalise_rows(v: &mut [f64], r: usize) {
 }
 
 /// Append `weight · q` to the factor as a new column, then renormalise the rows.
-/// `√p` of the diagonal dual preconditioner `P = Diag(p)`, `p_i = deg_i / mean deg` (floored
-/// at 0.1 for isolated vertices), or all ones when `on` is false. Every feasible `X` has
-/// `⟨P, X⟩ = Σp`, so `L/4 − Diag(y) ⪯ λP` bounds the SDP value by `Σy + Σp · max(0, λ)`:
-/// the certificate spends its shift where the degrees (and the dual's errors) are large.
+/// `√p` of the diagonal dual preconditioner `P = Diag(p)`, `p_i = a_i / mean a` with
+/// `a_i = Σ_j |w_ij|` the absolute degree (floored at 0.1, for isolated vertices), or all ones
+/// when `on` is false. Every feasible `X` has `⟨P, X⟩ = Σp`, so `L/4 − Diag(y) ⪯ λP` bounds
+/// the SDP value by `Σy + Σp · max(0, λ)`: the certificate spends its shift where the degrees
+/// (and the dual's errors) are large. On regular graphs `P = I`.
 pub fn degree_scaling(p: &MaxCutSdp, on: bool) -> Vec<f64> {
     let n = p.n();
-    let mean = p.degrees().iter().map(|d| d.abs()).sum::<f64>() / n.max(1) as f64;
+    let (ptr, _, val) = p.graph().csr();
+    let abs_deg: Vec<f64> = (0..n)
+        .map(|i| val[ptr[i]..ptr[i + 1]].iter().map(|w| w.abs()).sum())
+        .collect();
+    let mean = abs_deg.iter().sum::<f64>() / n.max(1) as f64;
     if !on || mean <= 0.0 {
         return vec![1.0; n];
     }
-    p.degrees()
-        .iter()
-        .map(|d| (d.abs() / mean).max(0.1).sqrt())
-        .collect()
+    abs_deg.iter().map(|d| (d / mean).max(0.1).sqrt()).collect()
 }
 
 fn append_column(v: &mut Vec<f64>, r: &mut usize, q: &[f64], weight: f64) {

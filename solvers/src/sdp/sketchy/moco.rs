@@ -32,11 +32,12 @@
 //!    iterations; the momentum restarts. `β = β₀ · max(1, ‖L/4‖_F/√n)` (about the mean degree
 //!    over 4 on unit weights).
 //!
-//! Measured (bench/results/sdp_moco_2026-12-07.md): the ray search halves CGAL's time to a
-//! gap of 1e-2 on G1 and the degree preconditioner converges on G14 where CGAL and plain
-//! MOCO do not within 20 s; the heavy-ball momentum with `δ_k = 2/(k + 2)` slows every graph
-//! we tried. Like every Frank–Wolfe method it is sublinear: gaps below ~4e-3 are out of reach
-//! in minutes, where the factored mode reaches 1e-4 in under a second.
+//! Measured (`bench/results/sdp_moco_2026-12-07.md`): to a gap of 1e-2 the ray search needs
+//! half CGAL's iterations on G1 (542 against 1158; 1.5 s against 1.7 s) and reaches G22 in
+//! 2.7 s (CGAL 4.0 s); with the degree preconditioner G14 takes 18 s (CGAL 60 s, plain MOCO
+//! not within 60 s). The heavy-ball momentum with `δ_k = 2/(k + 2)` slows every graph we
+//! tried. Like every Frank–Wolfe method it is sublinear: gaps below ~4e-3 are out of reach in
+//! minutes, where the factored mode reaches 1e-4 in under a second.
 
 use super::Cgal;
 use rayon::prelude::*;
