@@ -218,12 +218,13 @@ pub fn degree_scaling(p: &MaxCutSdp, on: bool) -> Vec<f64> {
     abs_deg.iter().map(|d| (d / mean).max(0.1).sqrt()).collect()
 }
 
-fn append_column(v: &mut Vec<f64>, r: &mut usize, q: &[f64], weight: f64) {
+/// Append the column `weight · P^{-1/2} q` (`sp` = `√p`) to the factor; rows renormalised.
+fn append_column(v: &mut Vec<f64>, r: &mut usize, (q, sp): (&[f64], &[f64]), weight: f64) {
     let r0 = *r;
     let mut w = Vec::with_capacity(q.len() * (r0 + 1));
-    for (row, qi) in v.chunks(r0).zip(q) {
+    for ((row, qi), si) in v.chunks(r0).zip(q).zip(sp) {
         w.extend_from_slice(row);
-        w.push(weight * qi);
+        w.push(weight * qi / si);
     }
     *v = w;
     *r = r0 + 1;
@@ -427,10 +428,8 @@ pub fn solve(
             break st;
         }
         if eig.value > want_abs && r < max_rank {
-            // CD direction qqᵀ: the dual is not yet feasible along q.
-            // (The atom of the P-slice: h = P^{-1/2} q.)
-            let h: Vec<f64> = eig.vector.iter().zip(&sp).map(|(q, si)| q / si).collect();
-            append_column(&mut v, &mut r, &h, 0.3);
+            // CD direction hhᵀ, h = P^{-1/2}q: the dual is not yet feasible along it.
+            append_column(&mut v, &mut r, (&eig.vector, &sp), 0.3);
             if g.len() < r {
                 g.resize(r, 0.0);
             }
@@ -438,11 +437,7 @@ pub fn solve(
         q_prev = Some(eig.vector);
     };
     cert.finish(p);
-    let Certificate {
-        bound: best_bound,
-        dual: best_dual,
-        ..
-    } = cert;
+    let best_bound = cert.bound;
     // (No trials: no cut, value NaN.)
     let budget = run.clock();
     let (cut, cut_value) =
@@ -465,7 +460,7 @@ pub fn solve(
     let solution = MaxCutSdpSolution {
         rank: r,
         factor: v,
-        dual: best_dual,
+        dual: cert.dual,
         cut,
         cut_value,
     };
