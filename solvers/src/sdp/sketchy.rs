@@ -474,6 +474,23 @@ impl<'a> Cgal<'a> {
         (bound, eig, lam)
     }
 
+    /// The eigen-oracle on `y_orig`: the CGAL paper's accuracy schedule, `⌈t^{1/4} ln n⌉`
+    /// Lanczos steps (a few more for the restarts), warm-started, tolerance 1e-3. Good for the
+    /// direction, not trusted for the bound (a warm start can hide the top eigenvector): bounds
+    /// come from [`Cgal::certify`]. Returns the eigenpair and `λ̄ = θ + ‖r‖`.
+    fn oracle(&mut self, scaled: bool) -> (crate::linalg::lanczos::EigenPair, f64) {
+        let t = self.iters as f64 + 1.0;
+        let budget = (t.powf(0.25) * (self.n as f64).ln().max(1.0)).ceil() as usize + 8;
+        let (_, eig, lam) = self.bound_of(
+            &self.y_orig,
+            self.q_prev.as_deref(),
+            (1e-3, budget, self.s.common.seed ^ self.iters),
+            scaled,
+        );
+        self.matvecs += eig.matvecs;
+        (eig, lam)
+    }
+
     /// One CGAL iteration: the eigen-oracle on the (smoothed) dual, the rank-one primal step
     /// with CD's line search, the sketch update and the dual step. Returns `‖z − b‖²`.
     fn iteration(&mut self) -> f64 {
@@ -492,18 +509,7 @@ impl<'a> Cgal<'a> {
         for (yo, wi) in self.y_orig.iter_mut().zip(&self.w) {
             *yo = self.c_norm * wi;
         }
-        // Accuracy schedule of the CGAL paper: ⌈t^{1/4} ln n⌉ Lanczos steps (a few more for
-        // the restarts), warm-started, tolerance 1e-3. Good for the direction, not trusted
-        // for the bound (a warm start can hide the top eigenvector): bounds come from
-        // [`Cgal::certify`].
-        let budget = (t.powf(0.25) * nf.ln().max(1.0)).ceil() as usize + 8;
-        let (_, eig, _) = self.bound_of(
-            &self.y_orig,
-            self.q_prev.as_deref(),
-            (1e-3, budget, s.common.seed ^ self.iters),
-            false,
-        );
-        self.matvecs += eig.matvecs;
+        let (eig, _) = self.oracle(false);
         let u = &eig.vector;
         let un = u
             .iter()

@@ -61,15 +61,7 @@ impl Cgal<'_> {
             self.w.copy_from_slice(&self.v);
         }
         self.y_orig.copy_from_slice(&self.w);
-        let t = self.iters as f64 + 1.0;
-        let budget = (t.powf(0.25) * nf.ln().max(1.0)).ceil() as usize + 8;
-        let (_, eig, lam) = self.bound_of(
-            &self.y_orig,
-            self.q_prev.as_deref(),
-            (1e-3, budget, s.common.seed ^ self.iters),
-            true,
-        );
-        self.matvecs += eig.matvecs;
+        let (eig, lam) = self.oracle(true);
         let q = &eig.vector;
         let qn = q.iter().map(|x| x * x).sum::<f64>().sqrt();
         let qn = qn.max(f64::MIN_POSITIVE);
