@@ -1,0 +1,114 @@
+"""mathprog: solvers for hard problem classes with certificates, from Python.
+
+Every call returns a :class:`Result` whose attributes mirror the report of the command-line
+tool (``solve ... --json``): ``status``, ``objective``, ``bound``, ``iterations``,
+``elapsed``, ``seed``, ``solution``, ``residuals``, ``stats``, and ``report`` (the whole
+document as a dict). Solvers run with the GIL released; Ctrl-C stops a solve and returns the
+best result so far with ``status == "interrupted"``.
+
+    >>> import numpy as np, mathprog
+    >>> W = np.ones((5, 5)) - np.eye(5)          # K5
+    >>> r = mathprog.maxcut_sdp(W, tol=1e-6)
+    >>> round(r.objective, 4), r.status          # the SDP value of K_n is n^2/4
+    (6.25, 'converged')
+"""
+import json
+import math
+import os
+
+import numpy as np
+
+from . import _native
+
+__all__ = ["Result", "maxcut_sdp", "sdp"]
+
+
+class Result:
+    """A solver's report: typed attributes plus ``report``, the CLI's JSON document."""
+
+    __slots__ = ("report",)
+
+    def __init__(self, report):
+        self.report = report
+
+    def __getattr__(self, name):
+        try:
+            return self.report[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getstate__(self):
+        return self.report
+
+    def __setstate__(self, state):
+        self.report = state
+
+    def __repr__(self):
+        r = self.report
+        return (f"Result(status={r.get('status')!r}, objective={r.get('objective')!r}, "
+                f"bound={r.get('bound')!r}, iterations={r.get('iterations')!r}, "
+                f"elapsed={r.get('elapsed')!r})")
+
+
+def _edges(W):
+    """Upper-triangle edge arrays (rows, cols, weights) and n of a symmetric weight matrix,
+    dense (numpy) or scipy.sparse."""
+    if hasattr(W, "tocoo"):  # scipy.sparse
+        if W.ndim != 2 or W.shape[0] != W.shape[1]:
+            raise ValueError(f"W must be square (got shape {W.shape})")
+        n = W.shape[0]
+        coo = W.tocoo()
+        r, c, w = np.asarray(coo.row), np.asarray(coo.col), np.asarray(coo.data, dtype=float)
+        if not np.all(np.isfinite(w)):
+            raise ValueError("W has NaN or infinite entries")
+        asym = abs(W - W.T)
+        if asym.nnz and asym.max() > 1e-12 * max(1.0, float(abs(W).max())):
+            raise ValueError("W must be symmetric")
+    else:
+        W = np.asarray(W, dtype=float)
+        if W.ndim != 2 or W.shape[0] != W.shape[1]:
+            raise ValueError(f"W must be a square matrix (got shape {W.shape})")
+        if not np.all(np.isfinite(W)):
+            raise ValueError("W has NaN or infinite entries")
+        if not np.allclose(W, W.T, rtol=0, atol=1e-12 * max(1.0, float(np.abs(W).max(initial=0)))):
+            raise ValueError("W must be symmetric")
+        n = W.shape[0]
+        r, c = np.nonzero(W)
+        w = W[r, c]
+    keep = (r < c) & (w != 0)
+    return (n, np.ascontiguousarray(r[keep], dtype=np.int64),
+            np.ascontiguousarray(c[keep], dtype=np.int64), np.ascontiguousarray(w[keep], dtype=float))
+
+
+def _check_tol(tol):
+    if not (isinstance(tol, (int, float)) and math.isfinite(tol) and tol > 0):
+        raise ValueError(f"tol must be a positive number (got {tol!r})")
+
+
+def maxcut_sdp(W, *, tol=1e-4, time_limit=None, max_iter=None, seed=1, threads=None,
+               precondition=False, gw_trials=64):
+    """The MaxCut SDP ``max 1/4 <L, X>, diag X = 1, X psd`` of the graph with weight matrix
+    ``W`` (symmetric, dense or scipy.sparse), with a certified upper bound (``bound``), the
+    relative gap (``residuals["relative_gap"]``), the factor ``solution["factor"]`` and the best
+    Goemans-Williamson cut (``solution["cut"]``, spins +-1)."""
+    _check_tol(tol)
+    n, r, c, w = _edges(W)
+    if n == 0:
+        raise ValueError("the graph has no vertices")
+    text = _native.maxcut_sdp(n, r, c, w, tol=tol, time_limit=time_limit, max_iter=max_iter,
+                              seed=seed, threads=threads, precondition=precondition,
+                              gw_trials=gw_trials)
+    return Result(json.loads(text))
+
+
+def sdp(path, *, tol=1e-6, method="auto", time_limit=None, max_iter=None, seed=1, threads=None):
+    """A semidefinite program in SDPA sparse format (SDPLIB's ``.dat-s``); ``method`` is
+    "auto", "ipm" or "low-rank". The report carries the primal and dual values, the relative
+    gap and both infeasibilities, or an infeasibility status with its certificate."""
+    _check_tol(tol)
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(path)
+    text = _native.sdp_file(path, tol=tol, method=method, time_limit=time_limit,
+                            max_iter=max_iter, seed=seed, threads=threads)
+    return Result(json.loads(text))

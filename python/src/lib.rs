@@ -1,0 +1,189 @@
+//! Python bindings of mathprog (module `mathprog._native`; the Python package `mathprog` wraps
+//! it). Every solve runs with the GIL released on a worker thread while the calling thread
+//! polls for signals: Ctrl-C stops the solver through its [`StopToken`], which returns the
+//! best result so far with status `interrupted`, as the CLI does. Reports cross the boundary
+//! as the JSON document the CLI's `--json` prints; errors as `ValueError` (bad input) or
+//! `RuntimeError`; a Rust panic surfaces as pyo3's `PanicException`.
+#![deny(missing_docs)]
+
+use mathprog::prelude::{Common, NoObserver, SolveError, StopToken};
+use mathprog::problems::graph::Graph;
+use mathprog::problems::sdp::MaxCutSdp;
+use numpy::PyReadonlyArray1;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use std::time::Duration;
+
+fn value_error(e: impl std::fmt::Display) -> PyErr {
+    PyValueError::new_err(e.to_string())
+}
+
+fn solve_error(e: SolveError) -> PyErr {
+    match e {
+        SolveError::InvalidInput(m) => PyValueError::new_err(m),
+        other => PyRuntimeError::new_err(other.to_string()),
+    }
+}
+
+/// The settings every call shares.
+fn common(
+    time_limit: Option<f64>,
+    max_iter: Option<u64>,
+    seed: u64,
+    threads: Option<usize>,
+    stop: &StopToken,
+) -> Common {
+    let mut c = Common::default();
+    c.time_limit = time_limit;
+    c.max_iter = max_iter;
+    c.seed = seed;
+    c.threads = threads;
+    c.stop = stop.clone();
+    c
+}
+
+/// Run `f` on a worker thread with the GIL released; while it runs, check for signals every
+/// 50 ms, and on one (KeyboardInterrupt) stop the solver and return its result (the best so
+/// far).
+fn interruptible<T: Send>(
+    py: Python<'_>,
+    stop: &StopToken,
+    f: impl FnOnce() -> T + Send,
+) -> PyResult<T> {
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let worker = scope.spawn(move || {
+            let out = f();
+            let _ = tx.send(());
+            out
+        });
+        let (mut interrupted, mut rx) = (None, rx);
+        loop {
+            // (The receiver moves in and out: it is `Send` but not `Sync`.)
+            let waited;
+            (waited, rx) = py.allow_threads(move || {
+                let w = rx.recv_timeout(Duration::from_millis(50));
+                (w, rx)
+            });
+            if !matches!(waited, Err(std::sync::mpsc::RecvTimeoutError::Timeout)) {
+                break;
+            }
+            if interrupted.is_none()
+                && let Err(e) = py.check_signals()
+            {
+                stop.stop();
+                interrupted = Some(e);
+            }
+        }
+        let out = worker
+            .join()
+            .map_err(|_| PyRuntimeError::new_err("the solver panicked"))?;
+        // A KeyboardInterrupt returns the interrupted result; other signal errors re-raise.
+        match interrupted {
+            Some(e) if !e.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>(py) => Err(e),
+            _ => Ok(out),
+        }
+    })
+}
+
+fn to_json(v: &impl serde::Serialize) -> PyResult<String> {
+    serde_json::to_string(v).map_err(|e| PyRuntimeError::new_err(e.to_string()))
+}
+
+/// The MaxCut SDP `max ¼⟨L, X⟩, diag X = 1, X ⪰ 0` of the graph with `n` vertices and the
+/// edges `(rows[k], cols[k], weights[k])` (each once); returns the report as JSON.
+#[pyfunction]
+#[pyo3(signature = (n, rows, cols, weights, tol=1e-4, time_limit=None, max_iter=None,
+    seed=1, threads=None, precondition=false, gw_trials=64))]
+#[allow(clippy::too_many_arguments)]
+fn maxcut_sdp(
+    py: Python<'_>,
+    n: usize,
+    rows: PyReadonlyArray1<'_, i64>,
+    cols: PyReadonlyArray1<'_, i64>,
+    weights: PyReadonlyArray1<'_, f64>,
+    tol: f64,
+    time_limit: Option<f64>,
+    max_iter: Option<u64>,
+    seed: u64,
+    threads: Option<usize>,
+    precondition: bool,
+    gw_trials: usize,
+) -> PyResult<String> {
+    use mathprog::solvers::sdp::maxcut::{MaxCutSdpSettings, solve};
+    let (r, c, w) = (rows.as_slice()?, cols.as_slice()?, weights.as_slice()?);
+    if r.len() != c.len() || r.len() != w.len() {
+        return Err(value_error(format!(
+            "rows, cols and weights must have one length (got {}, {}, {})",
+            r.len(),
+            c.len(),
+            w.len()
+        )));
+    }
+    let mut edges = Vec::with_capacity(r.len());
+    for (k, ((&u, &v), &x)) in r.iter().zip(c).zip(w).enumerate() {
+        if u < 0 || v < 0 || u as usize >= n || v as usize >= n {
+            return Err(value_error(format!(
+                "edge {k}: vertex ({u}, {v}) outside 0..{n}"
+            )));
+        }
+        if !x.is_finite() {
+            return Err(value_error(format!("edge {k}: weight {x} is not finite")));
+        }
+        edges.push((u as usize, v as usize, x));
+    }
+    let g = Graph::from_edges(n, &edges).map_err(value_error)?;
+    let p = MaxCutSdp::new(g);
+    let stop = StopToken::new();
+    let mut s = MaxCutSdpSettings::default();
+    s.common = common(time_limit, max_iter, seed, threads, &stop);
+    s.tol = tol;
+    s.precondition = precondition;
+    s.rounding_trials = gw_trials;
+    let report = interruptible(py, &stop, || solve(&p, &s, &mut NoObserver))?;
+    to_json(&report.map_err(solve_error)?)
+}
+
+/// A semidefinite program in SDPA sparse format (SDPLIB's `.dat-s`): `method` auto, ipm or
+/// low-rank; returns the report as JSON.
+#[pyfunction]
+#[pyo3(signature = (path, tol=1e-6, method="auto", time_limit=None, max_iter=None, seed=1,
+    threads=None))]
+#[allow(clippy::too_many_arguments)]
+fn sdp_file(
+    py: Python<'_>,
+    path: std::path::PathBuf,
+    tol: f64,
+    method: &str,
+    time_limit: Option<f64>,
+    max_iter: Option<u64>,
+    seed: u64,
+    threads: Option<usize>,
+) -> PyResult<String> {
+    use mathprog::solvers::sdp::{SdpMethod, alm::AlmSettings, solve};
+    let p = mathprog::problems::io::sdpa::read_sdpa(&path).map_err(value_error)?;
+    let stop = StopToken::new();
+    let mut s = AlmSettings::default();
+    s.common = common(time_limit, max_iter, seed, threads, &stop);
+    s.tol = tol;
+    s.method = match method {
+        "auto" => SdpMethod::Auto,
+        "ipm" => SdpMethod::Ipm,
+        "low-rank" => SdpMethod::Alm,
+        other => {
+            return Err(value_error(format!(
+                "method must be 'auto', 'ipm' or 'low-rank' (got {other:?})"
+            )));
+        }
+    };
+    let report = interruptible(py, &stop, || solve(&p, &s, &mut NoObserver))?;
+    to_json(&report.map_err(solve_error)?)
+}
+
+/// The native module.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(maxcut_sdp, m)?)?;
+    m.add_function(wrap_pyfunction!(sdp_file, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,94 @@
+"""The first slice of the Python package: MaxCut SDP and SDPA files, against closed forms,
+across input types and threads, and its errors."""
+import math
+import os
+import pickle
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+import mathprog
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def complete(n):
+    return np.ones((n, n)) - np.eye(n)
+
+
+def cycle(n):
+    W = np.zeros((n, n))
+    for i in range(n):
+        W[i, (i + 1) % n] = W[(i + 1) % n, i] = 1.0
+    return W
+
+
+@pytest.mark.parametrize("n", [3, 5, 7, 11])
+def test_odd_cycles_closed_form(n):
+    want = n / 2 * (1 + math.cos(math.pi / n))
+    r = mathprog.maxcut_sdp(cycle(n), tol=1e-7)
+    assert r.status == "converged"
+    assert r.objective <= want + 1e-9 <= r.bound + 2e-9
+    assert r.bound - r.objective <= 1e-6 * want
+    assert r.residuals["relative_gap"] <= 1e-7
+
+
+def test_complete_graph_and_cut():
+    r = mathprog.maxcut_sdp(complete(6), tol=1e-7)
+    assert abs(r.objective - 9.0) <= 1e-6 and r.bound >= 9.0 - 1e-9
+    cut = np.array(r.solution["cut"])
+    assert set(np.unique(cut)) <= {-1, 1}
+    assert r.solution["cut_value"] == 9.0  # K6's max cut is 3 x 3
+
+
+def test_sparse_and_dense_inputs_agree():
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    rng = np.random.default_rng(3)
+    A = np.triu((rng.random((30, 30)) < 0.2) * rng.uniform(0.5, 2.0, (30, 30)), 1)
+    W = A + A.T
+    a = mathprog.maxcut_sdp(W, seed=4, threads=1)
+    b = mathprog.maxcut_sdp(scipy_sparse.csr_matrix(W), seed=4, threads=2)
+    assert a.objective == b.objective and a.bound == b.bound
+    assert a.solution["cut"] == b.solution["cut"]
+
+
+def test_results_pickle_and_threads():
+    Ws = [cycle(n) for n in (5, 7, 9, 13)]
+    seq = [mathprog.maxcut_sdp(W, seed=2) for W in Ws]
+    with ThreadPoolExecutor(4) as ex:
+        par = list(ex.map(lambda W: mathprog.maxcut_sdp(W, seed=2), Ws))
+    for s, p in zip(seq, par):
+        assert (s.objective, s.bound) == (p.objective, p.bound)
+        q = pickle.loads(pickle.dumps(p))
+        assert q.report == p.report and q.status == p.status
+
+
+def test_sdpa_file():
+    r = mathprog.sdp(os.path.join(ROOT, "data", "suites", "sdplib", "theta1.dat-s"))
+    assert r.status == "converged"
+    assert abs(r.objective + 23.0) <= 1e-4  # SDPLIB: 2.300000e+01 (SDPA sign)
+    assert r.residuals["relative_gap"] <= 1e-6
+
+
+@pytest.mark.parametrize("W, msg", [
+    (np.array([[0, 1], [2, 0.0]]), "symmetric"),
+    (np.array([[0, np.nan], [np.nan, 0.0]]), "NaN"),
+    (np.ones((2, 3)), "square"),
+])
+def test_bad_matrices_raise_value_error(W, msg):
+    with pytest.raises(ValueError, match=msg):
+        mathprog.maxcut_sdp(W)
+
+
+def test_bad_arguments_raise(tmp_path):
+    with pytest.raises(ValueError, match="tol"):
+        mathprog.maxcut_sdp(complete(3), tol=-1.0)
+    with pytest.raises(FileNotFoundError):
+        mathprog.sdp(tmp_path / "missing.dat-s")
+    bad = tmp_path / "bad.dat-s"
+    bad.write_text("1\n1\n2\n1.0\n0 1 1 3 1.0\n")
+    with pytest.raises(ValueError, match="bad.dat-s"):
+        mathprog.sdp(bad)
+    with pytest.raises(ValueError, match="method"):
+        mathprog.sdp(os.path.join(ROOT, "data", "suites", "sdplib", "theta1.dat-s"), method="x")
