@@ -20,7 +20,7 @@ import numpy as np
 
 from . import _native
 
-__all__ = ["Result", "maxcut_sdp", "sdp"]
+__all__ = ["Result", "maxcut", "maxcut_sdp", "sdp"]
 
 
 class Result:
@@ -98,6 +98,22 @@ def maxcut_sdp(W, *, tol=1e-4, time_limit=None, max_iter=None, seed=1, threads=N
     text = _native.maxcut_sdp(n, r, c, w, tol=tol, time_limit=time_limit, max_iter=max_iter,
                               seed=seed, threads=threads, precondition=precondition,
                               gw_trials=gw_trials)
+    return Result(json.loads(text))
+
+
+def maxcut(W, *, time_limit=10.0, max_iter=None, seed=1, threads=None, target=None,
+           bound=False, stall_rounds=2000):
+    """Maximum cut of the graph with weight matrix ``W`` (symmetric, dense or scipy.sparse) by
+    MCPG: ``objective`` is the cut weight, ``solution`` the partition (spins +-1). Runs for
+    ``time_limit`` seconds (default 10) or until ``stall_rounds`` rounds bring no better cut,
+    ``max_iter`` rounds or the ``target`` cut; with ``bound=True`` the certified MaxCut SDP
+    upper bound (``bound``) is computed first, within half the time."""
+    n, r, c, w = _edges(W)
+    if n == 0:
+        raise ValueError("the graph has no vertices")
+    text = _native.maxcut(n, r, c, w, time_limit=time_limit, max_iter=max_iter, seed=seed,
+                          threads=threads, target=target, bound=bound,
+                          stall_rounds=stall_rounds)
     return Result(json.loads(text))
 
 

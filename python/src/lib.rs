@@ -90,27 +90,13 @@ fn to_json(v: &impl serde::Serialize) -> PyResult<String> {
     serde_json::to_string(v).map_err(|e| PyRuntimeError::new_err(e.to_string()))
 }
 
-/// The MaxCut SDP `max ¼⟨L, X⟩, diag X = 1, X ⪰ 0` of the graph with `n` vertices and the
-/// edges `(rows[k], cols[k], weights[k])` (each once); returns the report as JSON.
-#[pyfunction]
-#[pyo3(signature = (n, rows, cols, weights, tol=1e-4, time_limit=None, max_iter=None,
-    seed=1, threads=None, precondition=false, gw_trials=64))]
-#[allow(clippy::too_many_arguments)]
-fn maxcut_sdp(
-    py: Python<'_>,
+/// The graph with `n` vertices and the edges `(rows[k], cols[k], weights[k])`, checked.
+fn graph(
     n: usize,
-    rows: PyReadonlyArray1<'_, i64>,
-    cols: PyReadonlyArray1<'_, i64>,
-    weights: PyReadonlyArray1<'_, f64>,
-    tol: f64,
-    time_limit: Option<f64>,
-    max_iter: Option<u64>,
-    seed: u64,
-    threads: Option<usize>,
-    precondition: bool,
-    gw_trials: usize,
-) -> PyResult<String> {
-    use mathprog::solvers::sdp::maxcut::{MaxCutSdpSettings, solve};
+    rows: &PyReadonlyArray1<'_, i64>,
+    cols: &PyReadonlyArray1<'_, i64>,
+    weights: &PyReadonlyArray1<'_, f64>,
+) -> PyResult<Graph> {
     let (r, c, w) = (rows.as_slice()?, cols.as_slice()?, weights.as_slice()?);
     if r.len() != c.len() || r.len() != w.len() {
         return Err(value_error(format!(
@@ -132,7 +118,31 @@ fn maxcut_sdp(
         }
         edges.push((u as usize, v as usize, x));
     }
-    let g = Graph::from_edges(n, &edges).map_err(value_error)?;
+    Graph::from_edges(n, &edges).map_err(value_error)
+}
+
+/// The MaxCut SDP `max ¼⟨L, X⟩, diag X = 1, X ⪰ 0` of the graph with `n` vertices and the
+/// edges `(rows[k], cols[k], weights[k])` (each once); returns the report as JSON.
+#[pyfunction]
+#[pyo3(signature = (n, rows, cols, weights, tol=1e-4, time_limit=None, max_iter=None,
+    seed=1, threads=None, precondition=false, gw_trials=64))]
+#[allow(clippy::too_many_arguments)]
+fn maxcut_sdp(
+    py: Python<'_>,
+    n: usize,
+    rows: PyReadonlyArray1<'_, i64>,
+    cols: PyReadonlyArray1<'_, i64>,
+    weights: PyReadonlyArray1<'_, f64>,
+    tol: f64,
+    time_limit: Option<f64>,
+    max_iter: Option<u64>,
+    seed: u64,
+    threads: Option<usize>,
+    precondition: bool,
+    gw_trials: usize,
+) -> PyResult<String> {
+    use mathprog::solvers::sdp::maxcut::{MaxCutSdpSettings, solve};
+    let g = graph(n, &rows, &cols, &weights)?;
     let p = MaxCutSdp::new(g);
     let stop = StopToken::new();
     let mut s = MaxCutSdpSettings::default();
@@ -142,6 +152,57 @@ fn maxcut_sdp(
     s.rounding_trials = gw_trials;
     let report = interruptible(py, &stop, || solve(&p, &s, &mut NoObserver))?;
     to_json(&report.map_err(solve_error)?)
+}
+
+/// Maximum cut of the graph by MCPG (Monte Carlo policy gradient), `time_limit` seconds
+/// (default 10) or `stall_rounds` rounds without improvement; with `bound` the certified
+/// MaxCut SDP bound first (half the time), in the report's `bound`. Returns the JSON report.
+#[pyfunction]
+#[pyo3(signature = (n, rows, cols, weights, time_limit=10.0, max_iter=None, seed=1,
+    threads=None, target=None, bound=false, stall_rounds=Some(2000)))]
+#[allow(clippy::too_many_arguments)]
+fn maxcut(
+    py: Python<'_>,
+    n: usize,
+    rows: PyReadonlyArray1<'_, i64>,
+    cols: PyReadonlyArray1<'_, i64>,
+    weights: PyReadonlyArray1<'_, f64>,
+    time_limit: Option<f64>,
+    max_iter: Option<u64>,
+    seed: u64,
+    threads: Option<usize>,
+    target: Option<f64>,
+    bound: bool,
+    stall_rounds: Option<u64>,
+) -> PyResult<String> {
+    use mathprog::problems::maxcut::MaxCut;
+    use mathprog::solvers::binary::mcpg::{McpgSettings, solve};
+    use mathprog::solvers::sdp::maxcut as sdp_maxcut;
+    let g = graph(n, &rows, &cols, &weights)?;
+    let stop = StopToken::new();
+    let upper = if bound {
+        let mut ss = sdp_maxcut::MaxCutSdpSettings::default();
+        ss.common = common(time_limit.map(|t| 0.5 * t), None, seed, threads, &stop);
+        ss.rounding_trials = 0;
+        let p = MaxCutSdp::new(g.clone());
+        let r = interruptible(py, &stop, || sdp_maxcut::solve(&p, &ss, &mut NoObserver))?;
+        let r = r.map_err(solve_error)?;
+        Some((r.bound.unwrap_or(f64::INFINITY), r.elapsed))
+    } else {
+        None
+    };
+    let p = MaxCut::new(g);
+    let mut s = McpgSettings::default();
+    let left = time_limit.map(|t| (t - upper.map_or(0.0, |u| u.1)).max(0.0));
+    s.common = common(left, max_iter, seed, threads, &stop);
+    s.common.target = target;
+    s.stall_rounds = stall_rounds;
+    let report = interruptible(py, &stop, || solve(&p, &s, &mut NoObserver))?;
+    let mut report = report.map_err(solve_error)?;
+    if let Some((u, _)) = upper {
+        report.bound = Some(u);
+    }
+    to_json(&report)
 }
 
 /// A semidefinite program in SDPA sparse format (SDPLIB's `.dat-s`): `method` auto, ipm or
@@ -183,6 +244,7 @@ fn sdp_file(
 /// The native module.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(maxcut, m)?)?;
     m.add_function(wrap_pyfunction!(maxcut_sdp, m)?)?;
     m.add_function(wrap_pyfunction!(sdp_file, m)?)?;
     Ok(())

@@ -92,3 +92,19 @@ def test_bad_arguments_raise(tmp_path):
         mathprog.sdp(bad)
     with pytest.raises(ValueError, match="method"):
         mathprog.sdp(os.path.join(ROOT, "data", "suites", "sdplib", "theta1.dat-s"), method="x")
+
+
+def cut_value(W, spins):
+    s = np.asarray(spins, dtype=float)
+    return float(0.25 * np.sum(W * (1 - np.outer(s, s))))
+
+
+@pytest.mark.parametrize("W, best", [(cycle(7), 6.0), (complete(5), 6.0), (cycle(8), 8.0)])
+def test_maxcut_finds_small_optima_with_bound(W, best):
+    # Iteration limits, not the clock: the result does not depend on the machine's speed.
+    r = mathprog.maxcut(W, max_iter=50, time_limit=None, seed=3, bound=True)
+    assert r.objective == best
+    assert cut_value(W, r.solution) == r.objective
+    assert r.bound >= best - 1e-9
+    again = mathprog.maxcut(W, max_iter=50, time_limit=None, seed=3, threads=1)
+    assert again.solution == r.solution
