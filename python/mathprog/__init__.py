@@ -20,7 +20,7 @@ import numpy as np
 
 from . import _native
 
-__all__ = ["Result", "maxcut", "maxcut_sdp", "sdp"]
+__all__ = ["Result", "maxcut", "maxcut_sdp", "ot", "sdp"]
 
 
 class Result:
@@ -128,3 +128,5 @@ def sdp(path, *, tol=1e-6, method="auto", time_limit=None, max_iter=None, seed=1
     text = _native.sdp_file(path, tol=tol, method=method, time_limit=time_limit,
                             max_iter=max_iter, seed=seed, threads=threads)
     return Result(json.loads(text))
+
+from . import ot  # noqa: E402  (POT-compatible entropic OT; imports Result from here)

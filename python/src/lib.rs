@@ -9,7 +9,9 @@
 use mathprog::prelude::{Common, NoObserver, SolveError, StopToken};
 use mathprog::problems::graph::Graph;
 use mathprog::problems::sdp::MaxCutSdp;
-use numpy::PyReadonlyArray1;
+use numpy::{
+    PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods,
+};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use std::time::Duration;
@@ -205,6 +207,53 @@ fn maxcut(
     to_json(&report)
 }
 
+/// Entropic OT between the histograms `a`, `b` with the cost matrix `m` (`n × m`) and the
+/// regularisation `reg`, by `method` ("sns" or "sinkhorn") to the L1 marginal violation
+/// `tol`; returns the plan (`n × m`, row-major) and the JSON report.
+#[pyfunction]
+#[pyo3(signature = (a, b, cost, reg, method="sns", tol=1e-9, max_iter=None, time_limit=None,
+    threads=None))]
+#[allow(clippy::too_many_arguments)]
+fn ot_dense<'py>(
+    py: Python<'py>,
+    a: PyReadonlyArray1<'py, f64>,
+    b: PyReadonlyArray1<'py, f64>,
+    cost: PyReadonlyArray2<'py, f64>,
+    reg: f64,
+    method: &str,
+    tol: f64,
+    max_iter: Option<u64>,
+    time_limit: Option<f64>,
+    threads: Option<usize>,
+) -> PyResult<(Bound<'py, PyArray2<f64>>, String)> {
+    use mathprog::problems::ot::OtProblem;
+    use mathprog::solvers::ot::{OtSettings, solve};
+    let (n, m) = (a.len(), b.len());
+    let shape = cost.shape();
+    if shape != [n, m] {
+        return Err(value_error(format!(
+            "M must have shape ({n}, {m}) for a of length {n} and b of length {m} (got {shape:?})"
+        )));
+    }
+    // (A C-contiguous matrix is read in place; any other layout is copied once.)
+    let c: Vec<f64> = match cost.as_slice() {
+        Ok(s) => s.to_vec(),
+        Err(_) => cost.as_array().iter().copied().collect(),
+    };
+    let p = OtProblem::from_row_major(a.as_slice()?.to_vec(), b.as_slice()?.to_vec(), c)
+        .map_err(value_error)?;
+    let stop = StopToken::new();
+    let mut s = OtSettings::default();
+    s.common = common(time_limit, max_iter, 1, threads, &stop);
+    s.reg = reg;
+    s.tol = tol;
+    s.method = method.parse().map_err(value_error)?;
+    let report = interruptible(py, &stop, || solve(&p, &s, &mut NoObserver))?;
+    let report = report.map_err(solve_error)?;
+    let plan = PyArray1::from_vec(py, report.solution.plan(&p)).reshape([n, m])?;
+    Ok((plan, to_json(&report)?))
+}
+
 /// A semidefinite program in SDPA sparse format (SDPLIB's `.dat-s`): `method` auto, ipm or
 /// low-rank; returns the report as JSON.
 #[pyfunction]
@@ -247,5 +296,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(maxcut, m)?)?;
     m.add_function(wrap_pyfunction!(maxcut_sdp, m)?)?;
     m.add_function(wrap_pyfunction!(sdp_file, m)?)?;
+    m.add_function(wrap_pyfunction!(ot_dense, m)?)?;
     Ok(())
 }
