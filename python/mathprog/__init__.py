@@ -20,7 +20,7 @@ import numpy as np
 
 from . import _native
 
-__all__ = ["Result", "maxcut", "maxcut_sdp", "ot", "sdp"]
+__all__ = ["Result", "maxcut", "maxcut_sdp", "ot", "qubo", "sdp"]
 
 
 class Result:
@@ -117,6 +117,39 @@ def maxcut(W, *, time_limit=10.0, max_iter=None, seed=1, threads=None, target=No
     return Result(json.loads(text))
 
 
+def qubo(Q, *, spin=False, maximize=False, time_limit=10.0, max_iter=None, seed=1, threads=None,
+         target=None, stall_rounds=2000):
+    """``min x^T Q x`` over ``x in {0,1}^n`` (``spin=True``: ``{-1,1}^n``; ``maximize=True``:
+    max) for a symmetric ``Q`` (dense or scipy.sparse) by MCPG. ``solution`` is the assignment
+    (0/1, or +-1 with ``spin``); ``objective`` its value computed from ``Q``."""
+    n, r, c, w = _entries(Q)
+    if n == 0:
+        raise ValueError("Q has no variables")
+    res = Result(json.loads(_native.qubo(n, r, c, w, spin=spin, maximize=maximize,
+                                          time_limit=time_limit, max_iter=max_iter, seed=seed,
+                                          threads=threads, target=target,
+                                          stall_rounds=stall_rounds)))
+    if not spin:
+        res.report["solution"] = [int(s > 0) for s in res.report["solution"]]
+    return res
+
+
+def _entries(Q):
+    """Upper-triangle entries (with the diagonal) of a symmetric matrix."""
+    if hasattr(Q, "tocoo"):
+        Q = Q.toarray()
+    Q = np.asarray(Q, dtype=float)
+    if Q.ndim != 2 or Q.shape[0] != Q.shape[1]:
+        raise ValueError(f"Q must be a square matrix (got shape {Q.shape})")
+    if not np.all(np.isfinite(Q)):
+        raise ValueError("Q has NaN or infinite entries")
+    if not np.allclose(Q, Q.T, rtol=0, atol=1e-12 * max(1.0, float(np.abs(Q).max(initial=0)))):
+        raise ValueError("Q must be symmetric")
+    r, c = np.nonzero(np.triu(Q))
+    return (Q.shape[0], r.astype(np.int64), c.astype(np.int64),
+            np.ascontiguousarray(Q[r, c], dtype=float))
+
+
 def sdp(path, *, tol=1e-6, method="auto", time_limit=None, max_iter=None, seed=1, threads=None):
     """A semidefinite program in SDPA sparse format (SDPLIB's ``.dat-s``); ``method`` is
     "auto", "ipm" or "low-rank". The report carries the primal and dual values, the relative
@@ -129,4 +162,4 @@ def sdp(path, *, tol=1e-6, method="auto", time_limit=None, max_iter=None, seed=1
                             max_iter=max_iter, seed=seed, threads=threads)
     return Result(json.loads(text))
 
-from . import ot  # noqa: E402  (POT-compatible entropic OT; imports Result from here)
+from . import dimod, ot  # noqa: E402  (drop-in interfaces; they import Result from here)

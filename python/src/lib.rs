@@ -254,6 +254,61 @@ fn ot_dense<'py>(
     Ok((plan, to_json(&report)?))
 }
 
+/// `min xᵀQx` over `x ∈ {0,1}ⁿ` (`spin`: over `{−1,1}ⁿ`; `maximize`: max) by MCPG, with
+/// `Q_ij = Q_ji = values[k]` for the entries `(rows[k], cols[k])` (each unordered pair once).
+/// Returns the JSON report (its solution in spins: `+1 ↦ 1`, `−1 ↦ 0` in the 0/1 form).
+#[pyfunction]
+#[pyo3(signature = (n, rows, cols, values, spin=false, maximize=false, time_limit=10.0,
+    max_iter=None, seed=1, threads=None, target=None, stall_rounds=Some(2000)))]
+#[allow(clippy::too_many_arguments)]
+fn qubo(
+    py: Python<'_>,
+    n: usize,
+    rows: PyReadonlyArray1<'_, i64>,
+    cols: PyReadonlyArray1<'_, i64>,
+    values: PyReadonlyArray1<'_, f64>,
+    spin: bool,
+    maximize: bool,
+    time_limit: Option<f64>,
+    max_iter: Option<u64>,
+    seed: u64,
+    threads: Option<usize>,
+    target: Option<f64>,
+    stall_rounds: Option<u64>,
+) -> PyResult<String> {
+    use mathprog::prelude::Sense;
+    use mathprog::problems::qubo::{Domain, Qubo};
+    use mathprog::solvers::binary::mcpg::{McpgSettings, solve};
+    let (r, c, v) = (rows.as_slice()?, cols.as_slice()?, values.as_slice()?);
+    if r.len() != c.len() || r.len() != v.len() {
+        return Err(value_error("rows, cols and values must have one length"));
+    }
+    let mut entries = Vec::with_capacity(r.len());
+    for ((&i, &j), &q) in r.iter().zip(c).zip(v) {
+        if i < 0 || j < 0 {
+            return Err(value_error(format!("negative index ({i}, {j})")));
+        }
+        entries.push((i as usize, j as usize, q));
+    }
+    let domain = if spin { Domain::Spin } else { Domain::ZeroOne };
+    let sense = if maximize {
+        Sense::Maximize
+    } else {
+        Sense::Minimize
+    };
+    let p = Qubo::new(n, entries, domain, sense).map_err(value_error)?;
+    let stop = StopToken::new();
+    let mut s = McpgSettings::default();
+    s.common = common(time_limit, max_iter, seed, threads, &stop);
+    s.common.target = target;
+    s.stall_rounds = stall_rounds;
+    let report = interruptible(py, &stop, || solve(&p, &s, &mut NoObserver))?;
+    let mut report = report.map_err(solve_error)?;
+    // The exact value of the assignment from the entries (as `solve qubo` reports it).
+    report.objective = p.value(&report.solution);
+    to_json(&report)
+}
+
 /// A semidefinite program in SDPA sparse format (SDPLIB's `.dat-s`): `method` auto, ipm or
 /// low-rank; returns the report as JSON.
 #[pyfunction]
@@ -297,5 +352,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(maxcut_sdp, m)?)?;
     m.add_function(wrap_pyfunction!(sdp_file, m)?)?;
     m.add_function(wrap_pyfunction!(ot_dense, m)?)?;
+    m.add_function(wrap_pyfunction!(qubo, m)?)?;
     Ok(())
 }

@@ -1,0 +1,57 @@
+"""QUBO and the dimod sampler: exact answers on small instances (iteration limits, not the
+clock), dimod's own sampler tests."""
+import itertools
+import unittest
+
+import numpy as np
+import pytest
+
+import mathprog
+
+
+def brute_qubo(Q):
+    n = Q.shape[0]
+    return min(float(np.array(x) @ Q @ np.array(x)) for x in itertools.product((0, 1), repeat=n))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_qubo_matches_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    A = rng.normal(size=(8, 8))
+    Q = (A + A.T) / 2
+    r = mathprog.qubo(Q, max_iter=100, time_limit=None, seed=seed)
+    x = np.array(r.solution)
+    assert set(x.tolist()) <= {0, 1}
+    assert abs(float(x @ Q @ x) - r.objective) <= 1e-9
+    assert abs(r.objective - brute_qubo(Q)) <= 1e-9
+
+
+def test_qubo_errors():
+    with pytest.raises(ValueError, match="symmetric"):
+        mathprog.qubo([[0, 1], [0, 0]])
+    with pytest.raises(ValueError, match="NaN"):
+        mathprog.qubo([[np.nan, 0], [0, 0]])
+
+
+dimod = pytest.importorskip("dimod")
+from mathprog.dimod import MCPGSampler  # noqa: E402
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_sampler_matches_exact_solver(seed):
+    rng = np.random.default_rng(seed)
+    h = {v: float(rng.normal()) for v in "abcdefg"}
+    J = {(u, v): float(rng.normal()) for u, v in itertools.combinations("abcdefg", 2) if rng.random() < 0.5}
+    ours = MCPGSampler().sample_ising(h, J, time_limit=None, max_iter=100, seed=seed)
+    exact = dimod.ExactSolver().sample_ising(h, J)
+    assert abs(ours.first.energy - exact.first.energy) <= 1e-9
+    bqm = dimod.BQM.from_ising(h, J)
+    assert abs(bqm.energy(ours.first.sample) - ours.first.energy) <= 1e-9
+    q = MCPGSampler().sample_qubo(bqm.to_qubo()[0], time_limit=None, max_iter=100, num_reads=2)
+    assert len(q) == 2 and q.vartype is dimod.BINARY
+
+
+@dimod.testing.load_sampler_bqm_tests(lambda: MCPGSampler())
+class TestSamplerApi(unittest.TestCase):
+    def test_api(self):
+        dimod.testing.assert_sampler_api(MCPGSampler())
