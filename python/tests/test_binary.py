@@ -55,3 +55,20 @@ def test_sampler_matches_exact_solver(seed):
 class TestSamplerApi(unittest.TestCase):
     def test_api(self):
         dimod.testing.assert_sampler_api(MCPGSampler())
+
+
+def test_ctrl_c_returns_the_best_so_far():
+    import os
+    import signal
+    import threading
+    import time
+
+    rng = np.random.default_rng(0)
+    A = np.triu(rng.random((400, 400)) < 0.05, 1).astype(float)
+    W = A + A.T
+    threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+    t = time.perf_counter()
+    r = mathprog.maxcut(W, time_limit=60.0, stall_rounds=None)
+    assert time.perf_counter() - t < 20.0
+    assert r.status == "interrupted"
+    assert r.objective > 0 and len(r.solution) == 400
