@@ -3,7 +3,8 @@
 //! polls for signals: Ctrl-C stops the solver through its [`StopToken`], which returns the
 //! best result so far with status `interrupted`, as the CLI does. Reports cross the boundary
 //! as the JSON document the CLI's `--json` prints; errors as `ValueError` (bad input) or
-//! `RuntimeError`; a Rust panic surfaces as pyo3's `PanicException`.
+//! `RuntimeError`; a panic inside a solver surfaces as `RuntimeError` (elsewhere as pyo3's
+//! `PanicException`), never as an abort.
 #![deny(missing_docs)]
 
 use mathprog::prelude::{Common, NoObserver, SolveError, StopToken};
