@@ -4,8 +4,9 @@ switches from ``neal.SimulatedAnnealingSampler()`` by changing one line::
     from mathprog.dimod import MCPGSampler
     sampleset = MCPGSampler().sample_ising(h, J, time_limit=1.0)
 
-Every read is one MCPG run (seeds ``seed, seed + 1, ...``) on the BQM in binary form; the
-energies in the sample set are dimod's, computed from the BQM.
+Every read is one MCPG run (seeds ``seed, seed + 1, ...``) on the BQM's Ising form written as
+a MaxCut (an ancilla spin carries the fields); the energies in the sample set are dimod's,
+computed from the BQM.
 """
 import json
 
@@ -38,25 +39,29 @@ if _dimod is not None:
             if n == 0:
                 return _dimod.SampleSet.from_samples_bqm(
                     (np.empty((num_reads, 0), dtype=np.int8), labels), bqm)
-            binary = bqm.change_vartype(_dimod.BINARY, inplace=False)
+            # The Ising form E = Σ h_i s_i + Σ J_ij s_i s_j is a MaxCut on n + 1 vertices:
+            # an ancilla spin s_n with couplings h_i (flip all so that s_n = +1), and
+            # max cut <=> min Σ w_ij s_i s_j with w = J. MCPG's MaxCut path then runs.
+            spin = bqm.change_vartype(_dimod.SPIN, inplace=False)
             index = {v: k for k, v in enumerate(labels)}
-            # x^T Q x with Q_ii = linear_i (x_i^2 = x_i) and Q_ij = Q_ji = quadratic_ij / 2.
             rows, cols, vals = [], [], []
-            for v, bias in binary.linear.items():
-                rows.append(index[v]), cols.append(index[v]), vals.append(float(bias))
-            for (u, v), bias in binary.quadratic.items():
-                i, j = sorted((index[u], index[v]))
-                rows.append(i), cols.append(j), vals.append(0.5 * float(bias))
+            for v, bias in spin.linear.items():
+                if bias != 0:
+                    rows.append(index[v]), cols.append(n), vals.append(float(bias))
+            for (u, v), bias in spin.quadratic.items():
+                if bias != 0:
+                    rows.append(index[u]), cols.append(index[v]), vals.append(float(bias))
             r = np.asarray(rows, dtype=np.int64)
             c = np.asarray(cols, dtype=np.int64)
             w = np.asarray(vals, dtype=float)
             samples = np.empty((num_reads, n), dtype=np.int8)
             for k in range(num_reads):
-                rep = json.loads(_native.qubo(n, r, c, w, time_limit=time_limit,
-                                              max_iter=max_iter, seed=seed + k, threads=threads,
-                                              stall_rounds=stall_rounds))
-                spins = np.asarray(rep["solution"], dtype=np.int8)
-                samples[k] = spins if bqm.vartype is _dimod.SPIN else (spins > 0)
+                rep = json.loads(_native.maxcut(n + 1, r, c, w, time_limit=time_limit,
+                                                max_iter=max_iter, seed=seed + k,
+                                                threads=threads, stall_rounds=stall_rounds))
+                s = np.asarray(rep["solution"], dtype=np.int8)
+                s = s[:n] * s[n]
+                samples[k] = s if bqm.vartype is _dimod.SPIN else (s > 0)
             return _dimod.SampleSet.from_samples_bqm((samples, labels), bqm)
 
 else:  # pragma: no cover
