@@ -65,19 +65,25 @@ def _edges(W):
         if asym.nnz and asym.max() > 1e-12 * max(1.0, float(abs(W).max())):
             raise ValueError("W must be symmetric")
     else:
-        W = np.asarray(W, dtype=float)
-        if W.ndim != 2 or W.shape[0] != W.shape[1]:
-            raise ValueError(f"W must be a square matrix (got shape {W.shape})")
-        if not np.all(np.isfinite(W)):
-            raise ValueError("W has NaN or infinite entries")
-        if not np.allclose(W, W.T, rtol=0, atol=1e-12 * max(1.0, float(np.abs(W).max(initial=0)))):
-            raise ValueError("W must be symmetric")
+        W = _dense_symmetric(W, "W")
         n = W.shape[0]
         r, c = np.nonzero(W)
         w = W[r, c]
     keep = (r < c) & (w != 0)
     return (n, np.ascontiguousarray(r[keep], dtype=np.int64),
             np.ascontiguousarray(c[keep], dtype=np.int64), np.ascontiguousarray(w[keep], dtype=float))
+
+
+def _dense_symmetric(A, name):
+    """``A`` as a float array, checked square, finite and symmetric (to rounding)."""
+    A = np.asarray(A, dtype=float)
+    if A.ndim != 2 or A.shape[0] != A.shape[1]:
+        raise ValueError(f"{name} must be a square matrix (got shape {A.shape})")
+    if not np.all(np.isfinite(A)):
+        raise ValueError(f"{name} has NaN or infinite entries")
+    if not np.allclose(A, A.T, rtol=0, atol=1e-12 * max(1.0, float(np.abs(A).max(initial=0)))):
+        raise ValueError(f"{name} must be symmetric")
+    return A
 
 
 def _check_tol(tol):
@@ -136,15 +142,7 @@ def qubo(Q, *, spin=False, maximize=False, time_limit=10.0, max_iter=None, seed=
 
 def _entries(Q):
     """Upper-triangle entries (with the diagonal) of a symmetric matrix."""
-    if hasattr(Q, "tocoo"):
-        Q = Q.toarray()
-    Q = np.asarray(Q, dtype=float)
-    if Q.ndim != 2 or Q.shape[0] != Q.shape[1]:
-        raise ValueError(f"Q must be a square matrix (got shape {Q.shape})")
-    if not np.all(np.isfinite(Q)):
-        raise ValueError("Q has NaN or infinite entries")
-    if not np.allclose(Q, Q.T, rtol=0, atol=1e-12 * max(1.0, float(np.abs(Q).max(initial=0)))):
-        raise ValueError("Q must be symmetric")
+    Q = _dense_symmetric(Q.toarray() if hasattr(Q, "tocoo") else Q, "Q")
     r, c = np.nonzero(np.triu(Q))
     return (Q.shape[0], r.astype(np.int64), c.astype(np.int64),
             np.ascontiguousarray(Q[r, c], dtype=float))

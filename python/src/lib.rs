@@ -93,6 +93,38 @@ fn to_json(v: &impl serde::Serialize) -> PyResult<String> {
     serde_json::to_string(v).map_err(|e| PyRuntimeError::new_err(e.to_string()))
 }
 
+/// The triples `(rows[k], cols[k], values[k])`, checked: one length, indices in `0..n`, finite
+/// values (the problem constructors check the rest: repeated pairs, self loops).
+fn triples(
+    n: usize,
+    rows: &PyReadonlyArray1<'_, i64>,
+    cols: &PyReadonlyArray1<'_, i64>,
+    values: &PyReadonlyArray1<'_, f64>,
+) -> PyResult<Vec<(usize, usize, f64)>> {
+    let (r, c, w) = (rows.as_slice()?, cols.as_slice()?, values.as_slice()?);
+    if r.len() != c.len() || r.len() != w.len() {
+        return Err(value_error(format!(
+            "rows, cols and values must have one length (got {}, {}, {})",
+            r.len(),
+            c.len(),
+            w.len()
+        )));
+    }
+    let mut out = Vec::with_capacity(r.len());
+    for (k, ((&u, &v), &x)) in r.iter().zip(c).zip(w).enumerate() {
+        if u < 0 || v < 0 || u as usize >= n || v as usize >= n {
+            return Err(value_error(format!(
+                "entry {k}: index ({u}, {v}) outside 0..{n}"
+            )));
+        }
+        if !x.is_finite() {
+            return Err(value_error(format!("entry {k}: value {x} is not finite")));
+        }
+        out.push((u as usize, v as usize, x));
+    }
+    Ok(out)
+}
+
 /// The graph with `n` vertices and the edges `(rows[k], cols[k], weights[k])`, checked.
 fn graph(
     n: usize,
@@ -100,28 +132,7 @@ fn graph(
     cols: &PyReadonlyArray1<'_, i64>,
     weights: &PyReadonlyArray1<'_, f64>,
 ) -> PyResult<Graph> {
-    let (r, c, w) = (rows.as_slice()?, cols.as_slice()?, weights.as_slice()?);
-    if r.len() != c.len() || r.len() != w.len() {
-        return Err(value_error(format!(
-            "rows, cols and weights must have one length (got {}, {}, {})",
-            r.len(),
-            c.len(),
-            w.len()
-        )));
-    }
-    let mut edges = Vec::with_capacity(r.len());
-    for (k, ((&u, &v), &x)) in r.iter().zip(c).zip(w).enumerate() {
-        if u < 0 || v < 0 || u as usize >= n || v as usize >= n {
-            return Err(value_error(format!(
-                "edge {k}: vertex ({u}, {v}) outside 0..{n}"
-            )));
-        }
-        if !x.is_finite() {
-            return Err(value_error(format!("edge {k}: weight {x} is not finite")));
-        }
-        edges.push((u as usize, v as usize, x));
-    }
-    Graph::from_edges(n, &edges).map_err(value_error)
+    Graph::from_edges(n, &triples(n, rows, cols, weights)?).map_err(value_error)
 }
 
 /// The MaxCut SDP `max ¼⟨L, X⟩, diag X = 1, X ⪰ 0` of the graph with `n` vertices and the
@@ -280,17 +291,7 @@ fn qubo(
     use mathprog::prelude::Sense;
     use mathprog::problems::qubo::{Domain, Qubo};
     use mathprog::solvers::binary::mcpg::{McpgSettings, solve};
-    let (r, c, v) = (rows.as_slice()?, cols.as_slice()?, values.as_slice()?);
-    if r.len() != c.len() || r.len() != v.len() {
-        return Err(value_error("rows, cols and values must have one length"));
-    }
-    let mut entries = Vec::with_capacity(r.len());
-    for ((&i, &j), &q) in r.iter().zip(c).zip(v) {
-        if i < 0 || j < 0 {
-            return Err(value_error(format!("negative index ({i}, {j})")));
-        }
-        entries.push((i as usize, j as usize, q));
-    }
+    let entries = triples(n, &rows, &cols, &values)?;
     let domain = if spin { Domain::Spin } else { Domain::ZeroOne };
     let sense = if maximize {
         Sense::Maximize
