@@ -20,7 +20,7 @@ import numpy as np
 
 from . import _native
 
-__all__ = ["Result", "maxcut", "maxcut_sdp", "ot", "qubo", "sdp"]
+__all__ = ["Result", "game", "maxcut", "maxcut_sdp", "maxsat", "ot", "qubo", "sdp"]
 
 
 class Result:
@@ -146,6 +146,33 @@ def _entries(Q):
     r, c = np.nonzero(np.triu(Q))
     return (Q.shape[0], r.astype(np.int64), c.astype(np.int64),
             np.ascontiguousarray(Q[r, c], dtype=float))
+
+
+def maxsat(path, *, time_limit=10.0, max_iter=None, seed=1, threads=None, target=None):
+    """Weighted (partial) MaxSAT of a DIMACS CNF/WCNF file by MCPG; ``maxsat`` holds the value
+    of the returned assignment (``cost`` = weight of the false soft clauses, ``hard_violated``),
+    ``solution`` the assignment (spins: +1 true, -1 false)."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(path)
+    return Result(json.loads(_native.maxsat_file(path, time_limit=time_limit, max_iter=max_iter,
+                                                 seed=seed, threads=threads, target=target)))
+
+
+def game(A, *, gap_tol=1e-6, time_limit=None, max_iter=None, seed=1, threads=None):
+    """The matrix game ``min_x max_y x^T A y`` over the probability simplices by the restarted
+    Halpern method: ``solution["x"]``, ``solution["y"]``, the value bounds
+    ``solution["lower"] <= value <= solution["upper"]`` and the exact gap
+    (``residuals["gap"]``)."""
+    A = np.asarray(A, dtype=float)
+    if A.ndim != 2 or A.size == 0:
+        raise ValueError(f"A must be a non-empty matrix (got shape {A.shape})")
+    if not np.all(np.isfinite(A)):
+        raise ValueError("A has NaN or infinite entries")
+    m, n = A.shape
+    return Result(json.loads(_native.game(np.ascontiguousarray(A).ravel(), m, n, gap_tol=gap_tol,
+                                          time_limit=time_limit, max_iter=max_iter, seed=seed,
+                                          threads=threads)))
 
 
 def sdp(path, *, tol=1e-6, method="auto", time_limit=None, max_iter=None, seed=1, threads=None):

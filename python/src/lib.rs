@@ -311,6 +311,67 @@ fn qubo(
     to_json(&report)
 }
 
+/// Weighted (partial) MaxSAT of a DIMACS CNF/WCNF file (old or 2022 format) by MCPG,
+/// `time_limit` seconds (default 10). Returns the JSON report with `maxsat`: the value of the
+/// returned assignment (cost, satisfied weight, violated hard clauses).
+#[pyfunction]
+#[pyo3(signature = (path, time_limit=10.0, max_iter=None, seed=1, threads=None, target=None))]
+fn maxsat_file(
+    py: Python<'_>,
+    path: std::path::PathBuf,
+    time_limit: Option<f64>,
+    max_iter: Option<u64>,
+    seed: u64,
+    threads: Option<usize>,
+    target: Option<f64>,
+) -> PyResult<String> {
+    use mathprog::solvers::binary::mcpg::{McpgSettings, solve};
+    let sat = mathprog::problems::io::dimacs::read_sat(&path).map_err(value_error)?;
+    let p = sat
+        .into_problem()
+        .map_err(|e| value_error(format!("{}: {e}", path.display())))?;
+    let stop = StopToken::new();
+    let mut s = McpgSettings::maxsat();
+    s.common = common(time_limit, max_iter, seed, threads, &stop);
+    s.common.target = target;
+    let report = interruptible(py, &stop, || solve(&p, &s, &mut NoObserver))?;
+    let report = report.map_err(solve_error)?;
+    let mut v =
+        serde_json::to_value(&report).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+    let value = serde_json::to_value(p.evaluate(&report.solution))
+        .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+    v["maxsat"] = value;
+    to_json(&v)
+}
+
+/// The matrix game `min_x max_y xᵀAy` over the simplices (`a`: `A` row-major, `m × n`) by
+/// the restarted Halpern method, to the duality gap `gap_tol`. Returns the JSON report.
+#[pyfunction]
+#[pyo3(signature = (a, m, n, gap_tol=1e-6, time_limit=None, max_iter=None, seed=1,
+    threads=None))]
+#[allow(clippy::too_many_arguments)]
+fn game(
+    py: Python<'_>,
+    a: PyReadonlyArray1<'_, f64>,
+    m: usize,
+    n: usize,
+    gap_tol: f64,
+    time_limit: Option<f64>,
+    max_iter: Option<u64>,
+    seed: u64,
+    threads: Option<usize>,
+) -> PyResult<String> {
+    use mathprog::problems::game::MatrixGame;
+    use mathprog::solvers::monotone::{GameSettings, solve_game};
+    let g = MatrixGame::from_row_major("A", m, n, a.as_slice()?.to_vec()).map_err(value_error)?;
+    let stop = StopToken::new();
+    let mut s = GameSettings::default();
+    s.monotone.common = common(time_limit, max_iter, seed, threads, &stop);
+    s.gap_tol = Some(gap_tol);
+    let report = interruptible(py, &stop, || solve_game(&g, &s, &mut NoObserver))?;
+    to_json(&report.map_err(solve_error)?)
+}
+
 /// A semidefinite program in SDPA sparse format (SDPLIB's `.dat-s`): `method` auto, ipm or
 /// low-rank; returns the report as JSON.
 #[pyfunction]
@@ -355,5 +416,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sdp_file, m)?)?;
     m.add_function(wrap_pyfunction!(ot_dense, m)?)?;
     m.add_function(wrap_pyfunction!(qubo, m)?)?;
+    m.add_function(wrap_pyfunction!(maxsat_file, m)?)?;
+    m.add_function(wrap_pyfunction!(game, m)?)?;
     Ok(())
 }

@@ -33,6 +33,34 @@ def test_qubo_errors():
         mathprog.qubo([[np.nan, 0], [0, 0]])
 
 
+@pytest.mark.parametrize("name", ["ms_n20_m120_s5.cnf", "pms_n20_h50_s60_s2.wcnf",
+                                  "wpms_n20_h40_s80_s1.wcnf"])
+def test_maxsat_reaches_the_proven_optima(name):
+    import json
+    import os
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    optimal = json.load(open(os.path.join(root, "data", "maxsat", "optimal.json")))[name]
+    r = mathprog.maxsat(os.path.join(root, "data", "maxsat", name), time_limit=None,
+                        max_iter=300, seed=1)
+    assert r.maxsat["hard_violated"] == 0
+    assert r.maxsat["cost"] == optimal
+    with pytest.raises(FileNotFoundError):
+        mathprog.maxsat(os.path.join(root, "data", "maxsat", "missing.cnf"))
+
+
+def test_games_closed_forms():
+    rps = np.array([[0, 1, -1], [-1, 0, 1], [1, -1, 0.0]])
+    r = mathprog.game(rps, gap_tol=1e-8)
+    assert r.status == "converged"
+    assert r.solution["lower"] - 1e-8 <= 0.0 <= r.solution["upper"] + 1e-8
+    assert np.allclose(r.solution["x"], 1 / 3, atol=1e-6)
+    # A saddle point: the value is A[0, 1] = 2.
+    r = mathprog.game(np.array([[3.0, 2.0], [4.0, 1.0]]).T, gap_tol=1e-9)
+    assert abs(r.solution["upper"] - 2.0) <= 1e-8 and abs(r.solution["lower"] - 2.0) <= 1e-8
+    with pytest.raises(ValueError, match="NaN"):
+        mathprog.game(np.array([[np.nan]]))
+
+
 dimod = pytest.importorskip("dimod")
 from mathprog.dimod import MCPGSampler  # noqa: E402
 
