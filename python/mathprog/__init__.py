@@ -4,7 +4,9 @@ Every call returns a :class:`Result` whose attributes mirror the report of the c
 tool (``solve ... --json``): ``status``, ``objective``, ``bound``, ``iterations``,
 ``elapsed``, ``seed``, ``solution``, ``residuals``, ``stats``, and ``report`` (the whole
 document as a dict). Solvers run with the GIL released; Ctrl-C stops a solve and returns the
-best result so far with ``status == "interrupted"``.
+best result so far with ``status == "interrupted"``. Every call takes ``progress``: a callable
+that gets a dict per iteration (``iteration``, ``elapsed``, ``best``, ``current``, ``bound``,
+``residual`` and the method's own columns); returning ``False`` stops the run.
 
     >>> import numpy as np, mathprog
     >>> W = np.ones((5, 5)) - np.eye(5)          # K5
@@ -92,7 +94,7 @@ def _check_tol(tol):
 
 
 def maxcut_sdp(W, *, tol=1e-4, time_limit=None, max_iter=None, seed=1, threads=None,
-               precondition=False, gw_trials=64):
+               precondition=False, gw_trials=64, progress=None):
     """The MaxCut SDP ``max 1/4 <L, X>, diag X = 1, X psd`` of the graph with weight matrix
     ``W`` (symmetric, dense or scipy.sparse), with a certified upper bound (``bound``), the
     relative gap (``residuals["relative_gap"]``), the factor ``solution["factor"]`` and the best
@@ -103,12 +105,12 @@ def maxcut_sdp(W, *, tol=1e-4, time_limit=None, max_iter=None, seed=1, threads=N
         raise ValueError("the graph has no vertices")
     text = _native.maxcut_sdp(n, r, c, w, tol=tol, time_limit=time_limit, max_iter=max_iter,
                               seed=seed, threads=threads, precondition=precondition,
-                              gw_trials=gw_trials)
+                              gw_trials=gw_trials, progress=progress)
     return Result(json.loads(text))
 
 
 def maxcut(W, *, time_limit=10.0, max_iter=None, seed=1, threads=None, target=None,
-           bound=False, stall_rounds=2000):
+           bound=False, stall_rounds=2000, progress=None):
     """Maximum cut of the graph with weight matrix ``W`` (symmetric, dense or scipy.sparse) by
     MCPG: ``objective`` is the cut weight, ``solution`` the partition (spins +-1). Runs for
     ``time_limit`` seconds (default 10) or until ``stall_rounds`` rounds bring no better cut,
@@ -119,12 +121,12 @@ def maxcut(W, *, time_limit=10.0, max_iter=None, seed=1, threads=None, target=No
         raise ValueError("the graph has no vertices")
     text = _native.maxcut(n, r, c, w, time_limit=time_limit, max_iter=max_iter, seed=seed,
                           threads=threads, target=target, bound=bound,
-                          stall_rounds=stall_rounds)
+                          stall_rounds=stall_rounds, progress=progress)
     return Result(json.loads(text))
 
 
 def qubo(Q, *, spin=False, maximize=False, time_limit=10.0, max_iter=None, seed=1, threads=None,
-         target=None, stall_rounds=2000):
+         target=None, stall_rounds=2000, progress=None):
     """``min x^T Q x`` over ``x in {0,1}^n`` (``spin=True``: ``{-1,1}^n``; ``maximize=True``:
     max) for a symmetric ``Q`` (dense or scipy.sparse) by MCPG. ``solution`` is the assignment
     (0/1, or +-1 with ``spin``); ``objective`` its value computed from ``Q``."""
@@ -134,7 +136,7 @@ def qubo(Q, *, spin=False, maximize=False, time_limit=10.0, max_iter=None, seed=
     res = Result(json.loads(_native.qubo(n, r, c, w, spin=spin, maximize=maximize,
                                           time_limit=time_limit, max_iter=max_iter, seed=seed,
                                           threads=threads, target=target,
-                                          stall_rounds=stall_rounds)))
+                                          stall_rounds=stall_rounds, progress=progress)))
     if not spin:
         res.report["solution"] = [int(s > 0) for s in res.report["solution"]]
     return res
@@ -148,7 +150,7 @@ def _entries(Q):
             np.ascontiguousarray(Q[r, c], dtype=float))
 
 
-def maxsat(path, *, time_limit=10.0, max_iter=None, seed=1, threads=None, target=None):
+def maxsat(path, *, time_limit=10.0, max_iter=None, seed=1, threads=None, target=None, progress=None):
     """Weighted (partial) MaxSAT of a DIMACS CNF/WCNF file by MCPG; ``maxsat`` holds the value
     of the returned assignment (``cost`` = weight of the false soft clauses, ``hard_violated``),
     ``solution`` the assignment (spins: +1 true, -1 false)."""
@@ -156,10 +158,10 @@ def maxsat(path, *, time_limit=10.0, max_iter=None, seed=1, threads=None, target
     if not os.path.exists(path):
         raise FileNotFoundError(path)
     return Result(json.loads(_native.maxsat_file(path, time_limit=time_limit, max_iter=max_iter,
-                                                 seed=seed, threads=threads, target=target)))
+                                                 seed=seed, threads=threads, target=target, progress=progress)))
 
 
-def game(A, *, gap_tol=1e-6, time_limit=None, max_iter=None, seed=1, threads=None):
+def game(A, *, gap_tol=1e-6, time_limit=None, max_iter=None, seed=1, threads=None, progress=None):
     """The matrix game ``min_x max_y x^T A y`` over the probability simplices by the restarted
     Halpern method: ``solution["x"]``, ``solution["y"]``, the value bounds
     ``solution["lower"] <= value <= solution["upper"]`` and the exact gap
@@ -172,10 +174,10 @@ def game(A, *, gap_tol=1e-6, time_limit=None, max_iter=None, seed=1, threads=Non
     m, n = A.shape
     return Result(json.loads(_native.game(np.ascontiguousarray(A).ravel(), m, n, gap_tol=gap_tol,
                                           time_limit=time_limit, max_iter=max_iter, seed=seed,
-                                          threads=threads)))
+                                          threads=threads, progress=progress)))
 
 
-def sdp(path, *, tol=1e-6, method="auto", time_limit=None, max_iter=None, seed=1, threads=None):
+def sdp(path, *, tol=1e-6, method="auto", time_limit=None, max_iter=None, seed=1, threads=None, progress=None):
     """A semidefinite program in SDPA sparse format (SDPLIB's ``.dat-s``); ``method`` is
     "auto", "ipm" or "low-rank". The report carries the primal and dual values, the relative
     gap and both infeasibilities, or an infeasibility status with its certificate."""
@@ -184,7 +186,7 @@ def sdp(path, *, tol=1e-6, method="auto", time_limit=None, max_iter=None, seed=1
     if not os.path.exists(path):
         raise FileNotFoundError(path)
     text = _native.sdp_file(path, tol=tol, method=method, time_limit=time_limit,
-                            max_iter=max_iter, seed=seed, threads=threads)
+                            max_iter=max_iter, seed=seed, threads=threads, progress=progress)
     return Result(json.loads(text))
 
 from . import dimod, ot  # noqa: E402  (drop-in interfaces; they import Result from here)

@@ -27,11 +27,11 @@ if _dimod is not None:
         """Monte Carlo policy gradient (MCPG) for binary quadratic models."""
 
         parameters = {"num_reads": [], "time_limit": [], "max_iter": [], "seed": [],
-                      "threads": [], "stall_rounds": []}
+                      "threads": [], "stall_rounds": [], "progress": []}
         properties = {"solver": "mathprog MCPG"}
 
         def sample(self, bqm, num_reads=1, time_limit=1.0, max_iter=None, seed=1, threads=None,
-                   stall_rounds=2000, **kwargs):
+                   stall_rounds=2000, progress=None, **kwargs):
             """Sample the BQM (``num_reads`` independent MCPG runs)."""
             kwargs = self.remove_unknown_kwargs(**kwargs)
             labels = list(bqm.variables)
@@ -58,7 +58,7 @@ if _dimod is not None:
             for k in range(num_reads):
                 rep = json.loads(_native.maxcut(n + 1, r, c, w, time_limit=time_limit,
                                                 max_iter=max_iter, seed=seed + k,
-                                                threads=threads, stall_rounds=stall_rounds))
+                                                threads=threads, stall_rounds=stall_rounds, progress=progress))
                 s = np.asarray(rep["solution"], dtype=np.int8)
                 s = s[:n] * s[n]
                 samples[k] = s if bqm.vartype is _dimod.SPIN else (s > 0)

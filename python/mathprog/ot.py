@@ -38,6 +38,7 @@ def _histograms(a, b, M):
 
 
 def _solve(a, b, M, reg, method, numItermax, stopThr, kwargs):
+    progress = kwargs.pop("progress", None)
     unknown = set(kwargs) - {"verbose", "warn"}
     if unknown:
         raise TypeError(f"unexpected arguments {sorted(unknown)}")
@@ -45,7 +46,7 @@ def _solve(a, b, M, reg, method, numItermax, stopThr, kwargs):
         raise ValueError(f"method must be one of {sorted(_METHODS)} (got {method!r})")
     a, b, M = _histograms(a, b, M)
     plan, text = _native.ot_dense(a, b, M, float(reg), method=_METHODS[method],
-                                  tol=float(stopThr), max_iter=numItermax)
+                                  tol=float(stopThr), max_iter=numItermax, progress=progress)
     return plan, M, Result(json.loads(text))
 
 

@@ -7,7 +7,7 @@
 //! `PanicException`), never as an abort.
 #![deny(missing_docs)]
 
-use mathprog::prelude::{Common, NoObserver, SolveError, StopToken};
+use mathprog::prelude::{Common, Control, IterRecord, NoObserver, Observer, SolveError, StopToken};
 use mathprog::problems::graph::Graph;
 use mathprog::problems::sdp::MaxCutSdp;
 use numpy::{
@@ -43,6 +43,57 @@ fn common(
     c.threads = threads;
     c.stop = stop.clone();
     c
+}
+
+/// A progress callback: the Python callable gets a dict per iteration (`iteration`,
+/// `elapsed`, `best`, `current`, `bound`, `residual` and the method's extra columns); returning
+/// `False` stops the run (status `interrupted`), and an exception stops it and is raised.
+struct Progress {
+    cb: Option<Py<PyAny>>,
+    error: Option<PyErr>,
+}
+
+impl Progress {
+    fn new(cb: Option<Py<PyAny>>) -> Self {
+        Progress { cb, error: None }
+    }
+
+    /// The callback's exception, if it raised one.
+    fn check(&mut self) -> PyResult<()> {
+        self.error.take().map_or(Ok(()), Err)
+    }
+}
+
+impl Observer for Progress {
+    fn on_iter(&mut self, rec: &IterRecord<'_>) -> Control {
+        let Some(cb) = &self.cb else {
+            return Control::Continue;
+        };
+        Python::with_gil(|py| {
+            let call = || -> PyResult<bool> {
+                let d = pyo3::types::PyDict::new(py);
+                d.set_item("iteration", rec.iteration)?;
+                d.set_item("elapsed", rec.elapsed)?;
+                d.set_item("best", rec.best)?;
+                d.set_item("current", rec.current)?;
+                d.set_item("bound", rec.bound)?;
+                d.set_item("residual", rec.residual)?;
+                for (k, v) in rec.extra {
+                    d.set_item(*k, *v)?;
+                }
+                let out = cb.call1(py, (d,))?;
+                Ok(!out.bind(py).is(pyo3::types::PyBool::new(py, false)))
+            };
+            match call() {
+                Ok(true) => Control::Continue,
+                Ok(false) => Control::Stop,
+                Err(e) => {
+                    self.error = Some(e);
+                    Control::Stop
+                }
+            }
+        })
+    }
 }
 
 /// Run `f` on a worker thread with the GIL released; while it runs, check for signals every
@@ -139,7 +190,7 @@ fn graph(
 /// edges `(rows[k], cols[k], weights[k])` (each once); returns the report as JSON.
 #[pyfunction]
 #[pyo3(signature = (n, rows, cols, weights, tol=1e-4, time_limit=None, max_iter=None,
-    seed=1, threads=None, precondition=false, gw_trials=64))]
+    seed=1, threads=None, precondition=false, gw_trials=64, progress=None))]
 #[allow(clippy::too_many_arguments)]
 fn maxcut_sdp(
     py: Python<'_>,
@@ -154,6 +205,7 @@ fn maxcut_sdp(
     threads: Option<usize>,
     precondition: bool,
     gw_trials: usize,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<String> {
     use mathprog::solvers::sdp::maxcut::{MaxCutSdpSettings, solve};
     let g = graph(n, &rows, &cols, &weights)?;
@@ -164,7 +216,9 @@ fn maxcut_sdp(
     s.tol = tol;
     s.precondition = precondition;
     s.rounding_trials = gw_trials;
-    let report = interruptible(py, &stop, || solve(&p, &s, &mut NoObserver))?;
+    let mut obs = Progress::new(progress);
+    let report = interruptible(py, &stop, || solve(&p, &s, &mut obs))?;
+    obs.check()?;
     to_json(&report.map_err(solve_error)?)
 }
 
@@ -173,7 +227,7 @@ fn maxcut_sdp(
 /// MaxCut SDP bound first (half the time), in the report's `bound`. Returns the JSON report.
 #[pyfunction]
 #[pyo3(signature = (n, rows, cols, weights, time_limit=10.0, max_iter=None, seed=1,
-    threads=None, target=None, bound=false, stall_rounds=Some(2000)))]
+    threads=None, target=None, bound=false, stall_rounds=Some(2000), progress=None))]
 #[allow(clippy::too_many_arguments)]
 fn maxcut(
     py: Python<'_>,
@@ -188,6 +242,7 @@ fn maxcut(
     target: Option<f64>,
     bound: bool,
     stall_rounds: Option<u64>,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<String> {
     use mathprog::problems::maxcut::MaxCut;
     use mathprog::solvers::binary::mcpg::{McpgSettings, solve};
@@ -211,7 +266,9 @@ fn maxcut(
     s.common = common(left, max_iter, seed, threads, &stop);
     s.common.target = target;
     s.stall_rounds = stall_rounds;
-    let report = interruptible(py, &stop, || solve(&p, &s, &mut NoObserver))?;
+    let mut obs = Progress::new(progress);
+    let report = interruptible(py, &stop, || solve(&p, &s, &mut obs))?;
+    obs.check()?;
     let mut report = report.map_err(solve_error)?;
     if let Some((u, _)) = upper {
         report.bound = Some(u);
@@ -224,7 +281,7 @@ fn maxcut(
 /// `tol`; returns the plan (`n × m`, row-major) and the JSON report.
 #[pyfunction]
 #[pyo3(signature = (a, b, cost, reg, method="sns", tol=1e-9, max_iter=None, time_limit=None,
-    threads=None))]
+    threads=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 fn ot_dense<'py>(
     py: Python<'py>,
@@ -237,6 +294,7 @@ fn ot_dense<'py>(
     max_iter: Option<u64>,
     time_limit: Option<f64>,
     threads: Option<usize>,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<(Bound<'py, PyArray2<f64>>, String)> {
     use mathprog::problems::ot::OtProblem;
     use mathprog::solvers::ot::{OtSettings, solve};
@@ -260,7 +318,9 @@ fn ot_dense<'py>(
     s.reg = reg;
     s.tol = tol;
     s.method = method.parse().map_err(value_error)?;
-    let report = interruptible(py, &stop, || solve(&p, &s, &mut NoObserver))?;
+    let mut obs = Progress::new(progress);
+    let report = interruptible(py, &stop, || solve(&p, &s, &mut obs))?;
+    obs.check()?;
     let report = report.map_err(solve_error)?;
     let plan = PyArray1::from_vec(py, report.solution.plan(&p)).reshape([n, m])?;
     Ok((plan, to_json(&report)?))
@@ -271,7 +331,7 @@ fn ot_dense<'py>(
 /// Returns the JSON report (its solution in spins: `+1 ↦ 1`, `−1 ↦ 0` in the 0/1 form).
 #[pyfunction]
 #[pyo3(signature = (n, rows, cols, values, spin=false, maximize=false, time_limit=10.0,
-    max_iter=None, seed=1, threads=None, target=None, stall_rounds=Some(2000)))]
+    max_iter=None, seed=1, threads=None, target=None, stall_rounds=Some(2000), progress=None))]
 #[allow(clippy::too_many_arguments)]
 fn qubo(
     py: Python<'_>,
@@ -287,6 +347,7 @@ fn qubo(
     threads: Option<usize>,
     target: Option<f64>,
     stall_rounds: Option<u64>,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<String> {
     use mathprog::prelude::Sense;
     use mathprog::problems::qubo::{Domain, Qubo};
@@ -304,7 +365,9 @@ fn qubo(
     s.common = common(time_limit, max_iter, seed, threads, &stop);
     s.common.target = target;
     s.stall_rounds = stall_rounds;
-    let report = interruptible(py, &stop, || solve(&p, &s, &mut NoObserver))?;
+    let mut obs = Progress::new(progress);
+    let report = interruptible(py, &stop, || solve(&p, &s, &mut obs))?;
+    obs.check()?;
     let mut report = report.map_err(solve_error)?;
     // The exact value of the assignment from the entries (as `solve qubo` reports it).
     report.objective = p.value(&report.solution);
@@ -315,7 +378,8 @@ fn qubo(
 /// `time_limit` seconds (default 10). Returns the JSON report with `maxsat`: the value of the
 /// returned assignment (cost, satisfied weight, violated hard clauses).
 #[pyfunction]
-#[pyo3(signature = (path, time_limit=10.0, max_iter=None, seed=1, threads=None, target=None))]
+#[pyo3(signature = (path, time_limit=10.0, max_iter=None, seed=1, threads=None, target=None, progress=None))]
+#[allow(clippy::too_many_arguments)]
 fn maxsat_file(
     py: Python<'_>,
     path: std::path::PathBuf,
@@ -324,6 +388,7 @@ fn maxsat_file(
     seed: u64,
     threads: Option<usize>,
     target: Option<f64>,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<String> {
     use mathprog::solvers::binary::mcpg::{McpgSettings, solve};
     let sat = mathprog::problems::io::dimacs::read_sat(&path).map_err(value_error)?;
@@ -334,7 +399,9 @@ fn maxsat_file(
     let mut s = McpgSettings::maxsat();
     s.common = common(time_limit, max_iter, seed, threads, &stop);
     s.common.target = target;
-    let report = interruptible(py, &stop, || solve(&p, &s, &mut NoObserver))?;
+    let mut obs = Progress::new(progress);
+    let report = interruptible(py, &stop, || solve(&p, &s, &mut obs))?;
+    obs.check()?;
     let report = report.map_err(solve_error)?;
     let mut v =
         serde_json::to_value(&report).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
@@ -348,7 +415,7 @@ fn maxsat_file(
 /// the restarted Halpern method, to the duality gap `gap_tol`. Returns the JSON report.
 #[pyfunction]
 #[pyo3(signature = (a, m, n, gap_tol=1e-6, time_limit=None, max_iter=None, seed=1,
-    threads=None))]
+    threads=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 fn game(
     py: Python<'_>,
@@ -360,6 +427,7 @@ fn game(
     max_iter: Option<u64>,
     seed: u64,
     threads: Option<usize>,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<String> {
     use mathprog::problems::game::MatrixGame;
     use mathprog::solvers::monotone::{GameSettings, solve_game};
@@ -368,7 +436,9 @@ fn game(
     let mut s = GameSettings::default();
     s.monotone.common = common(time_limit, max_iter, seed, threads, &stop);
     s.gap_tol = Some(gap_tol);
-    let report = interruptible(py, &stop, || solve_game(&g, &s, &mut NoObserver))?;
+    let mut obs = Progress::new(progress);
+    let report = interruptible(py, &stop, || solve_game(&g, &s, &mut obs))?;
+    obs.check()?;
     to_json(&report.map_err(solve_error)?)
 }
 
@@ -376,7 +446,7 @@ fn game(
 /// low-rank; returns the report as JSON.
 #[pyfunction]
 #[pyo3(signature = (path, tol=1e-6, method="auto", time_limit=None, max_iter=None, seed=1,
-    threads=None))]
+    threads=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 fn sdp_file(
     py: Python<'_>,
@@ -387,6 +457,7 @@ fn sdp_file(
     max_iter: Option<u64>,
     seed: u64,
     threads: Option<usize>,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<String> {
     use mathprog::solvers::sdp::{SdpMethod, alm::AlmSettings, solve};
     let p = mathprog::problems::io::sdpa::read_sdpa(&path).map_err(value_error)?;
@@ -404,7 +475,9 @@ fn sdp_file(
             )));
         }
     };
-    let report = interruptible(py, &stop, || solve(&p, &s, &mut NoObserver))?;
+    let mut obs = Progress::new(progress);
+    let report = interruptible(py, &stop, || solve(&p, &s, &mut obs))?;
+    obs.check()?;
     to_json(&report.map_err(solve_error)?)
 }
 

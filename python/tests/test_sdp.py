@@ -108,3 +108,25 @@ def test_maxcut_finds_small_optima_with_bound(W, best):
     assert r.bound >= best - 1e-9
     again = mathprog.maxcut(W, max_iter=50, time_limit=None, seed=3, threads=1)
     assert again.solution == r.solution
+
+
+def test_progress_callback_sees_iterations_and_can_stop():
+    seen = []
+
+    def record(it):
+        seen.append(it)
+        return None
+
+    r = mathprog.maxcut_sdp(cycle(9), tol=1e-7, progress=record)
+    assert r.status == "converged" and len(seen) == r.iterations
+    assert {"iteration", "elapsed", "best", "bound", "residual"} <= set(seen[-1])
+    assert seen[-1]["residual"] <= 1e-7
+    # False stops the run: the best result so far, status interrupted.
+    stopped = mathprog.maxcut_sdp(cycle(101), tol=1e-9, progress=lambda it: False)
+    assert stopped.status == "interrupted" and stopped.iterations <= 1
+
+    def boom(it):
+        raise RuntimeError("from the callback")
+
+    with pytest.raises(RuntimeError, match="from the callback"):
+        mathprog.maxcut_sdp(cycle(9), progress=boom)
