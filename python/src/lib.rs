@@ -140,6 +140,20 @@ fn interruptible<T: Send>(
     })
 }
 
+/// [`interruptible`] with the progress callback as the solver's observer; the callback's
+/// exception, if it raised one, is the result.
+fn observed<T: Send>(
+    py: Python<'_>,
+    stop: &StopToken,
+    progress: Option<Py<PyAny>>,
+    f: impl FnOnce(&mut Progress) -> T + Send,
+) -> PyResult<T> {
+    let mut obs = Progress::new(progress);
+    let out = interruptible(py, stop, || f(&mut obs))?;
+    obs.check()?;
+    Ok(out)
+}
+
 fn to_json(v: &impl serde::Serialize) -> PyResult<String> {
     serde_json::to_string(v).map_err(|e| PyRuntimeError::new_err(e.to_string()))
 }
@@ -216,9 +230,7 @@ fn maxcut_sdp(
     s.tol = tol;
     s.precondition = precondition;
     s.rounding_trials = gw_trials;
-    let mut obs = Progress::new(progress);
-    let report = interruptible(py, &stop, || solve(&p, &s, &mut obs))?;
-    obs.check()?;
+    let report = observed(py, &stop, progress, |obs| solve(&p, &s, obs))?;
     to_json(&report.map_err(solve_error)?)
 }
 
@@ -266,9 +278,7 @@ fn maxcut(
     s.common = common(left, max_iter, seed, threads, &stop);
     s.common.target = target;
     s.stall_rounds = stall_rounds;
-    let mut obs = Progress::new(progress);
-    let report = interruptible(py, &stop, || solve(&p, &s, &mut obs))?;
-    obs.check()?;
+    let report = observed(py, &stop, progress, |obs| solve(&p, &s, obs))?;
     let mut report = report.map_err(solve_error)?;
     if let Some((u, _)) = upper {
         report.bound = Some(u);
@@ -318,9 +328,7 @@ fn ot_dense<'py>(
     s.reg = reg;
     s.tol = tol;
     s.method = method.parse().map_err(value_error)?;
-    let mut obs = Progress::new(progress);
-    let report = interruptible(py, &stop, || solve(&p, &s, &mut obs))?;
-    obs.check()?;
+    let report = observed(py, &stop, progress, |obs| solve(&p, &s, obs))?;
     let report = report.map_err(solve_error)?;
     let plan = PyArray1::from_vec(py, report.solution.plan(&p)).reshape([n, m])?;
     Ok((plan, to_json(&report)?))
@@ -365,9 +373,7 @@ fn qubo(
     s.common = common(time_limit, max_iter, seed, threads, &stop);
     s.common.target = target;
     s.stall_rounds = stall_rounds;
-    let mut obs = Progress::new(progress);
-    let report = interruptible(py, &stop, || solve(&p, &s, &mut obs))?;
-    obs.check()?;
+    let report = observed(py, &stop, progress, |obs| solve(&p, &s, obs))?;
     let mut report = report.map_err(solve_error)?;
     // The exact value of the assignment from the entries (as `solve qubo` reports it).
     report.objective = p.value(&report.solution);
@@ -399,9 +405,7 @@ fn maxsat_file(
     let mut s = McpgSettings::maxsat();
     s.common = common(time_limit, max_iter, seed, threads, &stop);
     s.common.target = target;
-    let mut obs = Progress::new(progress);
-    let report = interruptible(py, &stop, || solve(&p, &s, &mut obs))?;
-    obs.check()?;
+    let report = observed(py, &stop, progress, |obs| solve(&p, &s, obs))?;
     let report = report.map_err(solve_error)?;
     let mut v =
         serde_json::to_value(&report).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
@@ -436,9 +440,7 @@ fn game(
     let mut s = GameSettings::default();
     s.monotone.common = common(time_limit, max_iter, seed, threads, &stop);
     s.gap_tol = Some(gap_tol);
-    let mut obs = Progress::new(progress);
-    let report = interruptible(py, &stop, || solve_game(&g, &s, &mut obs))?;
-    obs.check()?;
+    let report = observed(py, &stop, progress, |obs| solve_game(&g, &s, obs))?;
     to_json(&report.map_err(solve_error)?)
 }
 
@@ -475,9 +477,7 @@ fn sdp_file(
             )));
         }
     };
-    let mut obs = Progress::new(progress);
-    let report = interruptible(py, &stop, || solve(&p, &s, &mut obs))?;
-    obs.check()?;
+    let report = observed(py, &stop, progress, |obs| solve(&p, &s, obs))?;
     to_json(&report.map_err(solve_error)?)
 }
 
