@@ -12,6 +12,11 @@ Differences to POT, by design: ``stopThr`` bounds the L1 marginal violation
 ``<a, f> + <b, g> - reg sum P`` (weak duality: a lower bound on the regularised cost
 ``<M, P> + reg sum P (log P - 1)`` of every plan with the marginals a, b), the marginal
 violation and the whole report.
+
+``empirical_sinkhorn`` and ``empirical_sinkhorn2`` (POT's ``ot.bregman`` point-cloud entry
+points) take the samples ``X_s``, ``X_t`` instead of ``M``: the costs are computed in the
+solver from the coordinates, so no ``n x m`` array is built in Python (``empirical_sinkhorn2``
+returns only the cost; the solver itself still holds the dense cost for now).
 """
 import json
 
@@ -19,7 +24,7 @@ import numpy as np
 
 from . import Result, _native
 
-__all__ = ["sinkhorn", "sinkhorn2"]
+__all__ = ["empirical_sinkhorn", "empirical_sinkhorn2", "sinkhorn", "sinkhorn2"]
 
 _METHODS = {"sns": "sns", "sinkhorn": "sinkhorn", "sinkhorn_log": "sinkhorn",
             "sinkhorn_stabilized": "sinkhorn"}
@@ -75,4 +80,50 @@ def sinkhorn2(a, b, M, reg, method="sns", numItermax=None, stopThr=1e-9, verbose
     ``log=True`` returns ``(cost, log)``."""
     plan, M, res = _solve(a, b, M, reg, method, numItermax, stopThr, kwargs)
     cost = float(np.sum(M * plan))
+    return (cost, _log(res, reg)) if log else cost
+
+
+_METRICS = ("sqeuclidean", "euclidean", "cityblock", "minkowski")
+
+
+def _points(X_s, X_t, a, b, reg, metric, numIterMax, stopThr, method, want_plan, kwargs):
+    progress = kwargs.pop("progress", None)
+    p = kwargs.pop("p", 2.0)
+    unknown = set(kwargs) - {"verbose", "warn", "isLazy", "batchSize"}
+    if unknown:
+        raise TypeError(f"unexpected arguments {sorted(unknown)}")
+    if kwargs.get("isLazy"):
+        raise ValueError("isLazy=True (a lazy plan) is not supported")
+    if method not in _METHODS:
+        raise ValueError(f"method must be one of {sorted(_METHODS)} (got {method!r})")
+    if metric not in _METRICS:
+        raise ValueError(f"metric must be one of {_METRICS} (got {metric!r})")
+    X_s, X_t = (np.ascontiguousarray(X, dtype=float) for X in (X_s, X_t))
+    if X_s.ndim != 2 or X_t.ndim != 2 or X_s.shape[1] != X_t.shape[1] or 0 in X_s.shape + X_t.shape:
+        raise ValueError(f"X_s and X_t must be non-empty (n, d) and (m, d) arrays "
+                         f"(got {X_s.shape}, {X_t.shape})")
+    n, m = X_s.shape[0], X_t.shape[0]
+    a = np.full(n, 1.0 / n) if a is None or len(a) == 0 else np.ascontiguousarray(a, dtype=float)
+    b = np.full(m, 1.0 / m) if b is None or len(b) == 0 else np.ascontiguousarray(b, dtype=float)
+    plan, cost, text = _native.ot_points(
+        X_s, X_t, a, b, float(reg), metric=metric, p=float(p), plan=want_plan,
+        method=_METHODS[method], tol=float(stopThr), max_iter=numIterMax, progress=progress)
+    return plan, cost, Result(json.loads(text))
+
+
+def empirical_sinkhorn(X_s, X_t, reg, a=None, b=None, metric="sqeuclidean", numIterMax=None,
+                       stopThr=1e-9, verbose=False, log=False, method="sns", **kwargs):
+    """The entropic OT plan between the samples ``X_s`` (n x d) and ``X_t`` (m x d) with
+    weights ``a``, ``b`` (uniform by default) and the ground cost ``metric``
+    ("sqeuclidean", "euclidean", "cityblock", "minkowski" with ``p=``), as POT's
+    ``ot.bregman.empirical_sinkhorn``; ``log=True`` returns ``(plan, log)``."""
+    plan, _, res = _points(X_s, X_t, a, b, reg, metric, numIterMax, stopThr, method, True, kwargs)
+    return (plan, _log(res, reg)) if log else plan
+
+
+def empirical_sinkhorn2(X_s, X_t, reg, a=None, b=None, metric="sqeuclidean", numIterMax=None,
+                        stopThr=1e-9, verbose=False, log=False, method="sns", **kwargs):
+    """The transport cost ``<C, P>`` of the entropic plan between two point clouds, as POT's
+    ``ot.bregman.empirical_sinkhorn2`` (no plan is returned to Python)."""
+    _, cost, res = _points(X_s, X_t, a, b, reg, metric, numIterMax, stopThr, method, False, kwargs)
     return (cost, _log(res, reg)) if log else cost

@@ -17,6 +17,9 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use std::time::Duration;
 
+mod bilevel;
+mod nlp;
+
 fn value_error(e: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(e.to_string())
 }
@@ -307,7 +310,6 @@ fn ot_dense<'py>(
     progress: Option<Py<PyAny>>,
 ) -> PyResult<(Bound<'py, PyArray2<f64>>, String)> {
     use mathprog::problems::ot::OtProblem;
-    use mathprog::solvers::ot::{OtSettings, solve};
     let (n, m) = (a.len(), b.len());
     let shape = cost.shape();
     if shape != [n, m] {
@@ -322,16 +324,117 @@ fn ot_dense<'py>(
     };
     let p = OtProblem::from_row_major(a.as_slice()?.to_vec(), b.as_slice()?.to_vec(), c)
         .map_err(value_error)?;
+    let (plan, _, text) = run_ot(
+        py, &p, true, reg, method, tol, max_iter, time_limit, threads, progress,
+    )?;
+    Ok((plan.expect("plan requested"), text))
+}
+
+/// Entropic OT between the point clouds `xs` (`n × d`) and `ys` (`m × d`) with weights `a`,
+/// `b` and the ground cost `metric` ("sqeuclidean", "euclidean", "cityblock", "minkowski"
+/// with `p`): the costs are formed here from the coordinates, never passed from Python.
+/// Returns the plan when `plan`, the transport cost `⟨C, P⟩` and the JSON report.
+#[pyfunction]
+#[pyo3(signature = (xs, ys, a, b, reg, metric="sqeuclidean", p=2.0, plan=true, method="sns",
+    tol=1e-9, max_iter=None, time_limit=None, threads=None, progress=None))]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+fn ot_points<'py>(
+    py: Python<'py>,
+    xs: PyReadonlyArray2<'py, f64>,
+    ys: PyReadonlyArray2<'py, f64>,
+    a: PyReadonlyArray1<'py, f64>,
+    b: PyReadonlyArray1<'py, f64>,
+    reg: f64,
+    metric: &str,
+    p: f64,
+    plan: bool,
+    method: &str,
+    tol: f64,
+    max_iter: Option<u64>,
+    time_limit: Option<f64>,
+    threads: Option<usize>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<(Option<Bound<'py, PyArray2<f64>>>, f64, String)> {
+    use mathprog::problems::ot::{GroundCost, OtProblem};
+    let ground = match metric {
+        "sqeuclidean" => GroundCost::SqEuclidean,
+        "euclidean" => GroundCost::Euclidean,
+        "cityblock" => GroundCost::Lp(1.0),
+        "minkowski" => GroundCost::Lp(p),
+        other => {
+            return Err(value_error(format!(
+                "metric must be 'sqeuclidean', 'euclidean', 'cityblock' or 'minkowski' (got {other:?})"
+            )));
+        }
+    };
+    let (sx, sy) = (xs.shape(), ys.shape());
+    if sx[1] != sy[1] || sx[0] != a.len() || sy[0] != b.len() {
+        return Err(value_error(format!(
+            "X_s ({}, {}) and X_t ({}, {}) need one dimension and as many rows as a ({}) and b ({})",
+            sx[0],
+            sx[1],
+            sy[0],
+            sy[1],
+            a.len(),
+            b.len()
+        )));
+    }
+    let rows = |x: &PyReadonlyArray2<'py, f64>| -> Vec<Vec<f64>> {
+        x.as_array()
+            .rows()
+            .into_iter()
+            .map(|r| r.to_vec())
+            .collect()
+    };
+    let (px, py_) = (rows(&xs), rows(&ys));
+    if px.iter().chain(&py_).flatten().any(|v| !v.is_finite()) {
+        return Err(value_error("the points have NaN or infinite coordinates"));
+    }
+    let prob = OtProblem::from_points(
+        &px,
+        a.as_slice()?.to_vec(),
+        &py_,
+        b.as_slice()?.to_vec(),
+        ground,
+    )
+    .map_err(value_error)?;
+    run_ot(
+        py, &prob, plan, reg, method, tol, max_iter, time_limit, threads, progress,
+    )
+}
+
+/// Solve an OT problem: the plan (`n × m`) when `want_plan`, the transport cost and the JSON
+/// report.
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+fn run_ot<'py>(
+    py: Python<'py>,
+    p: &mathprog::problems::ot::OtProblem,
+    want_plan: bool,
+    reg: f64,
+    method: &str,
+    tol: f64,
+    max_iter: Option<u64>,
+    time_limit: Option<f64>,
+    threads: Option<usize>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<(Option<Bound<'py, PyArray2<f64>>>, f64, String)> {
+    use mathprog::solvers::ot::{OtSettings, solve};
     let stop = StopToken::new();
     let mut s = OtSettings::default();
     s.common = common(time_limit, max_iter, 1, threads, &stop);
     s.reg = reg;
     s.tol = tol;
     s.method = method.parse().map_err(value_error)?;
-    let report = observed(py, &stop, progress, |obs| solve(&p, &s, obs))?;
+    let report = observed(py, &stop, progress, |obs| solve(p, &s, obs))?;
     let report = report.map_err(solve_error)?;
-    let plan = PyArray1::from_vec(py, report.solution.plan(&p)).reshape([n, m])?;
-    Ok((plan, to_json(&report)?))
+    let dense = report.solution.plan(p);
+    let cost = p.transport_cost(&dense);
+    let plan = if want_plan {
+        Some(PyArray1::from_vec(py, dense).reshape([p.n(), p.m()])?)
+    } else {
+        None
+    };
+    Ok((plan, cost, to_json(&report)?))
 }
 
 /// `min xᵀQx` over `x ∈ {0,1}ⁿ` (`spin`: over `{−1,1}ⁿ`; `maximize`: max) by MCPG, with
@@ -396,16 +499,68 @@ fn maxsat_file(
     target: Option<f64>,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<String> {
-    use mathprog::solvers::binary::mcpg::{McpgSettings, solve};
     let sat = mathprog::problems::io::dimacs::read_sat(&path).map_err(value_error)?;
     let p = sat
         .into_problem()
         .map_err(|e| value_error(format!("{}: {e}", path.display())))?;
-    let stop = StopToken::new();
+    let c = common(time_limit, max_iter, seed, threads, &StopToken::new());
+    run_maxsat(py, &p, c, target, progress)
+}
+
+/// Weighted (partial) MaxSAT of in-memory clauses (DIMACS literals over variables
+/// `1..=num_vars`); `weights[k]` is the soft weight of clause `k`, `None` for a hard clause.
+#[pyfunction]
+#[pyo3(signature = (num_vars, clauses, weights, time_limit=10.0, max_iter=None, seed=1,
+    threads=None, target=None, progress=None))]
+#[allow(clippy::too_many_arguments)]
+fn maxsat_clauses(
+    py: Python<'_>,
+    num_vars: usize,
+    clauses: Vec<Vec<i32>>,
+    weights: Vec<Option<u64>>,
+    time_limit: Option<f64>,
+    max_iter: Option<u64>,
+    seed: u64,
+    threads: Option<usize>,
+    target: Option<f64>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<String> {
+    use mathprog::problems::sat::{Clause, MaxSat};
+    if clauses.len() != weights.len() {
+        return Err(value_error(format!(
+            "{} clauses but {} weights",
+            clauses.len(),
+            weights.len()
+        )));
+    }
+    let cl = clauses
+        .into_iter()
+        .zip(weights)
+        .map(|(lits, w)| match w {
+            Some(w) => Clause::soft(w, lits),
+            None => Clause::hard(lits),
+        })
+        .collect();
+    let p = MaxSat::new(num_vars, cl).map_err(value_error)?;
+    let c = common(time_limit, max_iter, seed, threads, &StopToken::new());
+    run_maxsat(py, &p, c, target, progress)
+}
+
+/// MCPG on a MaxSAT instance with the `maxsat` settings; the report gets `maxsat`, the value
+/// of the returned assignment.
+fn run_maxsat(
+    py: Python<'_>,
+    p: &mathprog::problems::sat::MaxSat,
+    c: Common,
+    target: Option<f64>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<String> {
+    use mathprog::solvers::binary::mcpg::{McpgSettings, solve};
     let mut s = McpgSettings::maxsat();
-    s.common = common(time_limit, max_iter, seed, threads, &stop);
+    let stop = c.stop.clone();
+    s.common = c;
     s.common.target = target;
-    let report = observed(py, &stop, progress, |obs| solve(&p, &s, obs))?;
+    let report = observed(py, &stop, progress, |obs| solve(p, &s, obs))?;
     let report = report.map_err(solve_error)?;
     let mut v =
         serde_json::to_value(&report).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
@@ -461,11 +616,111 @@ fn sdp_file(
     threads: Option<usize>,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<String> {
-    use mathprog::solvers::sdp::{SdpMethod, alm::AlmSettings, solve};
     let p = mathprog::problems::io::sdpa::read_sdpa(&path).map_err(value_error)?;
-    let stop = StopToken::new();
+    let c = common(time_limit, max_iter, seed, threads, &StopToken::new());
+    run_sdp(py, &p, c, tol, method, progress)
+}
+
+/// Upper-triangle entries `(matrix, block, i, j, value)` of block matrices, as arrays.
+type BlockEntries<'py> = (
+    PyReadonlyArray1<'py, i64>,
+    PyReadonlyArray1<'py, i64>,
+    PyReadonlyArray1<'py, i64>,
+    PyReadonlyArray1<'py, i64>,
+    PyReadonlyArray1<'py, f64>,
+);
+
+/// The standard-form SDP `min ⟨C, X⟩ s.t. ⟨A_k, X⟩ = b_k, X ⪰ 0` with the block structure
+/// `blocks` (`(dense, size)`: a PSD block or a diagonal, non-negative one) and the entries
+/// `(matrix, block, i, j, value)` (matrix 0 is `C`, `k + 1` is `A_k`; either triangle, each
+/// off-diagonal pair once). Returns the report as JSON.
+#[pyfunction]
+#[pyo3(signature = (blocks, entries, b, tol=1e-6, method="auto", time_limit=None,
+    max_iter=None, seed=1, threads=None, progress=None))]
+#[allow(clippy::too_many_arguments)]
+fn sdp_blocks(
+    py: Python<'_>,
+    blocks: Vec<(bool, usize)>,
+    entries: BlockEntries<'_>,
+    b: Vec<f64>,
+    tol: f64,
+    method: &str,
+    time_limit: Option<f64>,
+    max_iter: Option<u64>,
+    seed: u64,
+    threads: Option<usize>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<String> {
+    use mathprog::problems::sdp::{Block, Entry, SdpProblem, SymBlockMatrix};
+    let blocks: Vec<Block> = blocks
+        .into_iter()
+        .map(|(dense, n)| {
+            if dense {
+                Block::Dense(n)
+            } else {
+                Block::Diagonal(n)
+            }
+        })
+        .collect();
+    let (mat, blk, ii, jj, vv) = (
+        entries.0.as_slice()?,
+        entries.1.as_slice()?,
+        entries.2.as_slice()?,
+        entries.3.as_slice()?,
+        entries.4.as_slice()?,
+    );
+    let len = mat.len();
+    if [blk.len(), ii.len(), jj.len(), vv.len()]
+        .iter()
+        .any(|l| *l != len)
+    {
+        return Err(value_error("the entry arrays differ in length"));
+    }
+    let mut raw: Vec<Vec<Entry>> = vec![Vec::new(); b.len() + 1];
+    for k in 0..len {
+        let idx = [mat[k], blk[k], ii[k], jj[k]];
+        if idx.iter().any(|v| *v < 0) || mat[k] as usize > b.len() {
+            return Err(value_error(format!(
+                "entry {k}: index out of range {idx:?}"
+            )));
+        }
+        raw[mat[k] as usize].push(Entry {
+            block: blk[k] as usize,
+            i: ii[k] as usize,
+            j: jj[k] as usize,
+            v: vv[k],
+        });
+    }
+    let mut mats = Vec::with_capacity(raw.len());
+    for (k, r) in raw.into_iter().enumerate() {
+        let name = if k == 0 {
+            "C".to_string()
+        } else {
+            format!("A[{}]", k - 1)
+        };
+        mats.push(
+            SymBlockMatrix::new(&blocks, r).map_err(|e| value_error(format!("{name}: {e}")))?,
+        );
+    }
+    let c = mats.remove(0);
+    let p = SdpProblem::new(blocks, c, mats, b).map_err(value_error)?;
+    let cm = common(time_limit, max_iter, seed, threads, &StopToken::new());
+    run_sdp(py, &p, cm, tol, method, progress)
+}
+
+/// Solve an SDP with `method` ("auto", "ipm", "low-rank").
+fn run_sdp(
+    py: Python<'_>,
+    p: &mathprog::problems::sdp::SdpProblem,
+    c: Common,
+    tol: f64,
+    method: &str,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<String> {
+    use mathprog::solvers::sdp::{SdpMethod, alm::AlmSettings, solve};
     let mut s = AlmSettings::default();
-    s.common = common(time_limit, max_iter, seed, threads, &stop);
+    let stop = c.stop.clone();
+    s.common = c;
     s.tol = tol;
     s.method = match method {
         "auto" => SdpMethod::Auto,
@@ -477,7 +732,7 @@ fn sdp_file(
             )));
         }
     };
-    let report = observed(py, &stop, progress, |obs| solve(&p, &s, obs))?;
+    let report = observed(py, &stop, progress, |obs| solve(p, &s, obs))?;
     to_json(&report.map_err(solve_error)?)
 }
 
@@ -487,9 +742,14 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(maxcut, m)?)?;
     m.add_function(wrap_pyfunction!(maxcut_sdp, m)?)?;
     m.add_function(wrap_pyfunction!(sdp_file, m)?)?;
+    m.add_function(wrap_pyfunction!(sdp_blocks, m)?)?;
     m.add_function(wrap_pyfunction!(ot_dense, m)?)?;
+    m.add_function(wrap_pyfunction!(ot_points, m)?)?;
     m.add_function(wrap_pyfunction!(qubo, m)?)?;
     m.add_function(wrap_pyfunction!(maxsat_file, m)?)?;
+    m.add_function(wrap_pyfunction!(maxsat_clauses, m)?)?;
+    m.add_function(wrap_pyfunction!(nlp::nlp_minimize, m)?)?;
+    m.add_function(wrap_pyfunction!(bilevel::bilevel, m)?)?;
     m.add_function(wrap_pyfunction!(game, m)?)?;
     Ok(())
 }
