@@ -100,3 +100,51 @@ def test_ctrl_c_returns_the_best_so_far():
     assert time.perf_counter() - t < 20.0
     assert r.status == "interrupted"
     assert r.objective > 0 and len(r.solution) == 400
+
+
+def brute_maxsat(soft, weights, hard, n):
+    """Least weight of false soft clauses over assignments meeting every hard clause."""
+    best = None
+    for x in itertools.product((False, True), repeat=n):
+        sat = lambda c: any(x[abs(l) - 1] == (l > 0) for l in c)  # noqa: E731
+        if all(sat(c) for c in hard):
+            cost = sum(w for c, w in zip(soft, weights) if not sat(c))
+            best = cost if best is None else min(best, cost)
+    return best
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_maxsat_clause_lists_match_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    n = 8
+    clause = lambda: [int(v) * int(rng.choice([-1, 1])) for v in  # noqa: E731
+                      rng.choice(np.arange(1, n + 1), size=int(rng.integers(1, 4)), replace=False)]
+    soft = [clause() for _ in range(30)]
+    weights = [int(w) for w in rng.integers(1, 10, size=30)]
+    hard = [clause() for _ in range(4)]
+    r = mathprog.maxsat(soft, weights, hard=hard, num_vars=n, max_iter=100, time_limit=None,
+                        seed=seed)
+    assert r.maxsat["hard_violated"] == 0
+    assert r.maxsat["cost"] == brute_maxsat(soft, weights, hard, n)
+    # The reported assignment has that cost.
+    x = [s > 0 for s in r.solution]
+    assert sum(w for c, w in zip(soft, weights)
+               if not any(x[abs(l) - 1] == (l > 0) for l in c)) == r.maxsat["cost"]
+
+
+def test_maxsat_clause_errors_and_pysat_shape():
+    with pytest.raises(ValueError, match="non-zero"):
+        mathprog.maxsat([[1, 0]])
+    with pytest.raises(ValueError, match="positive integers"):
+        mathprog.maxsat([[1], [-1]], weights=[1, 0.5])
+    with pytest.raises(ValueError, match="weights"):
+        mathprog.maxsat([[1], [-1]], weights=[1])
+    with pytest.raises(ValueError, match="num_vars"):
+        mathprog.maxsat([[1, 5]], num_vars=3)
+    with pytest.raises(ValueError, match="no clauses"):
+        mathprog.maxsat([])
+
+    class WCNF:  # PySAT's WCNF attributes
+        soft, wght, hard = [[1], [2]], [3, 1], [[-1, -2]]
+    r = mathprog.maxsat(WCNF(), max_iter=20, time_limit=None)
+    assert r.maxsat["cost"] == 1 and r.solution == [1, -1]

@@ -60,3 +60,43 @@ def test_errors():
     bad[0, 0] = np.nan
     with pytest.raises(ValueError):
         mathprog.ot.sinkhorn(a, b, bad, 0.1)
+
+
+@pytest.mark.parametrize("metric", ["sqeuclidean", "euclidean", "cityblock", "minkowski"])
+def test_point_clouds_equal_the_dense_path(metric):
+    rng = np.random.default_rng(7)
+    X, Y = rng.random((60, 3)), rng.random((45, 3))
+    a, b = rng.uniform(0.5, 1.5, 60), rng.uniform(0.5, 1.5, 45)
+    a, b = a / a.sum(), b / b.sum()
+    p = {"minkowski": 3.0, "cityblock": 1.0}.get(metric, 2.0)
+    D = (np.abs(X[:, None, :] - Y[None, :, :]) ** p).sum(-1)
+    M = D if metric == "sqeuclidean" else D ** (1 / p)
+    kw = {"p": 3.0} if metric == "minkowski" else {}
+    P = mathprog.ot.empirical_sinkhorn(X, Y, 0.05, a, b, metric=metric, stopThr=1e-11, **kw)
+    np.testing.assert_allclose(P, mathprog.ot.sinkhorn(a, b, M, 0.05, stopThr=1e-11), atol=1e-12)
+    cost, log = mathprog.ot.empirical_sinkhorn2(X, Y, 0.05, a, b, metric=metric, stopThr=1e-11,
+                                                log=True, **kw)
+    assert abs(cost - float((M * P).sum())) <= 1e-12 and log["marginal_l1"] <= 1e-11
+
+
+def test_point_clouds_against_pot():
+    ot = pytest.importorskip("ot")
+    rng = np.random.default_rng(8)
+    X, Y = rng.random((80, 2)), rng.random((50, 2))
+    P = mathprog.ot.empirical_sinkhorn(X, Y, 0.05, stopThr=1e-12)
+    Q = ot.bregman.empirical_sinkhorn(X, Y, 0.05, numIterMax=100000, stopThr=1e-13)
+    assert np.abs(P - Q).max() <= 1e-9
+    c = ot.bregman.empirical_sinkhorn2(X, Y, 0.05, numIterMax=100000, stopThr=1e-13)
+    assert abs(mathprog.ot.empirical_sinkhorn2(X, Y, 0.05, stopThr=1e-12) - float(c)) <= 1e-9
+
+
+def test_point_cloud_errors():
+    X = np.zeros((3, 2))
+    with pytest.raises(ValueError, match="metric"):
+        mathprog.ot.empirical_sinkhorn(X, X, 0.1, metric="cosine")
+    with pytest.raises(ValueError, match=r"\(n, d\)"):
+        mathprog.ot.empirical_sinkhorn(X, np.zeros((3, 4)), 0.1)
+    with pytest.raises(ValueError, match="NaN"):
+        mathprog.ot.empirical_sinkhorn(np.full((3, 2), np.nan), X, 0.1)
+    with pytest.raises(ValueError, match="isLazy"):
+        mathprog.ot.empirical_sinkhorn(X, X, 0.1, isLazy=True)

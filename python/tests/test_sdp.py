@@ -130,3 +130,41 @@ def test_progress_callback_sees_iterations_and_can_stop():
 
     with pytest.raises(RuntimeError, match="from the callback"):
         mathprog.maxcut_sdp(cycle(9), progress=boom)
+
+
+def test_sdp_from_matrices_closed_forms():
+    # min <C, X>, tr X = 1: the smallest eigenvalue of C.
+    rng = np.random.default_rng(5)
+    R = rng.normal(size=(6, 6))
+    C = (R + R.T) / 2
+    r = mathprog.sdp(C, [np.eye(6)], [1.0], tol=1e-8)
+    assert r.status == "converged"
+    assert abs(r.objective - np.linalg.eigvalsh(C)[0]) <= 1e-6
+    # The MaxCut SDP of K5 in standard form (min <-L/4, X>, diag X = 1): -n^2/4.
+    n = 5
+    W = complete(n)
+    L = np.diag(W.sum(1)) - W
+    r = mathprog.sdp(-L / 4, [np.diag(np.eye(n)[k]) for k in range(n)], np.ones(n), tol=1e-8)
+    assert abs(r.objective + 6.25) <= 1e-6
+    # An LP as a diagonal block, with a PSD block beside it (scipy.sparse accepted):
+    # min 3x1 + x2 + 2x3 + <C2, Y>, x1 + x2 + x3 + tr Y = 1: min(1, lambda_min(C2)) = 0.5.
+    import scipy.sparse as sp
+    C2 = sp.csr_matrix(np.array([[1.0, 0.5], [0.5, 1.0]]))
+    r = mathprog.sdp([np.array([3.0, 1.0, 2.0]), C2], [[np.ones(3), sp.eye(2)]], [1.0], tol=1e-8)
+    assert abs(r.objective - 0.5) <= 1e-6
+
+
+def test_sdp_from_matrices_errors():
+    C = np.eye(2)
+    with pytest.raises(ValueError, match="symmetric"):
+        mathprog.sdp(np.array([[1.0, 2.0], [0.0, 1.0]]), [C], [1.0])
+    with pytest.raises(ValueError, match="does not match"):
+        mathprog.sdp(C, [np.eye(3)], [1.0])
+    with pytest.raises(ValueError, match="blocks"):
+        mathprog.sdp([C, np.ones(2)], [C], [1.0])
+    with pytest.raises(ValueError, match="constraint matrices"):
+        mathprog.sdp(C, [C, C], [1.0])
+    with pytest.raises(ValueError, match="NaN"):
+        mathprog.sdp(C, [C], [np.inf])
+    with pytest.raises(ValueError, match="give C, A and b"):
+        mathprog.sdp(C)
