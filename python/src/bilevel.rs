@@ -25,6 +25,27 @@ type Sets<'py> = (
     PyReadonlyArray1<'py, f64>,
 );
 
+/// [`Sets`] copied out of the arrays.
+struct Owned {
+    d: usize,
+    xt: Vec<f64>,
+    yt: Vec<f64>,
+    xv: Vec<f64>,
+    yv: Vec<f64>,
+}
+
+impl Owned {
+    fn new(s: &Sets<'_>) -> PyResult<Self> {
+        Ok(Owned {
+            d: s.0,
+            xt: s.1.as_slice()?.to_vec(),
+            yt: s.2.as_slice()?.to_vec(),
+            xv: s.3.as_slice()?.to_vec(),
+            yv: s.4.as_slice()?.to_vec(),
+        })
+    }
+}
+
 fn dist(x: &[f64], y: impl Fn(usize) -> f64) -> f64 {
     x.iter()
         .enumerate()
@@ -51,15 +72,6 @@ impl Problem {
         c: f64,
         sets: Option<Sets<'_>>,
     ) -> PyResult<Self> {
-        let data = |s: &Sets<'_>| -> PyResult<(usize, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>)> {
-            Ok((
-                s.0,
-                s.1.as_slice()?.to_vec(),
-                s.2.as_slice()?.to_vec(),
-                s.3.as_slice()?.to_vec(),
-                s.4.as_slice()?.to_vec(),
-            ))
-        };
         Ok(match (kind, sets) {
             ("quadratic", _) => Problem::Quadratic(
                 QuadraticBilevel::generate(size, dim, 0.1, seed).map_err(value_error)?,
@@ -71,12 +83,12 @@ impl Problem {
                 Problem::Nonunique(NonUniqueToy::new(x0).map_err(value_error)?)
             }
             ("ridge", Some(s)) => {
-                let (d, xt, yt, xv, yv) = data(&s)?;
+                let Owned { d, xt, yt, xv, yv } = Owned::new(&s)?;
                 Problem::Ridge(RidgeBilevel::new(d, &xt, &yt, &xv, &yv, 0.0).map_err(value_error)?)
             }
             ("hyperclean", Some(s)) => {
-                let (d, x, y, xv, yv) = data(&s)?;
-                let (train, val) = (Labelled { x, y, d }, Labelled { x: xv, y: yv, d });
+                let Owned { d, xt, yt, xv, yv } = Owned::new(&s)?;
+                let (train, val) = (Labelled { x: xt, y: yt, d }, Labelled { x: xv, y: yv, d });
                 Problem::Hyperclean(HyperCleaning::new(train, val, c).map_err(value_error)?)
             }
             (other, _) => return Err(value_error(format!("unknown bilevel problem {other:?}"))),
