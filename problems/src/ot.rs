@@ -11,6 +11,8 @@
 //!
 //! Costs may be given densely or built from two point clouds with [`GroundCost`].
 
+pub mod cloud;
+
 use crate::error::ProblemError;
 
 /// A ground cost between points `x, y ∈ ℝᵈ`.

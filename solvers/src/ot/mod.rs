@@ -33,6 +33,7 @@
 //! assert!(r.stats.transport_cost < 0.01); // the plan sits on the diagonal
 //! ```
 
+pub mod cloud;
 #[cfg(feature = "cuda")]
 pub mod gpu;
 #[cfg(feature = "gpu-checks")]
@@ -98,6 +99,9 @@ pub struct OtStats {
     /// The Newton stage's counters and timers (SNS).
     #[serde(flatten, default)]
     pub sns: Option<SnsStats>,
+    /// The point-cloud solver's counters, timers and peak memory ([`cloud`]).
+    #[serde(flatten, default)]
+    pub cloud: Option<cloud::CloudStats>,
 }
 
 /// The Newton stage of SNS, flattened into [`OtStats`].
@@ -267,6 +271,8 @@ pub struct OtSettings {
     pub method: OtMethod,
     /// Newton stage of SNS.
     pub sns: SnsParams,
+    /// The point-cloud solver ([`cloud::solve`]).
+    pub cloud: cloud::CloudParams,
     /// Warm start: potentials `(f, g)` of the problem's dimensions (Sinkhorn starts from them;
     /// SNS starts its Sinkhorn stage from them).
     #[serde(skip)]
@@ -283,6 +289,7 @@ impl Default for OtSettings {
             absorb_threshold: 30.0,
             method: OtMethod::default(),
             sns: SnsParams::default(),
+            cloud: cloud::CloudParams::default(),
             start: None,
         }
     }
