@@ -94,9 +94,15 @@ def test_ctrl_c_returns_the_best_so_far():
     rng = np.random.default_rng(0)
     A = np.triu(rng.random((400, 400)) < 0.05, 1).astype(float)
     W = A + A.T
-    threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
-    t = time.perf_counter()
-    r = mathprog.maxcut(W, time_limit=60.0, stall_rounds=None)
+    # Python's own Ctrl-C handler (a process started in the background by a shell inherits
+    # SIGINT ignored, and then Python installs none).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+        t = time.perf_counter()
+        r = mathprog.maxcut(W, time_limit=60.0, stall_rounds=None)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert time.perf_counter() - t < 20.0
     assert r.status == "interrupted"
     assert r.objective > 0 and len(r.solution) == 400

@@ -79,6 +79,10 @@ pub struct OtArgs {
     /// instances only) and report the EMD cost next to the entropic one.
     #[arg(long)]
     exact: bool,
+    /// Point clouds: compute the costs on the fly from the coordinates (memory O((n + m) d),
+    /// never an n x m matrix); automatic when the cost matrix would take more than 1 GB.
+    #[arg(long, requires = "source", conflicts_with = "exact")]
+    online: bool,
     /// Plan entries written by --output: those above this value.
     #[arg(long, value_name = "V", default_value_t = 1e-12, value_parser = crate::values::non_negative)]
     plan_threshold: f64,
@@ -122,7 +126,16 @@ pub fn run(a: &OtArgs, io: &mut Io<'_>) -> Result<(), CliError> {
                 .target
                 .as_ref()
                 .ok_or_else(|| CliError::Usage("--source needs --target".into()))?;
-            load_points(a, src, tgt, io)?
+            let (xs, wa, ys, wb) = read_clouds(a, src, tgt, io)?;
+            let cells = (xs.len() as f64) * (ys.len() as f64);
+            if a.online || cells * 8.0 > (1u64 << 30) as f64 {
+                return run_cloud(a, (xs, wa, ys, wb), src, tgt, io);
+            }
+            let p = OtProblem::from_points(&xs, wa, &ys, wb, a.cost).map_err(|e| {
+                CliError::Failed(format!("{} / {}: {e}", src.display(), tgt.display()))
+            })?;
+            let label = format!("{} -> {} ({})", src.display(), tgt.display(), a.cost);
+            (p, label, None)
         }
         (None, None, Some(src)) => {
             let tgt = a
@@ -151,44 +164,12 @@ pub fn run(a: &OtArgs, io: &mut Io<'_>) -> Result<(), CliError> {
     } else {
         p
     };
-    let mut s = OtSettings::default();
-    s.common = common_settings(&a.common, io.stop.clone())?;
-    s.common.max_iter = a.max_iter;
-    s.reg = a.reg;
-    s.tol = a.tol;
-    if let Some(v) = a.switch_violation {
-        s.sns.switch_violation = v;
-    }
-    if let Some(v) = a.min_sinkhorn {
-        s.sns.min_sinkhorn = v;
-    }
-    s.method = a.method;
+    let s = settings(a, io)?;
     let report = super::with_observer(io, &a.common, |obs| solve(&p, &s, obs))?;
-    let file = label;
     let emd_cost = if a.exact {
         Some(ot_exact(&p).map_err(|e| CliError::Failed(e.to_string()))?.0)
     } else {
         None
-    };
-    // W_p of the (discretised) measures from the plan's cost, an upper bound on the exact one
-    // up to the marginal violation; exact with --exact.
-    let wasserstein = if geometric {
-        let (name, w) = a.cost.wasserstein(report.stats.transport_cost * cost_unit);
-        let exact = emd_cost.map(|e| a.cost.wasserstein(e * cost_unit).1);
-        Some(Wasserstein {
-            wasserstein: w,
-            wasserstein_kind: name,
-            wasserstein_exact: exact,
-        })
-    } else {
-        None
-    };
-    let facts = OtFacts {
-        file: file.clone(),
-        n: p.n(),
-        m: p.m(),
-        emd_cost,
-        wasserstein: wasserstein.clone(),
     };
     if let Some(path) = &a.common.output {
         let entries = report.solution.plan_sparse(&p, a.plan_threshold);
@@ -201,16 +182,69 @@ pub fn run(a: &OtArgs, io: &mut Io<'_>) -> Result<(), CliError> {
             a.plan_threshold,
         )?;
     }
+    output(
+        a,
+        &report,
+        (p.n(), p.m()),
+        label,
+        emd_cost,
+        geometric.then_some(cost_unit),
+        io,
+    )
+}
+
+/// The solver settings from the flags.
+fn settings(a: &OtArgs, io: &mut Io<'_>) -> Result<OtSettings, CliError> {
+    let mut s = OtSettings::default();
+    s.common = common_settings(&a.common, io.stop.clone())?;
+    s.common.max_iter = a.max_iter;
+    s.reg = a.reg;
+    s.tol = a.tol;
+    if let Some(v) = a.switch_violation {
+        s.sns.switch_violation = v;
+    }
+    if let Some(v) = a.min_sinkhorn {
+        s.sns.min_sinkhorn = v;
+    }
+    s.method = a.method;
+    Ok(s)
+}
+
+/// The summary (or `--json` report) of a solve: `cost_unit` is `Some` for geometric inputs
+/// (the Wasserstein distance is reported in the coordinates' units).
+fn output(
+    a: &OtArgs,
+    report: &mathprog_solvers::ot::OtReport,
+    (n, m): (usize, usize),
+    file: String,
+    emd_cost: Option<f64>,
+    cost_unit: Option<f64>,
+    io: &mut Io<'_>,
+) -> Result<(), CliError> {
+    // W_p of the (discretised) measures from the plan's cost, an upper bound on the exact one
+    // up to the marginal violation; exact with --exact.
+    let wasserstein = cost_unit.map(|unit| {
+        let (name, w) = a.cost.wasserstein(report.stats.transport_cost * unit);
+        let exact = emd_cost.map(|e| a.cost.wasserstein(e * unit).1);
+        Wasserstein {
+            wasserstein: w,
+            wasserstein_kind: name,
+            wasserstein_exact: exact,
+        }
+    });
+    let facts = OtFacts {
+        file: file.clone(),
+        n,
+        m,
+        emd_cost,
+        wasserstein: wasserstein.clone(),
+    };
     if a.common.json {
-        super::print_report(io.stdout, &report, &facts, &())?;
+        super::print_report(io.stdout, report, &facts, &())?;
     } else {
         let out = &mut *io.stdout;
         let st = &report.stats;
-        kv(
-            out,
-            "problem",
-            format!("ot {file} ({} x {}), reg {}", p.n(), p.m(), a.reg),
-        )?;
+        kv(out, "problem", format!("ot {file} ({n} x {m}), reg {}", a.reg))?;
         kv(out, "cost <C,P>", format!("{:.12e}", st.transport_cost))?;
         kv(
             out,
@@ -238,8 +272,8 @@ pub fn run(a: &OtArgs, io: &mut Io<'_>) -> Result<(), CliError> {
         }
         kv(out, "status", report.status)?;
         backend_line(out, &report.backend)?;
-        match &st.sns {
-            Some(sns) => kv(
+        match (&st.sns, &st.cloud) {
+            (Some(sns), _) => kv(
                 out,
                 "iterations",
                 format!(
@@ -247,7 +281,30 @@ pub fn run(a: &OtArgs, io: &mut Io<'_>) -> Result<(), CliError> {
                     st.sinkhorn_iterations, sns.newton_steps, sns.cg_iterations
                 ),
             )?,
-            None => kv(out, "iterations", report.iterations)?,
+            (None, Some(c)) => {
+                kv(
+                    out,
+                    "iterations",
+                    format!(
+                        "{} eps stages, {} Sinkhorn at reg + {} Newton ({} CG)",
+                        c.eps_stages, c.sinkhorn_iterations_at_reg, c.newton_steps, c.cg_iterations
+                    ),
+                )?;
+                let total = (n as f64) * (m as f64);
+                kv(
+                    out,
+                    "pairs",
+                    format!(
+                        "{:.3e} costs computed in all passes; certificate {:.1}% of the pairs",
+                        c.pairs_computed as f64,
+                        100.0 * c.certificate_pairs as f64 / total
+                    ),
+                )?;
+                if let Some(b) = c.peak_memory_bytes {
+                    kv(out, "peak memory", format!("{:.1} MB", b as f64 / 1e6))?;
+                }
+            }
+            (None, None) => kv(out, "iterations", report.iterations)?,
         }
         kv(out, "time", format!("{:.3} s", report.elapsed))?;
         kv(out, "threads", report.threads)?;
@@ -276,13 +333,14 @@ fn load_dense(a: &OtArgs, file: &Path, io: &mut Io<'_>) -> Result<OtProblem, Cli
     Ok(p)
 }
 
-/// Two point clouds under the ground cost of `--cost`.
-fn load_points(
+/// Two point clouds (weights rescaled to unit mass with `--normalize`).
+#[allow(clippy::type_complexity)]
+fn read_clouds(
     a: &OtArgs,
     src: &Path,
     tgt: &Path,
     io: &mut Io<'_>,
-) -> Result<(OtProblem, String, Option<GridSupport>), CliError> {
+) -> Result<(Vec<Vec<f64>>, Vec<f64>, Vec<Vec<f64>>, Vec<f64>), CliError> {
     let (xs, wa) = read_points(src)?;
     let (ys, wb) = read_points(tgt)?;
     check_masses(a, (wa.iter().sum(), wb.iter().sum()), src, tgt, io)?;
@@ -291,10 +349,45 @@ fn load_points(
     } else {
         (wa, wb)
     };
-    let p = OtProblem::from_points(&xs, wa, &ys, wb, a.cost)
-        .map_err(|e| CliError::Failed(format!("{} / {}: {e}", src.display(), tgt.display())))?;
-    let label = format!("{} -> {} ({})", src.display(), tgt.display(), a.cost);
-    Ok((p, label, None))
+    Ok((xs, wa, ys, wb))
+}
+
+/// `solve ot` on point clouds with costs on the fly ([`mathprog_solvers::ot::cloud`]).
+#[allow(clippy::type_complexity)]
+fn run_cloud(
+    a: &OtArgs,
+    (xs, wa, ys, wb): (Vec<Vec<f64>>, Vec<f64>, Vec<Vec<f64>>, Vec<f64>),
+    src: &Path,
+    tgt: &Path,
+    io: &mut Io<'_>,
+) -> Result<(), CliError> {
+    use mathprog_problems::ot::cloud::CloudOt;
+    use mathprog_solvers::ot::cloud;
+    let bad = |e: mathprog_problems::error::ProblemError| {
+        CliError::Failed(format!("{} / {}: {e}", src.display(), tgt.display()))
+    };
+    let p = CloudOt::from_rows(&xs, wa, &ys, wb, a.cost).map_err(bad)?;
+    drop((xs, ys));
+    let cost_unit = if a.scale_cost { p.max_cost() } else { 1.0 };
+    let p = if cost_unit > 0.0 && a.scale_cost {
+        p.with_cost_scale(cost_unit).map_err(bad)?
+    } else {
+        p
+    };
+    let s = settings(a, io)?;
+    let report = super::with_observer(io, &a.common, |obs| cloud::solve(&p, &s, obs))?;
+    if let Some(path) = &a.common.output {
+        let entries = cloud::plan_entries(&p, &report.solution, a.plan_threshold)?;
+        write_plan(path, p.n(), p.m(), &entries, None, a.plan_threshold)?;
+    }
+    let label = format!(
+        "{} -> {} ({}, costs on the fly)",
+        src.display(),
+        tgt.display(),
+        a.cost
+    );
+    let unit = if a.scale_cost { cost_unit } else { 1.0 };
+    output(a, &report, (p.n(), p.m()), label, None, Some(unit), io)
 }
 
 /// Two grid histograms (cells at their centres; `--cell-size` sets the spacing); the

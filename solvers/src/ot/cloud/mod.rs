@@ -589,3 +589,44 @@ impl<'a, 'o> Driver<'a, 'o> {
         }
     }
 }
+
+/// The plan entries above `threshold` (`(i, j, P_ij)`, original indices, rows in the clouds'
+/// grid order), for `solve ot --output`: counted first (cell pairs below the threshold are
+/// skipped), refused when they would not fit the memory limit.
+pub fn plan_entries(
+    p: &CloudOt,
+    sol: &OtSolution,
+    threshold: f64,
+) -> Result<Vec<(usize, usize, f64)>, SolveError> {
+    if sol.f.len() != p.n() || sol.g.len() != p.m() {
+        return Err(SolveError::InvalidInput("potentials of another problem".into()));
+    }
+    let per = CloudParams::default().per_cell;
+    let rows = Side::new(p.x(), p.a(), p.dim(), per);
+    let cols = Side::new(p.y(), p.b(), p.dim(), per);
+    let (f, g) = (rows.sorted(&sol.f), cols.sorted(&sol.g));
+    let cut = threshold.max(f64::MIN_POSITIVE).ln().max(PLAN_CUT);
+    let geo = Geometry {
+        ground: p.ground(),
+        scale: p.scale(),
+        rows: &rows,
+        cols: &cols,
+    };
+    let entries = |count_only: bool| -> (usize, Vec<(usize, usize, f64)>) {
+        let mut out = Vec::new();
+        let mut count = 0usize;
+        pass::visit_entries(&geo, &f, &g, sol.reg, cut, |s, t, v| {
+            if v > threshold {
+                count += 1;
+                if !count_only {
+                    out.push((rows.perm[s] as usize, cols.perm[t] as usize, v));
+                }
+            }
+        });
+        (count, out)
+    };
+    let (count, _) = entries(true);
+    mathprog_problems::limits::check_alloc("the plan's entries", count, 24)
+        .map_err(|e| SolveError::InvalidInput(format!("{e}; raise the plan threshold")))?;
+    Ok(entries(false).1)
+}

@@ -406,3 +406,37 @@ fn plan_cell(
         }
     }
 }
+
+/// Call `visit(s, t, P_st)` (sorted indices) for every entry with exponent above `cut`,
+/// sequentially in row order.
+pub(crate) fn visit_entries(
+    geo: &Geometry<'_>,
+    f: &[f64],
+    g: &[f64],
+    eps: f64,
+    cut: f64,
+    mut visit: impl FnMut(usize, usize, f64),
+) {
+    let (rows, cols) = (geo.rows, geo.cols);
+    let (mut fmax, mut gmax) = (Vec::new(), Vec::new());
+    cell_max(rows, f, &mut fmax);
+    cell_max(cols, g, &mut gmax);
+    let mut sc = Scratch::default();
+    for a in 0..rows.cells() {
+        cell_bounds(geo, a, fmax[a], &gmax, eps, &mut sc.bounds);
+        for s in rows.start[a]..rows.start[a + 1] {
+            for b in 0..cols.cells() {
+                if sc.bounds[b] <= cut {
+                    continue;
+                }
+                sc.z.clear();
+                geo.exponents(s, f[s], g, b, eps, &mut sc.z);
+                for (k, z) in sc.z.iter().enumerate() {
+                    if *z > cut {
+                        visit(s, cols.start[b] + k, z.exp());
+                    }
+                }
+            }
+        }
+    }
+}
