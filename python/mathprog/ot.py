@@ -16,7 +16,9 @@ violation and the whole report.
 ``empirical_sinkhorn`` and ``empirical_sinkhorn2`` (POT's ``ot.bregman`` point-cloud entry
 points) take the samples ``X_s``, ``X_t`` instead of ``M``: the costs are computed in the
 solver from the coordinates, so no ``n x m`` array is built in Python (``empirical_sinkhorn2``
-returns only the cost; the solver itself still holds the dense cost for now).
+returns only the cost). With ``online=True`` (the default when the cost matrix would take more
+than 1 GB) the solver computes them on the fly and never stores them (memory ``O((n + m) d)``
+plus its sparse Newton matrix): clouds of 10^5 points and more.
 """
 import json
 
@@ -89,6 +91,7 @@ _METRICS = ("sqeuclidean", "euclidean", "cityblock", "minkowski")
 def _points(X_s, X_t, a, b, reg, metric, numIterMax, stopThr, method, want_plan, kwargs):
     progress = kwargs.pop("progress", None)
     p = kwargs.pop("p", 2.0)
+    online = kwargs.pop("online", None)
     unknown = set(kwargs) - {"verbose", "warn", "isLazy", "batchSize"}
     if unknown:
         raise TypeError(f"unexpected arguments {sorted(unknown)}")
@@ -107,7 +110,8 @@ def _points(X_s, X_t, a, b, reg, metric, numIterMax, stopThr, method, want_plan,
     b = np.full(m, 1.0 / m) if b is None or len(b) == 0 else np.ascontiguousarray(b, dtype=float)
     plan, cost, text = _native.ot_points(
         X_s, X_t, a, b, float(reg), metric=metric, p=float(p), plan=want_plan,
-        method=_METHODS[method], tol=float(stopThr), max_iter=numIterMax, progress=progress)
+        method=_METHODS[method], tol=float(stopThr), max_iter=numIterMax, progress=progress,
+        online=online)
     return plan, cost, Result(json.loads(text))
 
 

@@ -332,11 +332,13 @@ fn ot_dense<'py>(
 
 /// Entropic OT between the point clouds `xs` (`n × d`) and `ys` (`m × d`) with weights `a`,
 /// `b` and the ground cost `metric` ("sqeuclidean", "euclidean", "cityblock", "minkowski"
-/// with `p`): the costs are formed here from the coordinates, never passed from Python.
-/// Returns the plan when `plan`, the transport cost `⟨C, P⟩` and the JSON report.
+/// with `p`): the costs are formed here from the coordinates, never passed from Python;
+/// with `online` (default: when the cost matrix would take more than 1 GB) they are computed
+/// on the fly and never stored. Returns the plan when `plan`, the transport cost `⟨C, P⟩`
+/// and the JSON report.
 #[pyfunction]
 #[pyo3(signature = (xs, ys, a, b, reg, metric="sqeuclidean", p=2.0, plan=true, method="sns",
-    tol=1e-9, max_iter=None, time_limit=None, threads=None, progress=None))]
+    tol=1e-9, max_iter=None, time_limit=None, threads=None, progress=None, online=None))]
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 fn ot_points<'py>(
     py: Python<'py>,
@@ -354,6 +356,7 @@ fn ot_points<'py>(
     time_limit: Option<f64>,
     threads: Option<usize>,
     progress: Option<Py<PyAny>>,
+    online: Option<bool>,
 ) -> PyResult<(Option<Bound<'py, PyArray2<f64>>>, f64, String)> {
     use mathprog::problems::ot::{GroundCost, OtProblem};
     let ground = match metric {
@@ -390,17 +393,67 @@ fn ot_points<'py>(
     if px.iter().chain(&py_).flatten().any(|v| !v.is_finite()) {
         return Err(value_error("the points have NaN or infinite coordinates"));
     }
-    let prob = OtProblem::from_points(
-        &px,
-        a.as_slice()?.to_vec(),
-        &py_,
-        b.as_slice()?.to_vec(),
-        ground,
-    )
-    .map_err(value_error)?;
+    let (wa, wb) = (a.as_slice()?.to_vec(), b.as_slice()?.to_vec());
+    let cells = (px.len() as f64) * (py_.len() as f64);
+    if online.unwrap_or(cells * 8.0 > (1u64 << 30) as f64) {
+        let prob = mathprog::problems::ot::cloud::CloudOt::from_rows(&px, wa, &py_, wb, ground)
+            .map_err(value_error)?;
+        drop((px, py_));
+        return run_cloud(
+            py, &prob, plan, reg, method, tol, max_iter, time_limit, threads, progress,
+        );
+    }
+    let prob = OtProblem::from_points(&px, wa, &py_, wb, ground).map_err(value_error)?;
     run_ot(
         py, &prob, plan, reg, method, tol, max_iter, time_limit, threads, progress,
     )
+}
+
+/// [`run_ot`] for point clouds with costs on the fly: the plan (dense, when asked and when
+/// it fits in 1 GB), the transport cost and the report.
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+fn run_cloud<'py>(
+    py: Python<'py>,
+    p: &mathprog::problems::ot::cloud::CloudOt,
+    want_plan: bool,
+    reg: f64,
+    method: &str,
+    tol: f64,
+    max_iter: Option<u64>,
+    time_limit: Option<f64>,
+    threads: Option<usize>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<(Option<Bound<'py, PyArray2<f64>>>, f64, String)> {
+    use mathprog::solvers::ot::{OtSettings, cloud};
+    let (n, m) = (p.n(), p.m());
+    if want_plan && (n as f64) * (m as f64) * 8.0 > (1u64 << 30) as f64 {
+        return Err(value_error(format!(
+            "the {n} x {m} plan would take more than 1 GB: use empirical_sinkhorn2 (the cost) \
+             or log=True for the potentials"
+        )));
+    }
+    let stop = StopToken::new();
+    let mut s = OtSettings::default();
+    s.common = common(time_limit, max_iter, 1, threads, &stop);
+    s.reg = reg;
+    s.tol = tol;
+    s.method = method.parse().map_err(value_error)?;
+    let report = observed(py, &stop, progress, |obs| cloud::solve(p, &s, obs))?;
+    let report = report.map_err(solve_error)?;
+    let plan = if want_plan {
+        let sol = &report.solution;
+        let mut dense = Vec::with_capacity(n * m);
+        for i in 0..n {
+            for j in 0..m {
+                let z = (sol.f[i] + sol.g[j] - p.cost(i, j)) / reg;
+                dense.push(if z > -60.0 { z.exp() } else { 0.0 });
+            }
+        }
+        Some(PyArray1::from_vec(py, dense).reshape([n, m])?)
+    } else {
+        None
+    };
+    Ok((plan, report.stats.transport_cost, to_json(&report)?))
 }
 
 /// Solve an OT problem: the plan (`n × m`) when `want_plan`, the transport cost and the JSON

@@ -100,3 +100,17 @@ def test_point_cloud_errors():
         mathprog.ot.empirical_sinkhorn(np.full((3, 2), np.nan), X, 0.1)
     with pytest.raises(ValueError, match="isLazy"):
         mathprog.ot.empirical_sinkhorn(X, X, 0.1, isLazy=True)
+
+
+@pytest.mark.parametrize("metric", ["sqeuclidean", "euclidean"])
+def test_online_point_clouds_equal_the_dense_path(metric):
+    rng = np.random.default_rng(11)
+    X, Y = rng.random((300, 2)), rng.random((250, 2))
+    dense = mathprog.ot.empirical_sinkhorn(X, Y, 0.01, metric=metric, stopThr=1e-10)
+    P, log = mathprog.ot.empirical_sinkhorn(X, Y, 0.01, metric=metric, stopThr=1e-10,
+                                            online=True, log=True)
+    assert log["report"]["algorithm"] == "sns-online" and log["marginal_l1"] <= 1e-10
+    np.testing.assert_allclose(P, dense, atol=1e-9)
+    c = mathprog.ot.empirical_sinkhorn2(X, Y, 0.01, metric=metric, stopThr=1e-10, online=True)
+    assert abs(c - float((P * ((np.abs(X[:, None] - Y[None]) ** 2).sum(-1) ** (
+        1.0 if metric == "sqeuclidean" else 0.5))).sum())) <= 1e-9

@@ -40,14 +40,20 @@ pub struct CloudParams {
     pub per_cell: usize,
     /// Sinkhorn passes skip the pairs `τ` below their row's largest exponent (`e^−τ`).
     pub tau: f64,
-    /// Newton passes skip exponents at or below this (the certificate uses −60).
-    pub work_cut: f64,
+    /// Newton passes skip exponents at or below `ln(min weight) − work_tau` (entries `e^−τ`
+    /// below the smallest weight; never below −60, the certificate's cut).
+    pub work_tau: f64,
     /// ε-scaling factor `θ` per stage.
     pub scaling: f64,
-    /// Sinkhorn iterations per ε stage above `reg`.
+    /// Sinkhorn iterations per ε stage above `reg` on the coarse clouds ...
     pub stage_iterations: u64,
-    /// Newton matrix: entries kept per row at most ...
+    /// ... and on the points.
+    pub fine_stage_iterations: u64,
+    /// Newton matrix: entries kept per row at most (initially; it doubles when a step does
+    /// not cut the violation 10x, while the matrix stays within `newton_memory`) ...
     pub keep_cap: usize,
+    /// Bytes the Newton matrix may take (both orientations).
+    pub newton_memory: usize,
     /// ... of those at least this times the row's largest (initially; it shrinks 100x when a
     /// step does not cut the violation 10x, down to `1e-12`).
     pub keep_rel: f64,
@@ -58,10 +64,12 @@ impl Default for CloudParams {
         CloudParams {
             per_cell: 32,
             tau: 30.0,
-            work_cut: -45.0,
+            work_tau: 20.0,
             scaling: 0.5,
             stage_iterations: 3,
+            fine_stage_iterations: 1,
             keep_cap: 64,
+            newton_memory: 512 << 20,
             keep_rel: 1e-2,
         }
     }
@@ -411,7 +419,7 @@ impl<'a, 'o> Driver<'a, 'o> {
             eps = self.multiscale();
         }
         while eps > reg && status.is_none() {
-            for _ in 0..prm.stage_iterations {
+            for _ in 0..prm.fine_stage_iterations {
                 let viol = self.sinkhorn(eps);
                 if let Some(st) = self.report(viol, eps) {
                     status = Some(st);
@@ -422,7 +430,8 @@ impl<'a, 'o> Driver<'a, 'o> {
             eps = (eps * prm.scaling).max(reg);
         }
         let sns = self.s.method != super::OtMethod::Sinkhorn;
-        let mut cut = prm.work_cut;
+        let a_min = self.rows.w.iter().chain(&self.cols.w).fold(f64::INFINITY, |m, w| m.min(*w));
+        let mut cut = (a_min.ln() - prm.work_tau).max(PLAN_CUT);
         let mut vals = None;
         while status.is_none() {
             let target = if sns {
@@ -482,9 +491,12 @@ impl<'a, 'o> Driver<'a, 'o> {
     fn newton(&mut self, cut: f64) -> Result<(), Status> {
         let t = Instant::now();
         let prm = &self.s.cloud;
+        // Entries of both orientations: 2 × (8 + 4) bytes each.
+        let cap_max = (prm.newton_memory / (24 * self.p.n().max(self.p.m()))).max(prm.keep_cap);
         let keep = Keep {
             rel: prm.keep_rel,
             cap: prm.keep_cap,
+            cap_max,
         };
         let (reg, tol) = (self.s.reg, self.s.tol);
         let f = std::mem::take(&mut self.f);

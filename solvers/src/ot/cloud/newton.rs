@@ -151,19 +151,20 @@ impl<'a> Newton<'a> {
         self.steps += 1;
         let accepted = self.line_search();
         if !accepted {
-            self.refresh();
-            if self.keep.rel <= min_rel {
+            if !self.keep.densify(min_rel) {
                 return None;
             }
-            self.keep.rel = (self.keep.rel * 1e-2).max(min_rel);
+            self.refresh();
             return Some(viol);
         }
         std::mem::swap(&mut self.f, &mut self.ft);
         std::mem::swap(&mut self.g, &mut self.gt);
         std::mem::swap(&mut self.sums, &mut self.trial);
         let new = self.violation();
-        if new > 0.1 * viol {
-            self.keep.rel = (self.keep.rel * 1e-2).max(min_rel);
+        if new > 0.1 * viol && self.keep.densify(min_rel) {
+            // The next step's matrix must be the denser one: the accepted trial's pass kept
+            // the old sparsification.
+            self.refresh();
         }
         Some(new)
     }

@@ -234,6 +234,19 @@ pub(crate) struct PlanSums {
 pub(crate) struct Keep {
     pub rel: f64,
     pub cap: usize,
+    /// The largest `cap` the densification may reach.
+    pub cap_max: usize,
+}
+
+impl Keep {
+    /// A denser sparsification: `rel` 100x smaller (down to `min_rel`), `cap` doubled (up to
+    /// `cap_max`). `false` when it is at its densest already.
+    pub fn densify(&mut self, min_rel: f64) -> bool {
+        let before = (self.rel, self.cap);
+        self.rel = (self.rel * 1e-2).max(min_rel);
+        self.cap = (self.cap * 2).min(self.cap_max);
+        before != (self.rel, self.cap)
+    }
 }
 
 /// Per-chunk state of a plan pass.
