@@ -596,6 +596,78 @@ fn ot_point_clouds() {
 }
 
 #[test]
+fn ot_point_clouds_online_equal_the_dense_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, t) = (dir.path().join("s.txt"), dir.path().join("t.txt"));
+    // 60 and 45 points on curves in the plane, unequal weights.
+    let pts = |n: usize, phase: f64| -> String {
+        (0..n)
+            .map(|k| {
+                let u = k as f64 / n as f64;
+                let w = 1.0 + (3.0 * u + phase).sin().abs();
+                format!("{} {} {w}\n", u, (5.0 * u + phase).cos())
+            })
+            .collect()
+    };
+    std::fs::write(&s, pts(60, 0.3)).unwrap();
+    std::fs::write(&t, pts(45, 1.1)).unwrap();
+    let plan = dir.path().join("plan.txt");
+    let args = |online: bool| -> Vec<String> {
+        let mut v: Vec<String> = [
+            "ot",
+            "--source",
+            s.to_str().unwrap(),
+            "--target",
+            t.to_str().unwrap(),
+            "--normalize",
+            "--scale-cost",
+            "--reg",
+            "0.01",
+            "--tol",
+            "1e-10",
+            "--json",
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+        if online {
+            v.extend(["--online", "-o", plan.to_str().unwrap()].map(String::from));
+        }
+        v
+    };
+    let report = |online: bool| -> serde_json::Value {
+        let a = args(online);
+        let out = run(&a.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        serde_json::from_str(&text(&out.stdout)).unwrap()
+    };
+    let (dense, online) = (report(false), report(true));
+    assert_eq!(online["algorithm"], "sns-online");
+    for key in ["transport_cost", "dual_value", "wasserstein"] {
+        let (a, b) = (
+            dense["stats"][key].as_f64().unwrap(),
+            online["stats"][key].as_f64().unwrap(),
+        );
+        assert!(
+            (a - b).abs() <= 1e-9 * a.abs().max(1e-3),
+            "{key}: {a} vs {b}"
+        );
+    }
+    assert!(online["residuals"]["marginal_l1"].as_f64().unwrap() <= 1e-10);
+    assert!(online["stats"]["certificate_pairs"].as_u64().unwrap() <= 60 * 45);
+    // The plan file: its entries add up to the (unit) mass.
+    let text_plan = std::fs::read_to_string(&plan).unwrap();
+    let mass: f64 = text_plan
+        .lines()
+        .skip(2)
+        .map(|l| l.split_whitespace().nth(2).unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert!((mass - 1.0).abs() < 1e-9, "{mass}");
+    let usage = run(&["ot", "data/ot/mix_12x12_k2_s1.txt", "--online"]);
+    assert_eq!(usage.status.code(), Some(2));
+}
+
+#[test]
 fn ot_grid_histograms() {
     let dir = tempfile::tempdir().unwrap();
     let (s, t, plan) = (

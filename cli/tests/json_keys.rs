@@ -39,6 +39,10 @@ const RUNS: &[(&str, &str)] = &[
         "ot data/suites/ot/pc2d_sqeuclid_n50.txt --reg 0.1 --method sinkhorn",
     ),
     (
+        "ot_online",
+        "ot --source data/ot/pc2d_clustered_n200_s22_a.txt --target data/ot/pc2d_clustered_n150_s22_b.txt --online --scale-cost --reg 0.01",
+    ),
+    (
         "ot_grids",
         "ot --source-grid data/ot/mix_12x12_k2_s1.txt --target-grid data/ot/mix_16x16_k3_s2.txt --reg 0.01",
     ),

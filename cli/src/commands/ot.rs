@@ -244,7 +244,11 @@ fn output(
     } else {
         let out = &mut *io.stdout;
         let st = &report.stats;
-        kv(out, "problem", format!("ot {file} ({n} x {m}), reg {}", a.reg))?;
+        kv(
+            out,
+            "problem",
+            format!("ot {file} ({n} x {m}), reg {}", a.reg),
+        )?;
         kv(out, "cost <C,P>", format!("{:.12e}", st.transport_cost))?;
         kv(
             out,

@@ -133,10 +133,10 @@ pub(crate) fn cell_cost_lower_bound(
 ) -> f64 {
     let k = sa.k;
     let mut gaps = [0.0f64; 3];
-    for t in 0..k {
+    for (t, gap) in gaps.iter_mut().enumerate().take(k) {
         let g1 = sb.lo[b * k + t] - sa.hi[a * k + t];
         let g2 = sa.lo[a * k + t] - sb.hi[b * k + t];
-        gaps[t] = g1.max(g2).max(0.0);
+        *gap = g1.max(g2).max(0.0);
     }
     let g = &gaps[..k];
     match ground {

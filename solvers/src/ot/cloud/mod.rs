@@ -104,6 +104,8 @@ pub struct CloudStats {
     pub newton_seconds: f64,
     /// See `sinkhorn_seconds`.
     pub certificate_seconds: f64,
+    /// Seconds of the Newton stage in plan passes, transposes and CG.
+    pub newton_split_seconds: [f64; 3],
     /// Peak resident memory of the process (bytes; Linux), at the end of the solve.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub peak_memory_bytes: Option<u64>,
@@ -145,7 +147,8 @@ pub fn solve(
     }
     let (n, m) = (p.n(), p.m());
     let cmax = cost_bound(p);
-    if !(cmax / settings.reg <= mathprog_problems::limits::MAX_MAGNITUDE) {
+    let ratio = cmax / settings.reg;
+    if ratio.is_nan() || ratio > mathprog_problems::limits::MAX_MAGNITUDE {
         return Err(SolveError::InvalidInput(format!(
             "largest cost / reg = {:e} is too large; raise reg or rescale the costs",
             cmax / settings.reg
@@ -430,7 +433,12 @@ impl<'a, 'o> Driver<'a, 'o> {
             eps = (eps * prm.scaling).max(reg);
         }
         let sns = self.s.method != super::OtMethod::Sinkhorn;
-        let a_min = self.rows.w.iter().chain(&self.cols.w).fold(f64::INFINITY, |m, w| m.min(*w));
+        let a_min = self
+            .rows
+            .w
+            .iter()
+            .chain(&self.cols.w)
+            .fold(f64::INFINITY, |m, w| m.min(*w));
         let mut cut = (a_min.ln() - prm.work_tau).max(PLAN_CUT);
         let mut vals = None;
         while status.is_none() {
@@ -543,6 +551,9 @@ impl<'a, 'o> Driver<'a, 'o> {
             nt.kept_total as f64 / (nt.steps.max(1) * self.p.n() as u64) as f64;
         self.stats.pairs_computed += nt.pairs.computed;
         self.stats.pairs_skipped += nt.pairs.skipped;
+        for (a, b) in self.stats.newton_split_seconds.iter_mut().zip(nt.timers) {
+            *a += b;
+        }
         self.f = std::mem::take(&mut nt.f);
         self.g = std::mem::take(&mut nt.g);
         drop(nt);
@@ -611,7 +622,9 @@ pub fn plan_entries(
     threshold: f64,
 ) -> Result<Vec<(usize, usize, f64)>, SolveError> {
     if sol.f.len() != p.n() || sol.g.len() != p.m() {
-        return Err(SolveError::InvalidInput("potentials of another problem".into()));
+        return Err(SolveError::InvalidInput(
+            "potentials of another problem".into(),
+        ));
     }
     let per = CloudParams::default().per_cell;
     let rows = Side::new(p.x(), p.a(), p.dim(), per);

@@ -35,6 +35,8 @@ pub(crate) struct Newton<'a> {
     pub kept_total: u64,
     pub passes: u64,
     pub pairs: super::pass::PairCount,
+    /// Seconds in plan passes, in the transpose and in CG.
+    pub timers: [f64; 3],
 }
 
 fn empty_sums(n: usize, m: usize) -> PlanSums {
@@ -89,6 +91,7 @@ impl<'a> Newton<'a> {
             kept_total: 0,
             passes: 0,
             pairs: Default::default(),
+            timers: [0.0; 3],
         };
         nt.refresh();
         nt
@@ -100,8 +103,10 @@ impl<'a> Newton<'a> {
         let (geo, f, g, reg, cut, keep) =
             (self.geo, &self.f, &self.g, self.reg, self.cut, &self.keep);
         let (sums, sp) = (&mut self.sums, &mut self.sp);
+        let t = std::time::Instant::now();
         self.pool
             .install(|| plan_pass(geo, f, g, reg, cut, Some(keep), sums, sp));
+        self.timers[0] += t.elapsed().as_secs_f64();
         self.passes += 1;
         self.pairs += self.sums.count;
     }
@@ -133,7 +138,9 @@ impl<'a> Newton<'a> {
     pub fn step(&mut self, viol: f64, min_rel: f64) -> Option<f64> {
         let (n, m, reg) = (self.geo.rows.len(), self.geo.cols.len(), self.reg);
         let sp = &mut self.sp;
+        let t = std::time::Instant::now();
         self.pool.install(|| transpose(m, sp));
+        self.timers[1] += t.elapsed().as_secs_f64();
         self.kept_total += self.sp.idx.len() as u64;
         for i in 0..n {
             self.rhs[i] = reg * (self.geo.rows.w[i] - self.sums.r[i]);
@@ -148,6 +155,7 @@ impl<'a> Newton<'a> {
         self.cg_total +=
             self.pool
                 .install(|| pcg(sp, r, c, mu, rhs, d, work, cg_tol, 500)) as u64;
+        self.timers[2] += t.elapsed().as_secs_f64();
         self.steps += 1;
         let accepted = self.line_search();
         if !accepted {
@@ -202,8 +210,10 @@ impl<'a> Newton<'a> {
             }
             let (geo, ft, gt, cut, keep) = (self.geo, &self.ft, &self.gt, self.cut, &self.keep);
             let (trial, sp) = (&mut self.trial, &mut self.sp);
+            let clock = std::time::Instant::now();
             self.pool
                 .install(|| plan_pass(geo, ft, gt, reg, cut, Some(keep), trial, sp));
+            self.timers[0] += clock.elapsed().as_secs_f64();
             self.passes += 1;
             self.pairs += self.trial.count;
             let dt = self.dual(&self.ft, &self.gt, self.trial.mass);

@@ -388,14 +388,15 @@ fn plan_cell(
         cand.clear();
         for &b in &sc.keep {
             let (lo, hi) = (cols.start[b as usize], cols.start[b as usize + 1]);
-            for t in lo..hi {
+            for (t, (colt, gt)) in st.col[lo..hi].iter_mut().zip(&g[lo..hi]).enumerate() {
                 let (zt, v) = (sc.z[k], sc.pv[k]);
                 k += 1;
                 if v == 0.0 {
                     continue;
                 }
-                st.col[t] += v;
-                st.cost += (f[s] + g[t] - eps * zt) * v;
+                let t = lo + t;
+                *colt += v;
+                st.cost += (f[s] + gt - eps * zt) * v;
                 st.entropy += v * (zt - 1.0);
                 if keep.is_some() {
                     best = best.max(v);
@@ -435,15 +436,15 @@ pub(crate) fn visit_entries(
     cell_max(rows, f, &mut fmax);
     cell_max(cols, g, &mut gmax);
     let mut sc = Scratch::default();
-    for a in 0..rows.cells() {
-        cell_bounds(geo, a, fmax[a], &gmax, eps, &mut sc.bounds);
-        for s in rows.start[a]..rows.start[a + 1] {
+    for (a, &fa) in fmax.iter().enumerate() {
+        cell_bounds(geo, a, fa, &gmax, eps, &mut sc.bounds);
+        for (s, &fs) in f.iter().enumerate().take(rows.start[a + 1]).skip(rows.start[a]) {
             for b in 0..cols.cells() {
                 if sc.bounds[b] <= cut {
                     continue;
                 }
                 sc.z.clear();
-                geo.exponents(s, f[s], g, b, eps, &mut sc.z);
+                geo.exponents(s, fs, g, b, eps, &mut sc.z);
                 for (k, z) in sc.z.iter().enumerate() {
                     if *z > cut {
                         visit(s, cols.start[b] + k, z.exp());
