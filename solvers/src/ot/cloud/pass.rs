@@ -438,7 +438,12 @@ pub(crate) fn visit_entries(
     let mut sc = Scratch::default();
     for (a, &fa) in fmax.iter().enumerate() {
         cell_bounds(geo, a, fa, &gmax, eps, &mut sc.bounds);
-        for (s, &fs) in f.iter().enumerate().take(rows.start[a + 1]).skip(rows.start[a]) {
+        for (s, &fs) in f
+            .iter()
+            .enumerate()
+            .take(rows.start[a + 1])
+            .skip(rows.start[a])
+        {
             for b in 0..cols.cells() {
                 if sc.bounds[b] <= cut {
                     continue;
