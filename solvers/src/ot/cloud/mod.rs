@@ -520,7 +520,18 @@ impl<'a, 'o> Driver<'a, 'o> {
         let mut viol = nt.violation();
         let mut out = Ok(());
         let mut stalled = false;
+        // Near the end, a cut below which all n·m entries together weigh at most tol/100:
+        // the work passes' sums are then exact to the tolerance.
+        let (n, m) = (self.p.n() as f64, self.p.m() as f64);
+        let final_cut = (0.01 * tol / (n * m)).ln().max(PLAN_CUT).min(cut);
+        // Steps that do not halve the violation, in a row (the sign of a stall).
+        let mut slow = 0u32;
         while viol > 0.5 * tol {
+            if viol < 100.0 * tol && nt.cut > final_cut {
+                nt.cut = final_cut;
+                nt.refresh();
+                viol = nt.violation();
+            }
             let ctl = self.run.report(&IterRecord {
                 iteration: self.iterations,
                 elapsed: self.run.elapsed(),
@@ -537,11 +548,18 @@ impl<'a, 'o> Driver<'a, 'o> {
             }
             self.iterations += 1;
             match nt.step(viol, 1e-12) {
-                Some(v) => viol = v,
+                Some(v) => {
+                    slow = if v > 0.5 * viol { slow + 1 } else { 0 };
+                    viol = v;
+                }
                 None => {
                     stalled = true;
                     break;
                 }
+            }
+            if slow >= 20 {
+                stalled = true;
+                break;
             }
         }
         self.stats.newton_steps += nt.steps;
