@@ -75,6 +75,15 @@ fn agrees_with_the_dense_path() {
             200,
             200,
         ),
+        (
+            "uniform",
+            2,
+            GroundCost::SqEuclidean,
+            0.01,
+            OtMethod::Sns,
+            2000,
+            2000,
+        ),
     ];
     for (seed, (kind, d, ground, reg, method, n, m)) in cases.into_iter().enumerate() {
         let p0 = CloudOt::generate(kind, n, m, d, ground, seed as u64).unwrap();

@@ -424,7 +424,7 @@ fn run_cloud<'py>(
     threads: Option<usize>,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<(Option<Bound<'py, PyArray2<f64>>>, f64, String)> {
-    use mathprog::solvers::ot::{OtSettings, cloud};
+    use mathprog::solvers::ot::cloud;
     let (n, m) = (p.n(), p.m());
     if want_plan && (n as f64) * (m as f64) * 8.0 > (1u64 << 30) as f64 {
         return Err(value_error(format!(
@@ -433,11 +433,12 @@ fn run_cloud<'py>(
         )));
     }
     let stop = StopToken::new();
-    let mut s = OtSettings::default();
-    s.common = common(time_limit, max_iter, 1, threads, &stop);
-    s.reg = reg;
-    s.tol = tol;
-    s.method = method.parse().map_err(value_error)?;
+    let s = ot_settings(
+        reg,
+        method,
+        tol,
+        common(time_limit, max_iter, 1, threads, &stop),
+    )?;
     let report = observed(py, &stop, progress, |obs| cloud::solve(p, &s, obs))?;
     let report = report.map_err(solve_error)?;
     let plan = if want_plan {
@@ -456,6 +457,21 @@ fn run_cloud<'py>(
     Ok((plan, report.stats.transport_cost, to_json(&report)?))
 }
 
+/// The OT settings of the entry points.
+fn ot_settings(
+    reg: f64,
+    method: &str,
+    tol: f64,
+    c: Common,
+) -> PyResult<mathprog::solvers::ot::OtSettings> {
+    let mut s = mathprog::solvers::ot::OtSettings::default();
+    s.common = c;
+    s.reg = reg;
+    s.tol = tol;
+    s.method = method.parse().map_err(value_error)?;
+    Ok(s)
+}
+
 /// Solve an OT problem: the plan (`n × m`) when `want_plan`, the transport cost and the JSON
 /// report.
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
@@ -471,13 +487,14 @@ fn run_ot<'py>(
     threads: Option<usize>,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<(Option<Bound<'py, PyArray2<f64>>>, f64, String)> {
-    use mathprog::solvers::ot::{OtSettings, solve};
+    use mathprog::solvers::ot::solve;
     let stop = StopToken::new();
-    let mut s = OtSettings::default();
-    s.common = common(time_limit, max_iter, 1, threads, &stop);
-    s.reg = reg;
-    s.tol = tol;
-    s.method = method.parse().map_err(value_error)?;
+    let s = ot_settings(
+        reg,
+        method,
+        tol,
+        common(time_limit, max_iter, 1, threads, &stop),
+    )?;
     let report = observed(py, &stop, progress, |obs| solve(p, &s, obs))?;
     let report = report.map_err(solve_error)?;
     let dense = report.solution.plan(p);

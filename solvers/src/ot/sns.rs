@@ -143,6 +143,20 @@ pub(crate) struct Csr {
     pub(crate) tval: Vec<f64>,
 }
 
+impl Csr {
+    /// Empty, with room for the row and column pointers of an `n × m` matrix.
+    pub(crate) fn with_capacity(n: usize, m: usize) -> Self {
+        Csr {
+            ptr: Vec::with_capacity(n + 1),
+            idx: Vec::new(),
+            val: Vec::new(),
+            tptr: Vec::with_capacity(m + 1),
+            tidx: Vec::new(),
+            tval: Vec::new(),
+        }
+    }
+}
+
 /// Keep in each row the largest candidates covering `1 − delta` of the row mass `r_i`
 /// (`delta` at least the candidates' `δ_c`).
 ///
@@ -553,14 +567,7 @@ impl<'a> NewtonStage<'a> {
             r: vec![0.0; n],
             c: vec![0.0; m],
             mass: 0.0,
-            sp: Csr {
-                ptr: Vec::with_capacity(n + 1),
-                idx: Vec::new(),
-                val: Vec::new(),
-                tptr: Vec::with_capacity(m + 1),
-                tidx: Vec::new(),
-                tval: Vec::new(),
-            },
+            sp: Csr::with_capacity(n, m),
             rhs: vec![0.0; n + m],
             d: vec![0.0; n + m],
             work: std::array::from_fn(|_| vec![0.0; n + m]),

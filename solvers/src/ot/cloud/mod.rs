@@ -179,6 +179,27 @@ pub fn solve(
     Driver::new(p, settings, run, cmax, pool, name).solve()
 }
 
+/// Report an iteration (the violation and the table's extra columns); `Some(status)` when the
+/// budget or the observer ends the run.
+fn report_iteration(
+    run: &mut Run<'_>,
+    iteration: u64,
+    viol: f64,
+    extra: &[(&'static str, f64)],
+) -> Option<Status> {
+    let ctl = run.report(&IterRecord {
+        iteration,
+        elapsed: run.elapsed(),
+        best: f64::NAN,
+        current: f64::NAN,
+        bound: None,
+        residual: Some(viol),
+        improved: false,
+        extra,
+    });
+    run.budget(ctl, iteration)
+}
+
 /// The solve's state (sorted orders throughout).
 struct Driver<'a, 'o> {
     p: &'a CloudOt,
@@ -273,17 +294,7 @@ impl<'a, 'o> Driver<'a, 'o> {
 
     /// Report an iteration; `Some(status)` when the budget or the observer ends the run.
     fn report(&mut self, viol: f64, eps: f64) -> Option<Status> {
-        let ctl = self.run.report(&IterRecord {
-            iteration: self.iterations,
-            elapsed: self.run.elapsed(),
-            best: f64::NAN,
-            current: f64::NAN,
-            bound: None,
-            residual: Some(viol),
-            improved: false,
-            extra: &[("eps", eps)],
-        });
-        self.run.budget(ctl, self.iterations)
+        report_iteration(&mut self.run, self.iterations, viol, &[("eps", eps)])
     }
 
     /// Sinkhorn at `reg` until the violation is at most `target`.
@@ -499,8 +510,8 @@ impl<'a, 'o> Driver<'a, 'o> {
     fn newton(&mut self, cut: f64) -> Result<(), Status> {
         let t = Instant::now();
         let prm = &self.s.cloud;
-        // Entries of both orientations: 2 × (8 + 4) bytes each.
-        let cap_max = (prm.newton_memory / (24 * self.p.n().max(self.p.m()))).max(prm.keep_cap);
+        // Entries of both orientations and the passes' per-chunk copies: 3 × (8 + 4) bytes each.
+        let cap_max = (prm.newton_memory / (36 * self.p.n().max(self.p.m()))).max(prm.keep_cap);
         let keep = Keep {
             rel: prm.keep_rel,
             cap: prm.keep_cap,
@@ -532,17 +543,8 @@ impl<'a, 'o> Driver<'a, 'o> {
                 nt.refresh();
                 viol = nt.violation();
             }
-            let ctl = self.run.report(&IterRecord {
-                iteration: self.iterations,
-                elapsed: self.run.elapsed(),
-                best: f64::NAN,
-                current: f64::NAN,
-                bound: None,
-                residual: Some(viol),
-                improved: false,
-                extra: &[("eps", reg), ("keep_rel", nt.keep.rel)],
-            });
-            if let Some(st) = self.run.budget(ctl, self.iterations) {
+            let extra = [("eps", reg), ("keep_rel", nt.keep.rel)];
+            if let Some(st) = report_iteration(&mut self.run, self.iterations, viol, &extra) {
                 out = Err(st);
                 break;
             }
@@ -595,14 +597,7 @@ impl<'a, 'o> Driver<'a, 'o> {
             entropy: 0.0,
             count: PairCount::default(),
         };
-        let mut sp = crate::ot::sns::Csr {
-            ptr: Vec::new(),
-            idx: Vec::new(),
-            val: Vec::new(),
-            tptr: Vec::new(),
-            tidx: Vec::new(),
-            tval: Vec::new(),
-        };
+        let mut sp = crate::ot::sns::Csr::with_capacity(0, 0);
         let geo = self.geometry();
         let (f, g) = (&self.f, &self.g);
         self.pool
