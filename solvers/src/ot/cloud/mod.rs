@@ -527,7 +527,8 @@ impl<'a, 'o> Driver<'a, 'o> {
             rows: &self.rows,
             cols: &self.cols,
         };
-        let mut nt = newton::Newton::new(&geo, &self.pool, reg, cut, keep, f, g);
+        let budget = self.run.clock();
+        let mut nt = newton::Newton::new(&geo, &self.pool, budget, reg, cut, keep, f, g);
         let mut viol = nt.violation();
         let mut out = Ok(());
         let mut stalled = false;

@@ -7,6 +7,7 @@
 //! A step that cuts the violation by less than 10x makes the sparsification 100x denser.
 
 use super::pass::{Geometry, Keep, PlanSums, plan_pass};
+use crate::core::Budget;
 use crate::ot::sns::{Csr, pcg, transpose};
 use crate::ot::weighted_dot;
 
@@ -14,6 +15,9 @@ use crate::ot::weighted_dot;
 pub(crate) struct Newton<'a> {
     geo: &'a Geometry<'a>,
     pool: &'a rayon::ThreadPool,
+    /// The run's deadline and stop token: a step past them ends at once (the caller's next
+    /// budget check reports why).
+    budget: Budget<'a>,
     reg: f64,
     /// The exponent cut of the work passes.
     pub cut: f64,
@@ -52,9 +56,11 @@ fn empty_sums(n: usize, m: usize) -> PlanSums {
 
 impl<'a> Newton<'a> {
     /// Start at `(f, g)` (one plan pass).
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         geo: &'a Geometry<'a>,
         pool: &'a rayon::ThreadPool,
+        budget: Budget<'a>,
         reg: f64,
         cut: f64,
         keep: Keep,
@@ -65,6 +71,7 @@ impl<'a> Newton<'a> {
         let mut nt = Newton {
             geo,
             pool,
+            budget,
             reg,
             cut,
             f,
@@ -129,6 +136,9 @@ impl<'a> Newton<'a> {
     /// One step: `Some(violation)` after it (the sparsification densified when it did not
     /// help), `None` when no step is accepted at the densest sparsification.
     pub fn step(&mut self, viol: f64, min_rel: f64) -> Option<f64> {
+        if self.budget.spent() {
+            return Some(viol);
+        }
         let (n, m, reg) = (self.geo.rows.len(), self.geo.cols.len(), self.reg);
         let sp = &mut self.sp;
         let t = std::time::Instant::now();
@@ -151,6 +161,10 @@ impl<'a> Newton<'a> {
         self.timers[2] += t.elapsed().as_secs_f64();
         self.steps += 1;
         let accepted = self.line_search();
+        if !accepted && self.budget.spent() {
+            // (The sums at (f, g) are intact: the trials wrote theirs elsewhere.)
+            return Some(viol);
+        }
         if !accepted {
             if !self.keep.densify(min_rel) {
                 return None;
@@ -194,6 +208,9 @@ impl<'a> Newton<'a> {
         };
         let slack = 100.0 * f64::EPSILON * d0.abs().max(reg * self.sums.mass);
         for _ in 0..30 {
+            if self.budget.spent() {
+                return false;
+            }
             self.ls_total += 1;
             for (k, v) in self.ft.iter_mut().enumerate() {
                 *v = self.f[k] + t * self.d[k];

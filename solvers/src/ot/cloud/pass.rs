@@ -69,6 +69,13 @@ impl Geometry<'_> {
     }
 }
 
+/// Number of points in the cells `keep`.
+fn points_in(side: &Side, keep: &[u32]) -> usize {
+    keep.iter()
+        .map(|&b| side.start[b as usize + 1] - side.start[b as usize])
+        .sum()
+}
+
 /// Per-cell maxima of a potential (in sorted order).
 pub(crate) fn cell_max(side: &Side, f: &[f64], out: &mut Vec<f64>) {
     out.clear();
@@ -183,11 +190,7 @@ fn lse_cell(
     sc.keep.clear();
     sc.keep
         .extend((0..sc.bounds.len() as u32).filter(|&b| sc.bounds[b as usize] > threshold));
-    let kept_cols: usize = sc
-        .keep
-        .iter()
-        .map(|&b| cols.start[b as usize + 1] - cols.start[b as usize])
-        .sum();
+    let kept_cols = points_in(cols, &sc.keep);
     let mut viol = 0.0;
     for (k, fi) in fa.iter_mut().enumerate() {
         let s = s0 + k;
@@ -365,11 +368,7 @@ fn plan_cell(
     sc.keep.clear();
     sc.keep
         .extend((0..sc.bounds.len() as u32).filter(|&b| sc.bounds[b as usize] > cut));
-    let kept_cols: usize = sc
-        .keep
-        .iter()
-        .map(|&b| cols.start[b as usize + 1] - cols.start[b as usize])
-        .sum();
+    let kept_cols = points_in(cols, &sc.keep);
     let (s0, s1) = (rows.start[a], rows.start[a + 1]);
     st.count.computed += ((s1 - s0) * kept_cols) as u64;
     st.count.skipped += ((s1 - s0) * (cols.len() - kept_cols)) as u64;
