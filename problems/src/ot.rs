@@ -54,6 +54,20 @@ impl std::fmt::Display for GroundCost {
     }
 }
 
+/// The common dimension of two point sets given as rows (0 when there are none); an error
+/// names the first point (numbered through both sets) of another dimension.
+pub fn point_dimension(xs: &[Vec<f64>], ys: &[Vec<f64>]) -> Result<usize, ProblemError> {
+    let d = xs.first().map_or(0, Vec::len);
+    match xs.iter().chain(ys).position(|p| p.len() != d) {
+        Some(k) => Err(ProblemError::Invalid(format!(
+            "point {} has dimension {}, expected {d}",
+            k + 1,
+            xs.iter().chain(ys).nth(k).map_or(0, Vec::len)
+        ))),
+        None => Ok(d),
+    }
+}
+
 /// `w` divided by its sum (unchanged when the sum is not positive and finite).
 pub fn unit_mass(w: Vec<f64>) -> Vec<f64> {
     let s: f64 = w.iter().sum();
@@ -309,14 +323,7 @@ impl OtProblem {
                 "Lp cost needs a finite p >= 1, got {p}"
             )));
         }
-        let d = xs.first().map_or(0, Vec::len);
-        if let Some(k) = xs.iter().chain(ys).position(|p| p.len() != d) {
-            return Err(ProblemError::Invalid(format!(
-                "point {} has dimension {}, expected {d}",
-                k + 1,
-                xs.iter().chain(ys).nth(k).map_or(0, Vec::len)
-            )));
-        }
+        point_dimension(xs, ys)?;
         let mut cost = Vec::with_capacity(xs.len() * ys.len());
         for x in xs {
             for y in ys {

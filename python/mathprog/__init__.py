@@ -88,6 +88,14 @@ def _dense_symmetric(A, name):
     return A
 
 
+def _existing(path):
+    """``path`` as a string, or ``FileNotFoundError``."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(path)
+    return path
+
+
 def _check_tol(tol):
     if not (isinstance(tol, (int, float)) and math.isfinite(tol) and tol > 0):
         raise ValueError(f"tol must be a positive number (got {tol!r})")
@@ -169,10 +177,7 @@ def maxsat(clauses, weights=None, *, hard=(), num_vars=None, time_limit=10.0, ma
     if isinstance(clauses, (str, bytes, os.PathLike)):
         if weights is not None or hard or num_vars is not None:
             raise ValueError("weights, hard and num_vars apply to clauses, not to a file")
-        path = os.fspath(clauses)
-        if not os.path.exists(path):
-            raise FileNotFoundError(path)
-        return Result(json.loads(_native.maxsat_file(path, **kw)))
+        return Result(json.loads(_native.maxsat_file(_existing(clauses), **kw)))
     if hasattr(clauses, "soft") and hasattr(clauses, "hard"):  # PySAT WCNF
         clauses, weights, hard = clauses.soft, clauses.wght, clauses.hard
     elif hasattr(clauses, "clauses"):  # PySAT CNF
@@ -245,10 +250,7 @@ def sdp(C, A=None, b=None, *, tol=1e-6, method="auto", time_limit=None, max_iter
     if isinstance(C, (str, bytes, os.PathLike)):
         if A is not None or b is not None:
             raise ValueError("A and b apply to matrices, not to a file")
-        path = os.fspath(C)
-        if not os.path.exists(path):
-            raise FileNotFoundError(path)
-        return Result(json.loads(_native.sdp_file(path, **kw)))
+        return Result(json.loads(_native.sdp_file(_existing(C), **kw)))
     if A is None or b is None:
         raise ValueError("give C, A and b (or the path of an SDPA file)")
     blocks = [(M.ndim == 2, M.shape[0]) for M in _blocks(C, "C")]

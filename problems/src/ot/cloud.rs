@@ -99,14 +99,7 @@ impl CloudOt {
         b: Vec<f64>,
         ground: GroundCost,
     ) -> Result<Self, ProblemError> {
-        let d = xs.first().map_or(0, Vec::len);
-        if let Some(k) = xs.iter().chain(ys).position(|p| p.len() != d) {
-            return Err(ProblemError::Invalid(format!(
-                "point {} has dimension {}, expected {d}",
-                k + 1,
-                xs.iter().chain(ys).nth(k).map_or(0, Vec::len)
-            )));
-        }
+        let d = super::point_dimension(xs, ys)?;
         Self::new(d, xs.concat(), a, ys.concat(), b, ground)
     }
 
