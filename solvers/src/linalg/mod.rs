@@ -4,6 +4,7 @@
 pub mod backend;
 #[cfg(feature = "cuda")]
 pub mod cuda;
+pub mod gauss;
 pub mod lanczos;
 pub mod simd;
 pub mod vexp;

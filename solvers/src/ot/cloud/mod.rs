@@ -19,6 +19,7 @@
 //!    stays a lower bound whatever the cut dropped. If the certificate misses the tolerance the
 //!    iterations go on with the work passes at the plan's cut.
 
+mod fused;
 mod grid;
 mod newton;
 mod pass;
@@ -28,7 +29,7 @@ use crate::core::{BackendReport, IterRecord, Observer, Run, SolveError, Status};
 use grid::Side;
 use mathprog_problems::Sense;
 use mathprog_problems::ot::cloud::CloudOt;
-use pass::{Geometry, Keep, PairCount, PlanSums, cell_max, lse_update, plan_pass};
+use pass::{Geometry, PairCount, PlanSums, plan_pass};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
@@ -49,14 +50,12 @@ pub struct CloudParams {
     pub stage_iterations: u64,
     /// ... and on the points.
     pub fine_stage_iterations: u64,
-    /// Newton matrix: entries kept per row at most (initially; it doubles when a step does
-    /// not cut the violation 10x, while the matrix stays within `newton_memory`) ...
-    pub keep_cap: usize,
-    /// Bytes the Newton matrix may take (both orientations).
-    pub newton_memory: usize,
-    /// ... of those at least this times the row's largest (initially; it shrinks 100x when a
-    /// step does not cut the violation 10x, down to `1e-12`).
-    pub keep_rel: f64,
+    /// Hessian products (the Newton stage's CG) skip exponents at or below
+    /// `ln(min weight) − hessian_tau` (a looser cut than the gradient's `work_tau`: the Hessian
+    /// may be inexact, the gradient may not).
+    pub hessian_tau: f64,
+    /// Aggregates of cells per side in the Newton preconditioner's coarse space, at most.
+    pub coarse_max: usize,
 }
 
 impl Default for CloudParams {
@@ -68,9 +67,8 @@ impl Default for CloudParams {
             scaling: 0.5,
             stage_iterations: 3,
             fine_stage_iterations: 1,
-            keep_cap: 64,
-            newton_memory: 512 << 20,
-            keep_rel: 1e-2,
+            hessian_tau: 14.0,
+            coarse_max: 600,
         }
     }
 }
@@ -88,7 +86,7 @@ pub struct CloudStats {
     pub cg_iterations: u64,
     /// See `newton_steps`.
     pub line_search_trials: u64,
-    /// Mean entries per row of the Newton matrices.
+    /// Mean entries per row of a Hessian product (computed on the fly).
     pub mean_kept_per_row: f64,
     /// Pairs whose cost was computed, all passes.
     pub pairs_computed: u64,
@@ -104,7 +102,7 @@ pub struct CloudStats {
     pub newton_seconds: f64,
     /// See `sinkhorn_seconds`.
     pub certificate_seconds: f64,
-    /// Seconds of the Newton stage in plan passes, transposes and CG.
+    /// Seconds of the Newton stage in gradient passes, coarse factorisations and CG.
     pub newton_split_seconds: [f64; 3],
     /// Peak resident memory of the process (bytes; Linux), at the end of the solve.
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -140,9 +138,14 @@ pub fn solve(
 ) -> Result<OtReport, SolveError> {
     settings.validate()?;
     let prm = &settings.cloud;
-    if !(prm.scaling > 0.0 && prm.scaling < 1.0 && prm.tau > 0.0 && prm.keep_cap > 0) {
+    if !(prm.scaling > 0.0
+        && prm.scaling < 1.0
+        && prm.tau > 0.0
+        && prm.hessian_tau > 0.0
+        && prm.coarse_max > 0)
+    {
         return Err(SolveError::InvalidInput(
-            "cloud: scaling in (0, 1), tau > 0 and keep_cap > 0 needed".into(),
+            "cloud: scaling in (0, 1), tau > 0, hessian_tau > 0 and coarse_max > 0 needed".into(),
         ));
     }
     let (n, m) = (p.n(), p.m());
@@ -271,22 +274,19 @@ impl<'a, 'o> Driver<'a, 'o> {
     /// columns are exact after the previous one).
     fn sinkhorn(&mut self, eps: f64) -> f64 {
         let tau = self.s.cloud.tau;
-        let (mut fmax, mut gmax) = (Vec::new(), Vec::new());
         let geo = Geometry {
             ground: self.p.ground(),
             scale: self.p.scale(),
             rows: &self.rows,
             cols: &self.cols,
         };
-        cell_max(&self.cols, &self.g, &mut gmax);
         let (f, g) = (&mut self.f, &mut self.g);
         let (viol, c1) = self
             .pool
-            .install(|| lse_update(&geo, f, g, eps, tau, &gmax));
-        cell_max(&self.rows, f, &mut fmax);
+            .install(|| fused::soft_transform(&geo, f, g, eps, tau));
         let (_, c2) = self
             .pool
-            .install(|| lse_update(&geo.transposed(), g, f, eps, tau, &fmax));
+            .install(|| fused::soft_transform(&geo.transposed(), g, f, eps, tau));
         self.stats.pairs_computed += c1.computed + c2.computed;
         self.stats.pairs_skipped += c1.skipped + c2.skipped;
         viol
@@ -402,13 +402,9 @@ impl<'a, 'o> Driver<'a, 'o> {
             rows: &self.rows,
             cols: &sub.cols,
         };
-        let mut gmax = Vec::new();
-        cell_max(&sub.cols, &sub.g, &mut gmax);
         let (f, gc) = (&mut self.f, &sub.g);
         self.pool
-            .install(|| lse_update(&geo, f, gc, eps_switch, tau, &gmax));
-        let mut fmax = Vec::new();
-        cell_max(&self.rows, &self.f, &mut fmax);
+            .install(|| fused::soft_transform(&geo, f, gc, eps_switch, tau));
         let geo_t = Geometry {
             ground,
             scale,
@@ -417,7 +413,7 @@ impl<'a, 'o> Driver<'a, 'o> {
         };
         let (g, f) = (&mut self.g, &self.f);
         self.pool
-            .install(|| lse_update(&geo_t, g, f, eps_switch, tau, &fmax));
+            .install(|| fused::soft_transform(&geo_t, g, f, eps_switch, tau));
         eps_switch
     }
 
@@ -510,13 +506,14 @@ impl<'a, 'o> Driver<'a, 'o> {
     fn newton(&mut self, cut: f64) -> Result<(), Status> {
         let t = Instant::now();
         let prm = &self.s.cloud;
-        // Entries of both orientations and the passes' per-chunk copies: 3 × (8 + 4) bytes each.
-        let cap_max = (prm.newton_memory / (36 * self.p.n().max(self.p.m()))).max(prm.keep_cap);
-        let keep = Keep {
-            rel: prm.keep_rel,
-            cap: prm.keep_cap,
-            cap_max,
-        };
+        let a_min = self
+            .rows
+            .w
+            .iter()
+            .chain(&self.cols.w)
+            .fold(f64::INFINITY, |m, w| m.min(*w));
+        let hcut = (a_min.ln() - prm.hessian_tau).max(cut);
+        let coarse_max = prm.coarse_max;
         let (reg, tol) = (self.s.reg, self.s.tol);
         let f = std::mem::take(&mut self.f);
         let g = std::mem::take(&mut self.g);
@@ -528,7 +525,8 @@ impl<'a, 'o> Driver<'a, 'o> {
             cols: &self.cols,
         };
         let budget = self.run.clock();
-        let mut nt = newton::Newton::new(&geo, &self.pool, budget, reg, cut, keep, f, g);
+        let mut nt =
+            newton::Newton::new(&geo, &self.pool, budget, reg, cut, hcut, coarse_max, f, g);
         let mut viol = nt.violation();
         let mut out = Ok(());
         let mut stalled = false;
@@ -544,13 +542,13 @@ impl<'a, 'o> Driver<'a, 'o> {
                 nt.refresh();
                 viol = nt.violation();
             }
-            let extra = [("eps", reg), ("keep_rel", nt.keep.rel)];
+            let extra = [("eps", reg), ("cg", nt.cg_total as f64)];
             if let Some(st) = report_iteration(&mut self.run, self.iterations, viol, &extra) {
                 out = Err(st);
                 break;
             }
             self.iterations += 1;
-            match nt.step(viol, 1e-12) {
+            match nt.step(viol) {
                 Some(v) => {
                     slow = if v > 0.5 * viol { slow + 1 } else { 0 };
                     viol = v;
@@ -569,7 +567,7 @@ impl<'a, 'o> Driver<'a, 'o> {
         self.stats.cg_iterations += nt.cg_total;
         self.stats.line_search_trials += nt.ls_total;
         self.stats.mean_kept_per_row =
-            nt.kept_total as f64 / (nt.steps.max(1) * self.p.n() as u64) as f64;
+            nt.hessian_pairs as f64 / (nt.cg_total.max(1) * self.p.n() as u64) as f64;
         self.stats.pairs_computed += nt.pairs.computed;
         self.stats.pairs_skipped += nt.pairs.skipped;
         for (a, b) in self.stats.newton_split_seconds.iter_mut().zip(nt.timers) {
