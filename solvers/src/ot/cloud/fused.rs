@@ -18,7 +18,8 @@
 //! entries), while the potentials' factors and the block sums stay in double precision. Other
 //! costs and dimensions use a double-precision block.
 //!
-//! Blocks are skipped by their bound: [`Cut::Relative`] (`τ` below the row cell's best bound:
+//! Blocks are skipped by their bound: [`Cut::Relative`] (`τ` below a lower bound on every
+//! row's largest exponent in the row cell:
 //! the soft c-transform, whose rows come back as logarithms) or [`Cut::Absolute`]. Row cells are
 //! processed in a fixed number of chunks with their own column sums, added in order: results do
 //! not depend on the thread count.
@@ -32,7 +33,9 @@ use rayon::prelude::*;
 /// Which blocks a pass skips (see the module documentation).
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Cut {
-    /// Blocks whose bound is `τ` below the row cell's largest; the row potentials are not
+    /// Blocks whose bound is `τ` below a lower bound on the largest exponent of every row of
+    /// their row cell (so that every skipped entry is `e^−τ` below its row's largest); the
+    /// row potentials are not
     /// used (the soft c-transform `LSE_j (g_j − C_ij)/ε`), rows come back as logarithms and no
     /// column sums are computed.
     Relative(f64),
@@ -105,6 +108,8 @@ pub(crate) struct PassIn<'a> {
     pub cols: bool,
     /// Block totals `Σ_{i∈A, j∈B} P_ij y_j` on aggregates (row-major `na × nb`).
     pub coarse: Option<&'a Aggregates>,
+    /// Double precision throughout (the last digits of a gradient).
+    pub precise: bool,
 }
 
 /// What a pass returns (sorted orders).
@@ -219,10 +224,15 @@ struct Scratch {
     blocks: Vec<(u32, f64)>,
     r: Vec<Vec<f32>>,
     xi: Vec<f32>,
+    xi64: Vec<f64>,
+    s64: Vec<f64>,
+    t64: Vec<f64>,
     rho: Vec<f64>,
     s: Vec<f32>,
     t: Vec<f32>,
     rows: Vec<f64>,
+    rmax: Vec<f64>,
+    m: Vec<f64>,
     z: Vec<f64>,
 }
 
@@ -232,7 +242,7 @@ pub(crate) fn pass(geo: &Geometry<'_>, f: &[f64], g: &[f64], inp: &PassIn<'_>) -
     let eps = inp.eps;
     let relative = matches!(inp.cut, Cut::Relative(_));
     let want_cols = !relative && (inp.cols || inp.x.is_some());
-    let fast = fast_path(geo, eps);
+    let fast = !inp.precise && fast_path(geo, eps);
     let cp = prepare_cols(geo, g, inp.y, eps, fast);
     let mut fmax = Vec::new();
     if relative {
@@ -267,11 +277,24 @@ pub(crate) fn pass(geo: &Geometry<'_>, f: &[f64], g: &[f64], inp: &PassIn<'_>) -
             for a in c0..c1 {
                 let (s0, s1) = (rows.start[a], rows.start[a + 1]);
                 let sigma = row_cell(
-                    geo, a, f, &fmax, &cp, inp, fast, want_cols, &mut sc, &mut acc,
+                    geo,
+                    a,
+                    (f, g),
+                    &fmax,
+                    &cp,
+                    inp,
+                    fast,
+                    want_cols,
+                    &mut sc,
+                    &mut acc,
                 );
                 let dst = &mut out[s0 - base..s1 - base];
-                for (o, v) in dst.iter_mut().zip(&sc.rows) {
-                    *o = if relative { sigma + v.ln() } else { *v };
+                for ((o, v), m) in dst.iter_mut().zip(&sc.rows).zip(&sc.rmax) {
+                    *o = if relative {
+                        sigma + m + v.ln()
+                    } else {
+                        v * m.exp()
+                    };
                 }
             }
             acc
@@ -292,7 +315,8 @@ pub(crate) fn pass(geo: &Geometry<'_>, f: &[f64], g: &[f64], inp: &PassIn<'_>) -
         }
         res.count += acc.count;
     }
-    for (c, e) in res.cols.iter_mut().zip(&cp.ebeta) {
+    let ebeta: &[f64] = if fast { &cp.ebeta } else { &[] };
+    for (c, e) in res.cols.iter_mut().zip(ebeta) {
         *c *= e;
     }
     res
@@ -304,7 +328,7 @@ pub(crate) fn pass(geo: &Geometry<'_>, f: &[f64], g: &[f64], inp: &PassIn<'_>) -
 fn row_cell(
     geo: &Geometry<'_>,
     a: usize,
-    f: &[f64],
+    (f, g): (&[f64], &[f64]),
     fmax: &[f64],
     cp: &Cols,
     inp: &PassIn<'_>,
@@ -327,24 +351,36 @@ fn row_cell(
         sc.blocks.push((b as u32, bound));
     }
     let (threshold, sigma) = match inp.cut {
-        Cut::Relative(tau) => (sigma - tau, sigma),
+        Cut::Relative(tau) => (row_floor(geo, a, g, eps, &sc.blocks) - tau, sigma),
         Cut::Absolute(cut) => (cut, 0.0),
     };
     sc.blocks.retain(|&(_, bd)| bd > threshold);
     // Row factors e^{φ_i} and the column-sum weights.
     sc.rho.clear();
     sc.xi.clear();
+    sc.xi64.clear();
     for s in s0..s1 {
         let rho = match inp.cut {
             Cut::Relative(_) => 1.0,
             Cut::Absolute(_) => ((f[s] - fmax[a]) / eps).exp(),
         };
         sc.rho.push(rho);
-        sc.xi.push((rho * inp.x.map_or(1.0, |x| x[s])) as f32);
+        let xi = rho * inp.x.map_or(1.0, |x| x[s]);
+        sc.xi64.push(xi);
+        sc.xi.push(xi as f32);
     }
     sc.rows.clear();
     sc.rows.resize(nr, 0.0);
+    // Rows in the log domain (sum `rows · e^{rmax}`) where blocks are loose: the
+    // double-precision path of a soft c-transform, whose cells may be wide against the kernel.
+    let logacc = matches!(inp.cut, Cut::Relative(_)) && !fast;
+    sc.rmax.clear();
+    sc.rmax
+        .resize(nr, if logacc { f64::NEG_INFINITY } else { 0.0 });
+    sc.m.clear();
+    sc.m.resize(nr, 0.0);
     sc.s.resize(nr, 0.0);
+    sc.s64.resize(nr, 0.0);
     let d = rows.d;
     let sk = (1.0 / (geo.scale * eps)).sqrt();
     if fast {
@@ -359,9 +395,10 @@ fn row_cell(
         let b = b as usize;
         let (lo, hi) = (cp.off[b], cp.off[b + 1]);
         computed += (nr * (cols.start[b + 1] - cols.start[b])) as u64;
-        let factor = (bound - sigma).exp();
-        sc.t.clear();
-        sc.t.resize(hi - lo, 0.0);
+        // (The double-precision block is not factored: its exponents are absolute.)
+        let factor = if fast { (bound - sigma).exp() } else { 1.0 };
+        sc.t64.clear();
+        sc.t64.resize(hi - lo, 0.0);
         if fast {
             let lb = cell_cost_lower_bound(geo.ground, rows, a, cols, b) / geo.scale;
             for (t, rk) in sc.r.iter_mut().enumerate() {
@@ -369,21 +406,44 @@ fn row_cell(
                     *v = (sk * (rows.pts[(s0 + q) * d + t] - cp.center[b * d + t])) as f32;
                 }
             }
+            sc.t.clear();
+            sc.t.resize(hi - lo, 0.0);
             gauss_block(sc, cp, lo, hi, (lb / eps) as f32, want_cols);
+            for (a, b) in sc.s64.iter_mut().zip(&sc.s) {
+                *a = *b as f64;
+            }
+            for (a, b) in sc.t64.iter_mut().zip(&sc.t) {
+                *a = *b as f64;
+            }
         } else {
-            exact_block(geo, a, b, eps, cp, want_cols, sc);
+            exact_block(geo, a, b, f, g, inp, want_cols, logacc, sc);
         }
         let mut total = 0.0;
-        for ((o, sv), rho) in sc.rows.iter_mut().zip(&sc.s).zip(&sc.rho) {
-            let v = factor * rho * *sv as f64;
-            *o += v;
-            total += v;
+        if logacc {
+            for (q, o) in sc.rows.iter_mut().enumerate() {
+                let (l, v) = (sc.m[q], sc.s64[q]);
+                if v <= 0.0 {
+                    continue;
+                }
+                if l > sc.rmax[q] {
+                    *o = *o * (sc.rmax[q] - l).exp() + v;
+                    sc.rmax[q] = l;
+                } else {
+                    *o += v * (l - sc.rmax[q]).exp();
+                }
+            }
+        } else {
+            for ((o, sv), rho) in sc.rows.iter_mut().zip(&sc.s64).zip(&sc.rho) {
+                let v = if fast { factor * rho * sv } else { *sv };
+                *o += v;
+                total += v;
+            }
         }
         if want_cols {
             let c0 = cols.start[b];
             let len = cols.start[b + 1] - c0;
-            for (c, tv) in acc.col[c0..c0 + len].iter_mut().zip(&sc.t) {
-                *c += factor * *tv as f64;
+            for (c, tv) in acc.col[c0..c0 + len].iter_mut().zip(&sc.t64) {
+                *c += factor * tv;
             }
         }
         if let Some(agg) = inp.coarse {
@@ -393,7 +453,26 @@ fn row_cell(
     sc.blocks = blocks;
     acc.count.computed += computed;
     acc.count.skipped += (nr * cols.len()) as u64 - computed;
-    sigma
+    if fast { sigma } else { 0.0 }
+}
+
+/// A lower bound on the largest exponent `(g_j − C_ij)/ε` of every row of cell `a`: each row's
+/// largest over the block with the best bound, minimised over the rows. A block whose bound is
+/// `τ` below it holds only entries `e^−τ` below their row's largest.
+fn row_floor(geo: &Geometry<'_>, a: usize, g: &[f64], eps: f64, blocks: &[(u32, f64)]) -> f64 {
+    let (rows, cols) = (geo.rows, geo.cols);
+    let Some(&(best, _)) = blocks.iter().max_by(|p, q| p.1.total_cmp(&q.1)) else {
+        return f64::NEG_INFINITY;
+    };
+    let (c0, c1) = (cols.start[best as usize], cols.start[best as usize + 1]);
+    (rows.start[a]..rows.start[a + 1])
+        .map(|s| {
+            let x = rows.point(s);
+            (c0..c1)
+                .map(|t| (g[t] - geo.ground.eval(x, cols.point(t)) / geo.scale) / eps)
+                .fold(f64::NEG_INFINITY, f64::max)
+        })
+        .fold(f64::INFINITY, f64::min)
 }
 
 /// The single-precision block of `sc.r` against column cell `lo..hi` (padded offsets).
@@ -432,36 +511,51 @@ fn gauss_block(sc: &mut Scratch, cp: &Cols, lo: usize, hi: usize, shift: f32, wa
     }
 }
 
-/// The double-precision block (other costs and dimensions): the same quantities as the
-/// single-precision one, `sc.s[i] = Σ_j exp(L_AB − C_ij/ε) ω_j` and
-/// `sc.t[j] += Σ_i exp(L_AB − C_ij/ε) ξ_i` with `L_AB = lb(A, B)/(s ε)`, exponents in double
-/// precision.
+/// The double-precision block (other costs and dimensions, and precise passes), unfactored:
+/// `sc.s64[i] = Σ_j P_ij y_j e^{−m_i}` and `sc.t64[j] += Σ_i P_ij x_i` with the exponents
+/// `(f_i + g_j − C_ij)/ε` computed whole (`f = 0` under [`Cut::Relative`]), so that cells wide
+/// against the kernel lose nothing to a block's loose bound. With `shift`, `m_i` is the row's
+/// largest exponent in the block (no columns then), else 0.
+#[allow(clippy::too_many_arguments)]
 fn exact_block(
     geo: &Geometry<'_>,
     a: usize,
     b: usize,
-    eps: f64,
-    cp: &Cols,
+    f: &[f64],
+    g: &[f64],
+    inp: &PassIn<'_>,
     want_cols: bool,
+    shift: bool,
     sc: &mut Scratch,
 ) {
     let (rows, cols) = (geo.rows, geo.cols);
-    let lb = cell_cost_lower_bound(geo.ground, rows, a, cols, b) / geo.scale;
+    let eps = inp.eps;
     let (c0, c1) = (cols.start[b], cols.start[b + 1]);
-    let lo = cp.off[b];
     for (q, s) in (rows.start[a]..rows.start[a + 1]).enumerate() {
         sc.z.clear();
         let x = rows.point(s);
-        sc.z.extend((c0..c1).map(|t| (lb - geo.ground.eval(x, cols.point(t)) / geo.scale) / eps));
+        let fi = match inp.cut {
+            Cut::Relative(_) => 0.0,
+            Cut::Absolute(_) => f[s],
+        };
+        sc.z.extend(
+            (c0..c1).map(|t| (fi + g[t] - geo.ground.eval(x, cols.point(t)) / geo.scale) / eps),
+        );
+        if shift {
+            let m = sc.z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            sc.z.iter_mut().for_each(|z| *z -= m);
+            sc.m[q] = m;
+        }
         crate::linalg::vexp::exp_in_place(&mut sc.z);
         let mut row = 0.0f64;
+        let xq = inp.x.map_or(1.0, |x| x[s]);
         for (k, e) in sc.z.iter().enumerate() {
-            row += e * cp.omega[lo + k] as f64;
+            row += e * inp.y.map_or(1.0, |y| y[c0 + k]);
             if want_cols {
-                sc.t[k] += (e * sc.xi[q] as f64) as f32;
+                sc.t64[k] += e * xq;
             }
         }
-        sc.s[q] = row as f32;
+        sc.s64[q] = row;
     }
 }
 
@@ -482,6 +576,7 @@ pub(crate) fn soft_transform(
         x: None,
         cols: false,
         coarse: None,
+        precise: false,
     };
     let out = pass(geo, f, g, &inp);
     let mut viol = 0.0;
@@ -562,6 +657,7 @@ mod tests {
                 x: Some(&x),
                 cols: true,
                 coarse: None,
+                precise: false,
             };
             let out = pass(&geo, &f, &g, &inp);
             let scale_r: f64 = rb.iter().map(|v| v.abs()).sum::<f64>() / rb.len() as f64;

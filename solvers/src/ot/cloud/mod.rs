@@ -62,7 +62,7 @@ impl Default for CloudParams {
     fn default() -> Self {
         CloudParams {
             per_cell: 32,
-            tau: 30.0,
+            tau: 20.0,
             work_tau: 20.0,
             scaling: 0.5,
             stage_iterations: 3,
@@ -537,8 +537,12 @@ impl<'a, 'o> Driver<'a, 'o> {
         // Steps that do not halve the violation, in a row (the sign of a stall).
         let mut slow = 0u32;
         while viol > 0.5 * tol {
-            if viol < 100.0 * tol && nt.cut > final_cut {
-                nt.cut = final_cut;
+            let precise = nt.precise || viol < newton::PRECISE_BELOW;
+            if (viol < 100.0 * tol && nt.cut > final_cut) || precise != nt.precise {
+                if viol < 100.0 * tol {
+                    nt.cut = nt.cut.min(final_cut);
+                }
+                nt.precise = precise;
                 nt.refresh();
                 viol = nt.violation();
             }
@@ -596,11 +600,10 @@ impl<'a, 'o> Driver<'a, 'o> {
             entropy: 0.0,
             count: PairCount::default(),
         };
-        let mut sp = crate::ot::sns::Csr::with_capacity(0, 0);
         let geo = self.geometry();
         let (f, g) = (&self.f, &self.g);
         self.pool
-            .install(|| plan_pass(&geo, f, g, reg, PLAN_CUT, None, &mut sums, &mut sp));
+            .install(|| plan_pass(&geo, f, g, reg, PLAN_CUT, &mut sums));
         self.stats.certificate_pairs = sums.count.computed;
         let viol = sums
             .r

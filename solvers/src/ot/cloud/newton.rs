@@ -22,6 +22,9 @@ use crate::ot::weighted_dot;
 use faer::Mat;
 use faer::linalg::solvers::Solve;
 
+/// The violation below which gradient passes are in double precision.
+pub(crate) const PRECISE_BELOW: f64 = 1e-6;
+
 /// The stage's state between steps (sorted orders).
 pub(crate) struct Newton<'a> {
     geo: &'a Geometry<'a>,
@@ -33,6 +36,8 @@ pub(crate) struct Newton<'a> {
     /// The exponent cut of the gradient passes, and of the Hessian products.
     pub cut: f64,
     pub hcut: f64,
+    /// Whether the gradient passes are in double precision.
+    pub precise: bool,
     pub f: Vec<f64>,
     pub g: Vec<f64>,
     /// Sums at `(f, g)`: rows `r`, columns `c`, aggregate totals.
@@ -95,6 +100,7 @@ impl<'a> Newton<'a> {
             reg,
             cut,
             hcut,
+            precise: false,
             f,
             g,
             at: PassOut::default(),
@@ -113,7 +119,8 @@ impl<'a> Newton<'a> {
         nt
     }
 
-    /// The gradient pass at `(f, g)`.
+    /// The gradient pass at `(f, g)`: in double precision once the violation is below
+    /// [`PRECISE_BELOW`] (single-precision sums are good to about 1e-7 of each marginal).
     fn gradient_pass(&self, f: &[f64], g: &[f64], cut: f64) -> PassOut {
         let inp = PassIn {
             eps: self.reg,
@@ -122,6 +129,7 @@ impl<'a> Newton<'a> {
             x: None,
             cols: true,
             coarse: Some(&self.agg),
+            precise: self.precise,
         };
         self.pool.install(|| pass(self.geo, f, g, &inp))
     }
@@ -156,6 +164,7 @@ impl<'a> Newton<'a> {
             x: Some(x),
             cols: true,
             coarse: None,
+            precise: false,
         };
         let (geo, f, g) = (self.geo, &self.f, &self.g);
         let p = self.pool.install(|| pass(geo, f, g, &inp));
@@ -301,17 +310,7 @@ impl<'a> Newton<'a> {
         if self.budget.spent() {
             return Some(viol);
         }
-        let ls0 = self.ls_total;
-        let ok = self.line_search();
-        if std::env::var("MP_DEBUG").is_ok() {
-            eprintln!(
-                "newton: viol {viol:.3e} -> {:.3e}, cg {} , ls {} ok {ok}",
-                self.violation(),
-                self.cg_total,
-                self.ls_total - ls0
-            );
-        }
-        if !ok {
+        if !self.line_search() {
             return if self.budget.spent() {
                 Some(viol)
             } else {
