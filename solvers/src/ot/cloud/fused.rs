@@ -673,6 +673,18 @@ mod tests {
                     "{ground:?} d={d}: {got} vs {want}"
                 );
             }
+            // Double precision throughout: to rounding.
+            let precise = PassIn {
+                precise: true,
+                ..inp
+            };
+            let out = pass(&geo, &f, &g, &precise);
+            for (got, want) in out.rows.iter().zip(&rb).chain(out.cols.iter().zip(&cb)) {
+                assert!(
+                    (got - want).abs() <= 1e-12 * scale_r.max(want.abs()),
+                    "{ground:?} d={d} precise: {got} vs {want}"
+                );
+            }
             // The soft c-transform against the dense formula.
             let mut ft = f.clone();
             soft_transform(&geo, &mut ft, &g, eps, 60.0);
@@ -691,48 +703,5 @@ mod tests {
                 );
             }
         }
-    }
-
-    /// Timing of the soft c-transform at n = 10^5 (run with `--ignored --nocapture`).
-    #[test]
-    #[ignore]
-    fn time_soft_transform_at_1e5() {
-        let n = 100_000;
-        let p = CloudOt::generate("uniform", n, n, 2, GroundCost::SqEuclidean, 1).unwrap();
-        let (rows, cols) = (
-            Side::new(p.x(), p.a(), 2, 32),
-            Side::new(p.y(), p.b(), 2, 32),
-        );
-        let geo = Geometry {
-            ground: GroundCost::SqEuclidean,
-            scale: p.scale(),
-            rows: &rows,
-            cols: &cols,
-        };
-        let eps = 1e-3;
-        let mut f = vec![0.0; n];
-        let mut g = vec![0.0; n];
-        assert!(fast_path(&geo, eps));
-        for it in 0..3 {
-            let t = std::time::Instant::now();
-            let (v, c) = soft_transform(&geo, &mut f, &g, eps, 30.0);
-            let t1 = t.elapsed().as_secs_f64();
-            let t = std::time::Instant::now();
-            let (v2, _) = soft_transform(&geo.transposed(), &mut g, &f, eps, 30.0);
-            eprintln!(
-                "it {it}: {t1:.3} s + {:.3} s, {:.2e} pairs, viol {v:.2e} {v2:.2e}",
-                t.elapsed().as_secs_f64(),
-                c.computed as f64
-            );
-        }
-        let mut gmax = Vec::new();
-        cell_max(&cols, &g, &mut gmax);
-        let t = std::time::Instant::now();
-        let (v, c) = super::super::pass::lse_update(&geo, &mut f, &g, eps, 30.0, &gmax);
-        eprintln!(
-            "old lse_update: {:.3} s, {:.2e} pairs, viol {v:.2e}",
-            t.elapsed().as_secs_f64(),
-            c.computed as f64
-        );
     }
 }

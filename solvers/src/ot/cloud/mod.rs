@@ -1,5 +1,6 @@
 //! Entropic OT between point clouds with costs computed on the fly: memory `O((n + m) d)`
-//! plus the Newton stage's `O(n · cap)`, never an `n × m` matrix.
+//! (plus per-thread column sums and a dense coarse matrix of at most 1200²), never an `n × m`
+//! matrix and no stored plan entries.
 //!
 //! Same problem, conventions and report as [`super::solve`] (POT's entropic objective, the
 //! plan `P_ij = exp((f_i + g_j − C_ij)/reg)` with entries whose exponent is at most −60 set to
@@ -7,14 +8,19 @@
 //! (arXiv 1810.08278), with SNS (Tang et al., ICLR 2024) for the last digits:
 //!
 //! 1. Both clouds are sorted into uniform grids ([`grid`]); a pair of cells whose bound on the
-//!    exponents is far below what matters is skipped whole ([`pass`]).
+//!    exponents is far below what matters is skipped whole, the others are fused blocks
+//!    ([`fused`]: single-precision Gaussian blocks with double-precision factors for the
+//!    squared Euclidean cost in `d ≤ 3`, double precision otherwise and for the last digits).
 //! 2. **ε-scaling**: log-domain Sinkhorn (soft c-transforms) at `ε_k = max(reg, ε₀ θ^k)` from
 //!    `ε₀` = the largest cost (bounded through the bounding boxes), a few iterations per
 //!    stage; the potentials carry over, and the smaller the `ε`, the fewer cell pairs survive.
-//! 3. At `reg`: Sinkhorn to the switch violation, then (method SNS) Newton steps on a sparse
-//!    Hessian ([`newton`]), with Sinkhorn as the fallback if Newton stalls.
+//! 3. At `reg`: Sinkhorn to the switch violation, then (method SNS) matrix-free Newton steps:
+//!    CG whose Hessian products are fused passes, preconditioned by a two-level scheme with a
+//!    coarse space on aggregates of cells about the kernel's width ([`newton`]), with Sinkhorn
+//!    as the fallback if Newton stalls.
 //! 4. **Certificate**: one pass over all cell pairs at the plan's cut (exact for the returned
-//!    plan: a skipped pair's entries are all below the cut), giving the L1 marginal violation,
+//!    plan: a skipped pair's entries are all below the cut; double precision, [`pass`]),
+//!    giving the L1 marginal violation,
 //!    `⟨C, P⟩`, the entropic objective and the dual value, minus `reg·n·m·e^−60` so that it
 //!    stays a lower bound whatever the cut dropped. If the certificate misses the tolerance the
 //!    iterations go on with the work passes at the plan's cut.
