@@ -17,8 +17,9 @@ violation and the whole report.
 points) take the samples ``X_s``, ``X_t`` instead of ``M``: the costs are computed in the
 solver from the coordinates, so no ``n x m`` array is built in Python (``empirical_sinkhorn2``
 returns only the cost). With ``online=True`` (the default when the cost matrix would take more
-than 1 GB) the solver computes them on the fly and never stores them (memory ``O((n + m) d)``
-plus its sparse Newton matrix): clouds of 10^5 points and more.
+than 1 GB) the solver computes them on the fly and never stores them or the plan (memory
+``O((n + m) d)``; matrix-free Newton): clouds of 10^5 points and more (2-D, reg 1e-3 to 1e-6
+in about 18 s on two cores).
 """
 import json
 
