@@ -25,7 +25,7 @@
 //! not depend on the thread count.
 
 use super::grid::{Side, cell_cost_lower_bound};
-use super::pass::{CHUNKS, Geometry, PairCount, cell_max};
+use super::pass::{Geometry, PairCount, cell_max, row_chunks};
 use crate::linalg::gauss::{self, Block, LANES};
 use mathprog_problems::ot::GroundCost;
 use rayon::prelude::*;
@@ -252,16 +252,8 @@ pub(crate) fn pass(geo: &Geometry<'_>, f: &[f64], g: &[f64], inp: &PassIn<'_>) -
     }
     let (na, nb) = inp.coarse.map_or((0, 0), |a| (a.na, a.nb));
     let nc = rows.cells();
-    let per = nc.div_ceil(CHUNKS).max(1);
     let mut out_rows = vec![0.0; rows.len()];
-    let mut slices: Vec<&mut [f64]> = Vec::with_capacity(CHUNKS);
-    let mut rest = &mut out_rows[..];
-    for ch in 0..CHUNKS {
-        let (c0, c1) = ((ch * per).min(nc), ((ch + 1) * per).min(nc));
-        let (head, tail) = rest.split_at_mut(rows.start[c1] - rows.start[c0]);
-        slices.push(head);
-        rest = tail;
-    }
+    let (per, slices) = row_chunks(rows, &mut out_rows);
     let accs: Vec<Acc> = slices
         .into_par_iter()
         .enumerate()

@@ -70,6 +70,22 @@ fn points_in(side: &Side, keep: &[u32]) -> usize {
         .sum()
 }
 
+/// The [`CHUNKS`] row chunks of a pass: `per` cells each (the last ones shorter or empty), and
+/// `out` (one value per sorted row) split at their boundaries.
+pub(crate) fn row_chunks<'a>(rows: &Side, out: &'a mut [f64]) -> (usize, Vec<&'a mut [f64]>) {
+    let nc = rows.cells();
+    let per = nc.div_ceil(CHUNKS).max(1);
+    let mut slices = Vec::with_capacity(CHUNKS);
+    let mut rest = out;
+    for ch in 0..CHUNKS {
+        let (c0, c1) = ((ch * per).min(nc), ((ch + 1) * per).min(nc));
+        let (head, tail) = rest.split_at_mut(rows.start[c1] - rows.start[c0]);
+        slices.push(head);
+        rest = tail;
+    }
+    (per, slices)
+}
+
 /// Per-cell maxima of a potential (in sorted order).
 pub(crate) fn cell_max(side: &Side, f: &[f64], out: &mut Vec<f64>) {
     out.clear();
@@ -157,15 +173,7 @@ pub(crate) fn plan_pass(
     cell_max(rows, f, &mut fmax);
     cell_max(cols, g, &mut gmax);
     let nc = rows.cells();
-    let per = nc.div_ceil(CHUNKS).max(1);
-    let mut r_slices: Vec<&mut [f64]> = Vec::with_capacity(CHUNKS);
-    let mut rest = &mut sums.r[..];
-    for ch in 0..CHUNKS {
-        let (c0, c1) = ((ch * per).min(nc), ((ch + 1) * per).min(nc));
-        let (head, tail) = rest.split_at_mut(rows.start[c1] - rows.start[c0]);
-        r_slices.push(head);
-        rest = tail;
-    }
+    let (per, r_slices) = row_chunks(rows, &mut sums.r);
     let chunks: Vec<Chunk> = r_slices
         .into_par_iter()
         .enumerate()
